@@ -1,0 +1,1 @@
+"""An example kalshi-core plugin: one strategy, one validator."""

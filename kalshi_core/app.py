@@ -1,0 +1,155 @@
+"""The application context: plugins loaded, settings layered and checked, registries built.
+
+Every command and engine starts from one :class:`App`; nothing else reads settings files or
+discovers plugins.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kalshi_core.core_settings import CORE_RULES
+from kalshi_core.errors import ConfigError
+from kalshi_core.plugins import PluginManager, Registry, collect
+from kalshi_core.settings import (
+    Contributions,
+    Problem,
+    Settings,
+    collect_contributions,
+    layer_of,
+    load_settings,
+    lookup,
+    user_settings_path,
+    validate_settings,
+)
+from kalshi_core.settings_rules import Rule
+
+# registry kind -> (hook that fills it, human name, settings key that picks names from it)
+REGISTRIES: dict[str, tuple[str, str, str | None]] = {
+    "data_sources": ("register_data_sources", "data source", "data.source"),
+    "forecasters": ("register_forecasters", "forecaster", "forecast.models"),
+    "validators": ("register_validators", "validator", "pipeline.validators"),
+    "strategies": ("register_strategies", "strategy", "strategies.enabled"),
+    "cache_backends": ("register_cache_backends", "cache backend", "cache.backend"),
+    "storage_backends": ("register_storage_backends", "storage backend", None),
+    "alerters": ("register_alerters", "alerter", "alerts.channels"),
+}
+
+
+# registry kind -> settings section holding one table per named thing
+SECTIONS = {
+    "data_sources": "data_sources",
+    "forecasters": "forecasters",
+    "validators": "validators",
+    "strategies": "strategies",
+    "cache_backends": "cache",
+    "storage_backends": "database",
+    "alerters": "alerters",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k).lower(): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _settings_registrations(manager: PluginManager) -> list[tuple[str, Any, Any]]:
+    found: list[tuple[str, Any, Any]] = []
+
+    def register(section: str, defaults: Any, rules: Iterable[Rule] = ()) -> None:
+        found.append((section, defaults, tuple(rules)))
+
+    manager.hook.register_settings(register=register)
+    return found
+
+
+@attrs.define
+class App:
+    """Plugins + settings + registries for one run of kalshi-core."""
+
+    manager: PluginManager
+    settings: Settings
+    contributions: Contributions
+    settings_file: Path | None = None
+    _registries: dict[str, Registry[Any]] = attrs.field(factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        settings_file: str | os.PathLike[str] | None = None,
+        env: str | None = None,
+        manager: PluginManager | None = None,
+    ) -> App:
+        """Load settings, then plugins (honouring ``plugins.disabled``), then settings again
+        with the plugins' defaults beneath every layer."""
+        bootstrap = load_settings(settings_file=settings_file, env=env)
+        if manager is None:
+            manager = PluginManager()
+            manager.load_entry_points(disabled=lookup(bootstrap, "plugins.disabled") or ())
+        contributions = collect_contributions(_settings_registrations(manager))
+        settings = load_settings(settings_file=settings_file, env=env, contributions=contributions)
+        return cls(manager, settings, contributions, user_settings_path(settings_file))
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return CORE_RULES + self.contributions.rules
+
+    def section(self, path: str) -> dict[str, Any]:
+        """A settings section as a plain dict (``app.section("validators.market_status")``).
+
+        Prefer this to attribute access: ``settings.validators`` is Dynaconf's own attribute.
+        """
+        value = lookup(self.settings, path)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"settings key {path!r} is a {type(value).__name__}, not a table")
+        return _plain(value)
+
+    def build(self, kind: str, name: str) -> Any:
+        """Build the named thing of ``kind`` from its factory and its settings section."""
+        section_root = SECTIONS.get(kind, kind)
+        return self.registry(kind).create(name, self.section(f"{section_root}.{name}"))
+
+    def registry(self, kind: str) -> Registry[Any]:
+        """The registry of ``kind`` (see :data:`REGISTRIES`), built on first use."""
+        if kind not in self._registries:
+            hook_name, human, _ = REGISTRIES[kind]
+            self._registries[kind] = collect(self.manager, hook_name, human)
+        return self._registries[kind]
+
+    def problems(self) -> list[Problem]:
+        """Every bad value: rule violations, then names no installed plugin provides."""
+        problems = validate_settings(self.settings, self.rules)
+        bad_keys = {p.key for p in problems}
+        for kind, (_, human, key) in REGISTRIES.items():
+            if key is not None and key not in bad_keys:
+                problems.extend(self._unknown_names(kind, human, key))
+        return problems
+
+    def _unknown_names(self, kind: str, human: str, key: str) -> list[Problem]:
+        value = lookup(self.settings, key)
+        names = value if isinstance(value, list) else [value]
+        registry = self.registry(kind)
+        missing = [n for n in names if n not in registry]
+        if not missing:
+            return []
+        allowed = f"names of installed {human}s: {', '.join(registry.names()) or 'none'}"
+        what = f"names {', '.join(map(repr, missing))}, which no installed plugin registers"
+        return [Problem(key, value, what, allowed, layer_of(self.settings, key))]
+
+    def check(self) -> None:
+        """Raise one :class:`ConfigError` naming every bad value."""
+        problems = self.problems()
+        if problems:
+            lines = "\n".join(f"  - {problem}" for problem in problems)
+            raise ConfigError(f"invalid settings:\n{lines}")

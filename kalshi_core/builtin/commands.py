@@ -1,0 +1,108 @@
+"""Built-in commands: ``version``, ``plugins``, ``config show|validate|path``."""
+
+from __future__ import annotations
+
+import json
+import platform
+from typing import Any
+
+import attrs
+import click
+
+from kalshi_core import __version__
+from kalshi_core.cli import EXIT_CONFIG, current_app
+from kalshi_core.hookspecs import hookimpl
+from kalshi_core.plugins import PluginInfo
+from kalshi_core.settings import (
+    as_plain_dict,
+    packaged_settings_path,
+    secrets_paths,
+)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(version)
+    cli.add_command(plugins)
+    cli.add_command(config)
+
+
+@click.command()
+def version() -> None:
+    """Print kalshi-core's version and Python's."""
+    click.echo(f"kalshi-core {__version__} (Python {platform.python_version()})")
+
+
+def _plugin_line(info: PluginInfo) -> str:
+    hooks = ", ".join(info.hooks) or "-"
+    origin = "built-in" if info.builtin else info.distribution
+    line = f"{info.name:<22} {info.version:<9} {info.status:<9} {origin:<22} {hooks}"
+    return f"{line}\n    error: {info.error}" if info.error else line
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List plugins: name, version, status, distribution and the hooks each implements."""
+    infos = current_app().manager.plugins()
+    if as_json:
+        click.echo(json.dumps([attrs.asdict(i) for i in infos], indent=2))
+        return
+    click.echo(f"{'name':<22} {'version':<9} {'status':<9} {'distribution':<22} hooks")
+    for info in infos:
+        click.echo(_plugin_line(info))
+
+
+@click.group()
+def config() -> None:
+    """Show, check and locate settings."""
+
+
+def _show_toml_like(data: dict[str, Any], prefix: str = "") -> list[str]:
+    lines: list[str] = []
+    for key in sorted(data):
+        value = data[key]
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            lines.extend(_show_toml_like(value, f"{path}."))
+        else:
+            lines.append(f"{path} = {json.dumps(value)}")
+    return lines
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def config_show(as_json: bool) -> None:
+    """Print the effective settings (secrets masked)."""
+    app = current_app()
+    data = as_plain_dict(app.settings, app.rules)
+    click.echo(f"# environment: {app.settings.current_env.lower()}", err=True)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        click.echo("\n".join(_show_toml_like(data)))
+
+
+@config.command("validate")
+def config_validate() -> None:
+    """Check every setting; exit non-zero naming each bad value and the layer that set it."""
+    problems = current_app().problems()
+    if not problems:
+        click.echo("settings are valid")
+        return
+    for problem in problems:
+        click.echo(f"invalid setting: {problem}", err=True)
+    raise SystemExit(EXIT_CONFIG)
+
+
+@config.command("path")
+def config_path() -> None:
+    """Show the settings files in the order they are layered, and whether each exists."""
+    user_file = current_app().settings_file
+    rows = [("embedded defaults", packaged_settings_path())]
+    rows += [("your settings (--settings)", user_file)] if user_file else []
+    rows += [("secrets", path) for path in secrets_paths(user_file)]
+    for label, path in rows:
+        state = "found" if path.is_file() else "absent"
+        click.echo(f"{label:<28} {path} ({state})")
+    click.echo("environment variables        KALSHI_* (nested with __), KALSHI_ENV")

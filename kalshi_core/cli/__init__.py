@@ -1,0 +1,75 @@
+"""The ``kalshi-core`` command line: a click group that plugins extend.
+
+Every sub-command, the built-in ones included, is added through the ``register_commands``
+hook. ``--settings`` and ``--env`` are read before plugins load, because settings decide
+which plugins load.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from kalshi_core import __version__
+from kalshi_core.app import App
+from kalshi_core.errors import KalshiCoreError
+
+EXIT_CONFIG = 2
+
+
+def current_app() -> App:
+    """The :class:`App` of the running command (for plugin commands)."""
+    app = click.get_current_context().find_object(App)
+    if app is None:
+        raise click.UsageError("kalshi-core commands must run under the kalshi-core group")
+    return app
+
+
+def make_cli(app: App) -> click.Group:
+    """A fresh root group with every plugin's commands added."""
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.option("--settings", "settings_file", metavar="PATH", help="Your settings file.")
+    @click.option("--env", metavar="NAME", help="development, staging or production.")
+    @click.version_option(__version__, prog_name="kalshi-core")
+    @click.pass_context
+    def cli(ctx: click.Context, settings_file: str | None, env: str | None) -> None:
+        """kalshi-core: AI-assisted trading on Kalshi, built from plugins."""
+        ctx.obj = app
+
+    app.manager.hook.register_commands(cli=cli)
+    return cli
+
+
+GROUP_OPTIONS_WITH_VALUES = ("--settings", "--env")
+
+
+def _early_option(args: Sequence[str], name: str) -> str | None:
+    """Value of the group option ``--name VALUE`` or ``--name=VALUE`` (before the command)."""
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        option, _, inline = arg.partition("=")
+        if option in GROUP_OPTIONS_WITH_VALUES:
+            value = inline if inline else (rest.pop(0) if rest else None)
+            if option == name:
+                return value
+        elif not arg.startswith("-"):
+            return None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app = App.create(
+            settings_file=_early_option(args, "--settings"), env=_early_option(args, "--env")
+        )
+        cli = make_cli(app)
+    except KalshiCoreError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    cli.main(args=args, prog_name="kalshi-core")

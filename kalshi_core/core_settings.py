@@ -1,0 +1,67 @@
+"""Rules for the core's own settings sections (plugins bring rules for theirs)."""
+
+from __future__ import annotations
+
+from kalshi_core.settings_rules import Rule
+
+NUMBER = (int, float)
+NAMES = (list,)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TIERS = ("basic", "advanced", "premier", "prime")
+
+
+def _fraction(key: str, description: str) -> Rule:
+    """A share of the portfolio: above 0 and at most 1 (0.05 == 5%)."""
+    return Rule(
+        key=key,
+        types=NUMBER,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1,
+        description=f"{description}, as a fraction of the portfolio: 0.05 = 5%",
+    )
+
+
+CORE_RULES: tuple[Rule, ...] = (
+    Rule(key="mode", types=(str,), choices=("paper", "live"), description="paper or live trading"),
+    Rule(key="logging.level", types=(str,), choices=LOG_LEVELS, description="log level"),
+    Rule(key="plugins.disabled", types=NAMES, description="entry-point names not to load"),
+    Rule(key="data.source", types=(str,), description="registered data source to trade from"),
+    Rule(key="kalshi.base_url", types=(str,), description="Trade API base URL; empty = local"),
+    Rule(key="kalshi.api_key_id", types=(str,), description="Kalshi API key id"),
+    Rule(key="kalshi.private_key_path", types=(str,), description="path to the key's PEM file"),
+    Rule(key="kalshi.private_key", types=(str,), secret=True, description="PEM text of the key"),
+    Rule(key="kalshi.rate_limit_tier", types=(str,), choices=TIERS, description="API tier"),
+    Rule(
+        key="kalshi.timeout_seconds",
+        types=NUMBER,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=300,
+        description="HTTP timeout",
+    ),
+    Rule(key="kalshi.max_retries", types=(int,), minimum=0, maximum=20, description="read retries"),
+    Rule(key="exchange.host", types=(str,), choices=("127.0.0.1", "::1", "localhost")),
+    Rule(key="exchange.port", types=(int,), minimum=0, maximum=65535, description="0 = free port"),
+    Rule(
+        key="exchange.speed",
+        types=NUMBER,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1_000_000,
+        description="replay speed",
+    ),
+    Rule(key="exchange.data_sets", types=NAMES, description="recorded history to replay"),
+    Rule(key="forecast.models", types=NAMES, description="forecasters to ask"),
+    Rule(key="pipeline.validators", types=NAMES, description="validators to run"),
+    Rule(key="pipeline.max_concurrency", types=(int,), minimum=1, maximum=1024),
+    Rule(key="strategies.enabled", types=NAMES, description="strategies to run"),
+    _fraction("risk.max_position_pct", "largest position in one market"),
+    _fraction("risk.max_daily_loss_pct", "daily loss that trips the kill switch"),
+    _fraction("risk.max_gross_exposure_pct", "largest gross exposure"),
+    Rule(key="risk.max_order_contracts", types=(int,), minimum=1, maximum=1_000_000),
+    Rule(key="risk.max_orders_per_minute", types=(int,), minimum=1, maximum=100_000),
+    Rule(key="cache.backend", types=(str,), description="registered cache backend"),
+    Rule(key="cache.ttl_seconds", types=NUMBER, minimum=0, maximum=86_400),
+    Rule(key="alerts.channels", types=NAMES, description="registered alerters to deliver to"),
+)

@@ -1,0 +1,114 @@
+"""Hook specifications: the plugin author's manual.
+
+A plugin is a module (or object) with functions decorated by ``kalshi_core.hookimpl`` whose
+names match the specs below. Declare it under the ``kalshi_core`` entry-point group::
+
+    [project.entry-points.kalshi_core]
+    my_plugin = "my_package.plugin"
+
+Named things (validators, strategies, ...) are handed over through a ``register`` callback,
+``register(name, factory)``; the core calls ``factory(section)`` once at start-up, where
+``section`` is the plugin's settings section for that name (``validators.<name>``,
+``strategies.<name>``, ...), already validated. The object it returns implements the matching
+protocol in :mod:`kalshi_core.protocols`; the hot path calls it directly, never through pluggy.
+
+Any hook may be implemented as ``async def``; the core awaits the result where it runs async.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import pluggy
+
+hookspec = pluggy.HookspecMarker("kalshi_core")
+hookimpl = pluggy.HookimplMarker("kalshi_core")
+
+
+@hookspec
+def register_settings(register: Any) -> None:
+    """Contribute default settings and validators for your own settings section.
+
+    Call ``register(section, defaults, validators)``: ``section`` is a dotted path such as
+    ``"strategies.my_strategy"``, ``defaults`` a dict merged *under* every user layer, and
+    ``validators`` a list of :class:`kalshi_core.settings.Rule` describing each key (type,
+    range, allowed values). A bad value then fails start-up with one message naming the key,
+    the value, what is allowed and the layer that set it.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add sub-commands to the ``kalshi-core`` command line.
+
+    ``cli`` is the root click group; decorate new commands with ``@cli.command()``.
+    """
+
+
+@hookspec
+def register_data_sources(register: Any) -> None:
+    """Register market-data sources: ``register(name, factory)``.
+
+    Chosen by ``data.source``. The factory returns an object that lists markets, order books
+    and trades (the Kalshi HTTP client, the local exchange, recorded history).
+    """
+
+
+@hookspec
+def register_forecasters(register: Any) -> None:
+    """Register forecasters: ``register(name, factory)`` returning a
+    :class:`~kalshi_core.protocols.Forecaster`. Chosen by ``forecast.models``.
+    """
+
+
+@hookspec
+def register_validators(register: Any) -> None:
+    """Register validators: ``register(name, factory)`` returning a
+    :class:`~kalshi_core.protocols.Validator`. Enabled by ``pipeline.validators``.
+    """
+
+
+@hookspec
+def register_strategies(register: Any) -> None:
+    """Register strategies: ``register(name, factory)`` returning a
+    :class:`~kalshi_core.protocols.Strategy`. Enabled by ``strategies.enabled``.
+    """
+
+
+@hookspec
+def register_cache_backends(register: Any) -> None:
+    """Register cache backends: ``register(name, factory)`` returning an aiocache cache.
+    Chosen by ``cache.backend``.
+    """
+
+
+@hookspec
+def register_storage_backends(register: Any) -> None:
+    """Register storage backends: ``register(url_scheme, factory)``.
+
+    ``url_scheme`` is the SQLAlchemy drivername the backend serves (``sqlite+aiosqlite``,
+    ``postgresql+asyncpg``); the backend for ``database.url`` is picked by that scheme. The
+    factory receives the ``database`` settings section and returns a storage backend that
+    creates the SQLAlchemy async engine with the dialect's specifics.
+    """
+
+
+@hookspec
+def register_alerters(register: Any) -> None:
+    """Register alert channels: ``register(name, factory)`` returning a
+    :class:`~kalshi_core.protocols.Alerter`. Enabled by ``alerts.channels``.
+    """
+
+
+@hookspec
+def startup(app: Any) -> Any:
+    """Called once when an engine (run, backtest, exchange) starts, after settings are
+    validated and every registry is filled. ``app`` is the running application context.
+    May be async.
+    """
+
+
+@hookspec
+def shutdown(app: Any) -> Any:
+    """Called once when the engine stops, even after an error. May be async."""

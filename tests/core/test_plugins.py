@@ -1,0 +1,146 @@
+"""Plugin discovery through entry points, disabling, broken plugins, registries."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kalshi_core import hookspecs
+from kalshi_core.app import App
+from kalshi_core.errors import PluginError
+from kalshi_core.hookspecs import hookimpl
+from kalshi_core.plugins import PluginLoadWarning, PluginManager
+
+BUILTINS = {"core_commands", "memory_cache", "log_alerter", "market_validators"}
+
+
+def _install_fake_distribution(root: Path, dist: str, entry: str, module_source: str) -> None:
+    """A real installed distribution on sys.path: a module plus a .dist-info with entry points."""
+    module = entry.split("=")[1].strip()
+    (root / f"{module}.py").write_text(textwrap.dedent(module_source))
+    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[kalshi_core]\n{entry}\n")
+
+
+@pytest.fixture
+def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.delenv("KALSHI_LOAD_PLUGINS")
+    return root
+
+
+def _statuses(app: App) -> dict[str, str]:
+    return {info.name: info.status for info in app.manager.plugins()}
+
+
+def test_builtins_are_discovered_through_entry_points_with_their_hooks() -> None:
+    infos = {info.name: info for info in App.create().manager.plugins()}
+    assert set(infos) == BUILTINS
+    assert all(info.builtin and info.status == "enabled" for info in infos.values())
+    assert infos["market_validators"].hooks == ("register_settings", "register_validators")
+
+
+def test_disable_by_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KALSHI_DISABLE_PLUGINS", "log_alerter, memory_cache")
+    app = App.create()
+    assert _statuses(app)["log_alerter"] == "disabled"
+    assert "log" not in app.registry("alerters")
+    assert "memory" not in app.registry("cache_backends")
+
+
+def test_disable_by_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KALSHI_PLUGINS__DISABLED", '["market_validators"]')
+    app = App.create()
+    assert _statuses(app)["market_validators"] == "disabled"
+    assert "market_status" not in app.registry("validators")
+
+
+def test_third_party_plugin_is_discovered(third_party: Path) -> None:
+    _install_fake_distribution(
+        third_party,
+        "kalshi-plugin-fake",
+        "fake = fake_plugin",
+        """
+        from kalshi_core.hookspecs import hookimpl
+
+        class Always:
+            name = "always"
+            def validate(self, market, context): ...
+
+        @hookimpl
+        def register_validators(register):
+            register("always", lambda section: Always())
+        """,
+    )
+    app = App.create()
+    [info] = [i for i in app.manager.plugins() if i.name == "fake"]
+    assert (info.distribution, info.version, info.builtin) == ("kalshi-plugin-fake", "1.2.3", False)
+    assert app.build("validators", "always").name == "always"
+
+
+def test_broken_plugin_warns_naming_its_distribution(third_party: Path) -> None:
+    _install_fake_distribution(
+        third_party, "kalshi-plugin-broken", "broken = broken_plugin", "import does_not_exist\n"
+    )
+    with pytest.warns(PluginLoadWarning, match="'kalshi-plugin-broken'"):
+        app = App.create()
+    assert _statuses(app)["broken"] == "failed"
+    assert BUILTINS <= {n for n, s in _statuses(app).items() if s == "enabled"}
+
+
+def test_misspelled_hook_fails_loudly_but_only_that_plugin(third_party: Path) -> None:
+    _install_fake_distribution(
+        third_party,
+        "kalshi-plugin-typo",
+        "typo = typo_plugin",
+        """
+        from kalshi_core.hookspecs import hookimpl
+
+        @hookimpl
+        def register_strategy(register):
+            pass
+        """,
+    )
+    with pytest.warns(PluginLoadWarning, match="register_strategy"):
+        app = App.create()
+    assert _statuses(app)["typo"] == "failed"
+
+
+class _DuplicateAlerter:
+    @hookimpl
+    def register_alerters(self, register: object) -> None:
+        register("log", lambda section: None)  # type: ignore[operator]
+
+
+def test_two_plugins_registering_one_name_is_an_error_naming_both() -> None:
+    manager = PluginManager()
+    manager.load_entry_points()
+    manager.register(_DuplicateAlerter(), "copycat")
+    app = App.create(manager=manager)
+    with pytest.raises(PluginError, match="'log' is registered twice.*log_alerter.*copycat"):
+        app.registry("alerters")
+
+
+def test_unknown_name_lists_what_is_installed() -> None:
+    with pytest.raises(PluginError, match="no strategy named 'nope' is installed"):
+        App.create().registry("strategies").get("nope")
+
+
+def test_every_hookspec_has_documentation_and_a_docs_entry() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "plugins.md").read_text()
+    specs = [
+        name
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, "kalshi_core_spec")
+    ]
+    assert len(specs) >= 11
+    for name in specs:
+        assert inspect.getdoc(getattr(hookspecs, name)), f"hookspec {name} has no docstring"
+        assert f"`{name}`" in docs, f"hookspec {name} is not documented in docs/plugins.md"
