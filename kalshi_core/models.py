@@ -62,7 +62,7 @@ def plain(name: str | None = None, **kwargs: Any) -> Any:
     return _wired(name, WireKind.PLAIN, **kwargs)
 
 
-class StrEnum(str, enum.Enum):
+class StrEnum(str, enum.Enum):  # noqa: UP042 - enum.StrEnum changes __format__ on 3.11+
     """An enum whose values are the exchange's own strings."""
 
     def __str__(self) -> str:
