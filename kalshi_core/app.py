@@ -43,7 +43,7 @@ REGISTRIES: dict[str, tuple[str, str, str | None]] = {
 
 # registry kind -> settings section holding one table per named thing
 SECTIONS = {
-    "data_sources": "data_sources",
+    "data_sources": "",  # a data source reads its own top-level section: [kalshi]
     "forecasters": "forecasters",
     "validators": "validators",
     "strategies": "strategies",
@@ -113,12 +113,18 @@ class App:
             return {}
         if not isinstance(value, dict):
             raise ConfigError(f"settings key {path!r} is a {type(value).__name__}, not a table")
-        return _plain(value)
+        plain: dict[str, Any] = _plain(value)
+        return plain
 
-    def build(self, kind: str, name: str) -> Any:
-        """Build the named thing of ``kind`` from its factory and its settings section."""
-        section_root = SECTIONS.get(kind, kind)
-        return self.registry(kind).create(name, self.section(f"{section_root}.{name}"))
+    def build(self, kind: str, name: str, **runtime: Any) -> Any:
+        """Build the named thing of ``kind`` from its factory and its settings section.
+
+        ``runtime`` carries what only the running engine knows (a local exchange's URL, the
+        live-trading confirmation); it never comes from settings.
+        """
+        root = SECTIONS.get(kind, kind)
+        section = self.section(f"{root}.{name}" if root else name)
+        return self.registry(kind).create(name, section, **runtime)
 
     def registry(self, kind: str) -> Registry[Any]:
         """The registry of ``kind`` (see :data:`REGISTRIES`), built on first use."""

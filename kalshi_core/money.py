@@ -28,7 +28,7 @@ COUNT_PLACES = 2
 
 def _parse_fixed(text: str | int | float | Decimal, scale: int, what: str) -> int:
     """Parse a decimal string into integer units of ``1/scale``; reject anything inexact."""
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, bool | float):
         raise ValueError(f"{what} must be a decimal string, got {type(text).__name__} {text!r}")
     try:
         value = Decimal(str(text).strip())

@@ -96,7 +96,7 @@ class PluginManager:
             module = ep.load()
             self.pm.register(module, name=ep.name)
             self.pm.check_pending()
-        except Exception as exc:  # noqa: BLE001 - any import failure must not crash the CLI
+        except Exception as exc:  # any import failure must not crash the CLI
             self._unregister_quietly(ep.name)
             dist = _distribution(ep)[0]
             message = f"plugin {ep.name!r} from distribution {dist!r} failed to load: {exc}"

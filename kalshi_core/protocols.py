@@ -13,18 +13,49 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from kalshi_core.models import Forecast, Market, OrderBook, OrderIntent, Position, Verdict
-from kalshi_core.money import Money
+from kalshi_core.money import Money, Price
 
 SettingsSection = Mapping[str, Any]
 
 
 @attrs.frozen(kw_only=True)
 class Portfolio:
-    """What we hold, as last reconciled with the venue."""
+    """What we hold, as last reconciled with the venue.
+
+    ``resting_exposure`` is the money our resting orders would lock per ticker if filled;
+    ``event_of`` maps a held ticker to its event (for per-event exposure limits).
+    """
 
     cash: Money
     positions: Mapping[str, Position] = attrs.field(factory=dict)
     resting_exposure: Mapping[str, Money] = attrs.field(factory=dict)
+    event_of: Mapping[str, str] = attrs.field(factory=dict)
+    start_of_day_value: Money | None = None
+
+    @property
+    def positions_value(self) -> Money:
+        """Money at risk in open positions (their exposure), a conservative valuation."""
+        return sum(p.market_exposure for p in self.positions.values())
+
+    @property
+    def value(self) -> Money:
+        return self.cash + self.positions_value
+
+    def exposure(self, ticker: str) -> Money:
+        held = self.positions.get(ticker)
+        return (held.market_exposure if held else 0) + self.resting_exposure.get(ticker, 0)
+
+    def event_exposure(self, event_ticker: str) -> Money:
+        tickers = {t for t, e in self.event_of.items() if e == event_ticker}
+        return sum(self.exposure(t) for t in tickers)
+
+
+@attrs.frozen(kw_only=True)
+class AnalysisRecord:
+    """When a market was last analysed and at what YES mid price (for de-duplication)."""
+
+    at: datetime
+    price: Price
 
 
 @attrs.frozen(kw_only=True)
@@ -32,21 +63,45 @@ class PipelineContext:
     """Everything a validator or strategy may look at besides the market itself.
 
     ``now`` comes from the injected clock: backtest, paper and live look the same.
+    ``fee_schedule`` holds the market's fee terms (``kalshi_core.exchange.fees.FeeSchedule``).
     """
 
     now: datetime
     portfolio: Portfolio
     orderbook: OrderBook | None = None
+    last_analysis: Mapping[str, AnalysisRecord] = attrs.field(factory=dict)
+    ai_spend_today: Money = 0
+    category_of: Mapping[str, str] = attrs.field(factory=dict)
+    fee_schedule: Any = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @runtime_checkable
 class Validator(Protocol):
-    """Screens a candidate market; a rejection carries a reason that is stored."""
+    """Screens a candidate market before any forecast; a rejection's reason is stored."""
 
     name: str
 
     def validate(self, market: Market, context: PipelineContext) -> Verdict: ...
+
+
+@runtime_checkable
+class IntentValidator(Protocol):
+    """Screens an order intent after the strategies (edge after fees, spread, exposure).
+
+    A validator may implement this, :class:`Validator`, or both; the pipeline runs each stage
+    it implements. No intent that fails one passes on to risk.
+    """
+
+    name: str
+
+    def validate_intent(
+        self,
+        intent: OrderIntent,
+        market: Market,
+        forecast: Forecast | None,
+        context: PipelineContext,
+    ) -> Verdict: ...
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 from dynaconf import Dynaconf
@@ -26,7 +26,8 @@ DEFAULT_ENVIRONMENT = "development"
 SETTINGS_FILE_VAR = "KALSHI_SETTINGS_FILE"
 SECRETS_FILE_NAME = ".secrets.toml"
 MASK = "********"
-Settings = Dynaconf
+# Dynaconf ships no type information; this alias documents intent at every use.
+Settings: TypeAlias = Any
 
 
 def packaged_settings_path() -> Path:
@@ -197,7 +198,7 @@ def check_settings(settings: Settings, rules: Iterable[Rule]) -> None:
 
 def as_plain_dict(settings: Settings, rules: Iterable[Rule]) -> dict[str, Any]:
     """All settings as a lower-cased nested dict with secret values masked."""
-    data = _lower_keys(settings.as_dict())
+    data: dict[str, Any] = _lower_keys(settings.as_dict())
     data.pop("env", None)
     for rule in rules:
         if rule.secret:

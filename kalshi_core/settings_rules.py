@@ -13,7 +13,6 @@ from typing import Any
 
 import attrs
 
-
 _TYPE_WORDS = {
     int: "an integer",
     float: "a number",
@@ -80,9 +79,13 @@ class Rule:
             return f"has the wrong type {type(value).__name__}"
         if self.choices is not None and value not in self.choices:
             return "is not an allowed value"
-        if self.each_choice is not None and any(v not in self.each_choice for v in value):
+        if self.each_choice is not None and not self._all_allowed(value):
             return "contains a value that is not allowed"
         return self._range_problem(value)
+
+    def _all_allowed(self, items: Any) -> bool:
+        allowed = self.each_choice or ()
+        return all(item in allowed for item in items)
 
     def _range_problem(self, value: Any) -> str | None:
         if not isinstance(value, int | float) or isinstance(value, bool):

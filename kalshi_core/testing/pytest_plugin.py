@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -28,7 +28,7 @@ def _env_name(key: str) -> str:
 
 
 @pytest.fixture
-def kalshi_app_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
+def kalshi_app_factory(monkeypatch: pytest.MonkeyPatch) -> AppFactory:
     """Make an App from built-ins + given plugin objects, with dotted-key setting overrides."""
     for name in list(os.environ):
         if name.startswith("KALSHI_"):
@@ -44,4 +44,4 @@ def kalshi_app_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
             manager.register(plugin, getattr(plugin, "__name__", f"test_plugin_{index}"))
         return App.create(manager=manager)
 
-    yield make
+    return make

@@ -37,7 +37,7 @@ def test_plugins_json_lists_builtins_with_hooks() -> None:
 
 def test_plugins_table_shows_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KALSHI_DISABLE_PLUGINS", "log_alerter")
-    code, out, _ = _run("plugins")
+    _, out, _ = _run("plugins")
     [line] = [ln for ln in out.splitlines() if ln.startswith("log_alerter")]
     assert "disabled" in line
 

@@ -29,7 +29,9 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = root / "bin" / "python"
     site = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     Path(site, "_parent_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     pip = [str(python), "-m", "pip", "install", "-q", "--no-deps"]
@@ -42,7 +44,10 @@ def _plugins(venv_root: Path, **env: str) -> dict[str, dict[str, object]]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KALSHI_")}
     result = subprocess.run(
         [str(venv_root / "bin" / "kalshi-core"), "plugins", "--json"],
-        capture_output=True, text=True, check=True, env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**clean, **env},
     )
     return {row["name"]: row for row in json.loads(result.stdout)}
 
@@ -53,7 +58,9 @@ def test_installed_example_is_listed_with_its_hooks(fresh_venv: Path) -> None:
     assert example["status"] == "enabled"
     assert example["distribution"] == "kalshi-example-strategy"
     assert set(example["hooks"]) == {
-        "register_settings", "register_strategies", "register_validators"
+        "register_settings",
+        "register_strategies",
+        "register_validators",
     }
     assert rows["core_commands"]["status"] == "enabled"
 
@@ -69,4 +76,3 @@ def test_disabling_through_settings_hides_it(fresh_venv: Path, tmp_path: Path) -
 def test_disabling_through_environment_hides_it(fresh_venv: Path) -> None:
     rows = _plugins(fresh_venv, KALSHI_DISABLE_PLUGINS="example_strategy")
     assert rows["example_strategy"]["status"] == "disabled"
-

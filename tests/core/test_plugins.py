@@ -10,11 +10,12 @@ import pytest
 
 from kalshi_core import hookspecs
 from kalshi_core.app import App
-from kalshi_core.errors import PluginError
+from kalshi_core.client import KalshiClient
+from kalshi_core.errors import ConfigError, PluginError
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.plugins import PluginLoadWarning, PluginManager
 
-BUILTINS = {"core_commands", "memory_cache", "log_alerter", "market_validators"}
+BUILTINS = {"core_commands", "memory_cache", "log_alerter", "market_validators", "kalshi_source"}
 
 
 def _install_fake_distribution(root: Path, dist: str, entry: str, module_source: str) -> None:
@@ -92,7 +93,7 @@ def test_broken_plugin_warns_naming_its_distribution(third_party: Path) -> None:
     with pytest.warns(PluginLoadWarning, match="'kalshi-plugin-broken'"):
         app = App.create()
     assert _statuses(app)["broken"] == "failed"
-    assert BUILTINS <= {n for n, s in _statuses(app).items() if s == "enabled"}
+    assert {n for n, s in _statuses(app).items() if s == "enabled"} >= BUILTINS
 
 
 def test_misspelled_hook_fails_loudly_but_only_that_plugin(third_party: Path) -> None:
@@ -124,7 +125,7 @@ def test_two_plugins_registering_one_name_is_an_error_naming_both() -> None:
     manager.load_entry_points()
     manager.register(_DuplicateAlerter(), "copycat")
     app = App.create(manager=manager)
-    with pytest.raises(PluginError, match="'log' is registered twice.*log_alerter.*copycat"):
+    with pytest.raises(PluginError, match=r"'log' is registered twice.*log_alerter.*copycat"):
         app.registry("alerters")
 
 
@@ -144,3 +145,13 @@ def test_every_hookspec_has_documentation_and_a_docs_entry() -> None:
     for name in specs:
         assert inspect.getdoc(getattr(hookspecs, name)), f"hookspec {name} has no docstring"
         assert f"`{name}`" in docs, f"hookspec {name} is not documented in docs/plugins.md"
+
+
+def test_kalshi_data_source_builds_a_client_for_loopback_only() -> None:
+    app = App.create()
+    client = app.build("data_sources", "kalshi", base_url="http://127.0.0.1:9/trade-api/v2")
+    assert isinstance(client, KalshiClient)
+    with pytest.raises(ConfigError, match=r"kalshi\.base_url is empty"):
+        app.build("data_sources", "kalshi")
+    with pytest.raises(Exception, match="allow_remote"):
+        app.build("data_sources", "kalshi", base_url="https://external-api.kalshi.com/trade-api/v2")

@@ -99,7 +99,7 @@ def test_secret_values_are_masked_in_problems(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_unknown_environment_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="'prod' .* not one of development, staging, production"):
+    with pytest.raises(ConfigError, match=r"'prod' .* not one of development, staging, production"):
         App.create(env="prod")
 
 
