@@ -1,0 +1,28 @@
+"""Repositories: the only code that writes SQL. Domain objects in, domain objects out."""
+
+from __future__ import annotations
+
+from kalshi_core.storage.repositories.decisions import Decisions, Forecasts, MarketSnapshots
+from kalshi_core.storage.repositories.leases import MarketLeases
+from kalshi_core.storage.repositories.ledger import (
+    AiSpends,
+    AuditEvents,
+    DailyPnls,
+    Positions,
+    Settlements,
+)
+from kalshi_core.storage.repositories.orders import Fills, Orders
+
+__all__ = [
+    "AiSpends",
+    "AuditEvents",
+    "DailyPnls",
+    "Decisions",
+    "Fills",
+    "Forecasts",
+    "MarketLeases",
+    "MarketSnapshots",
+    "Orders",
+    "Positions",
+    "Settlements",
+]

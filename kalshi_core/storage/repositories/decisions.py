@@ -1,0 +1,290 @@
+"""Market snapshots, forecasts and decisions (with every verdict and intent)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kalshi_core.models import (
+    Action,
+    Decision,
+    Forecast,
+    Market,
+    OrderIntent,
+    Side,
+    TimeInForce,
+    Verdict,
+)
+from kalshi_core.storage.records import MarketSnapshot
+from kalshi_core.storage.repositories._base import Repository, dump_json, insert_ignore, load_json
+from kalshi_core.storage.schema import (
+    DecisionRow,
+    ForecastRow,
+    MarketSnapshotRow,
+    OrderIntentRow,
+    VerdictRow,
+)
+
+
+class MarketSnapshots(Repository):
+    """Quotes as seen by the engine, for replay and post-mortems."""
+
+    async def record(self, market: Market, captured_time: datetime) -> None:
+        row = MarketSnapshotRow(
+            ticker=market.ticker,
+            event_ticker=market.event_ticker,
+            status=str(market.status),
+            captured_time=captured_time,
+            yes_bid=market.yes_bid,
+            yes_ask=market.yes_ask,
+            last_price=market.last_price,
+            volume=market.volume,
+            open_interest=market.open_interest,
+            payload=dump_json(market),
+        )
+        async with self._sessions.begin() as session:
+            session.add(row)
+
+    async def latest(self, ticker: str) -> MarketSnapshot | None:
+        query = (
+            select(MarketSnapshotRow)
+            .where(MarketSnapshotRow.ticker == ticker)
+            .order_by(MarketSnapshotRow.captured_time.desc())
+            .limit(1)
+        )
+        found = await self._snapshots(query)
+        return found[0] if found else None
+
+    async def history(self, ticker: str, since: datetime, until: datetime) -> list[MarketSnapshot]:
+        """Snapshots of ``ticker`` with ``since <= captured_time < until``, oldest first."""
+        query = (
+            select(MarketSnapshotRow)
+            .where(
+                MarketSnapshotRow.ticker == ticker,
+                MarketSnapshotRow.captured_time >= since,
+                MarketSnapshotRow.captured_time < until,
+            )
+            .order_by(MarketSnapshotRow.captured_time)
+        )
+        return await self._snapshots(query)
+
+    async def _snapshots(self, query: Select[Any]) -> list[MarketSnapshot]:
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return [
+            MarketSnapshot(market=load_json(r.payload, Market), captured_time=r.captured_time)
+            for r in rows
+        ]
+
+
+def forecast_row(forecast: Forecast) -> ForecastRow:
+    return ForecastRow(
+        ticker=forecast.ticker,
+        model=forecast.model,
+        probability=forecast.probability,
+        confidence=forecast.confidence,
+        reasoning=forecast.reasoning,
+        prompt_hash=forecast.prompt_hash,
+        input_tokens=forecast.input_tokens,
+        output_tokens=forecast.output_tokens,
+        cost=forecast.cost,
+        created_time=forecast.created_time,
+    )
+
+
+def to_forecast(row: ForecastRow) -> Forecast:
+    return Forecast(
+        ticker=row.ticker,
+        probability=row.probability,
+        model=row.model,
+        created_time=row.created_time,
+        confidence=row.confidence,
+        reasoning=row.reasoning,
+        prompt_hash=row.prompt_hash,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost=row.cost,
+    )
+
+
+class Forecasts(Repository):
+    """Every forecast with its model, prompt hash, token counts and cost."""
+
+    async def record(self, forecast: Forecast) -> int:
+        """Store ``forecast``; returns its id."""
+        row = forecast_row(forecast)
+        async with self._sessions.begin() as session:
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def for_market(self, ticker: str, since: datetime | None = None) -> list[Forecast]:
+        """Forecasts of ``ticker`` (optionally from ``since``), oldest first."""
+        query = select(ForecastRow).where(ForecastRow.ticker == ticker)
+        if since is not None:
+            query = query.where(ForecastRow.created_time >= since)
+        async with self._sessions() as session:
+            rows = (await session.scalars(query.order_by(ForecastRow.created_time))).all()
+        return [to_forecast(r) for r in rows]
+
+
+def intent_values(intent: OrderIntent) -> dict[str, Any]:
+    """The columns an order intent shares between ``order_intents`` and ``orders``."""
+    return {
+        "ticker": intent.ticker,
+        "side": str(intent.side),
+        "action": str(intent.action),
+        "price": intent.price,
+        "count": intent.count,
+        "strategy": intent.strategy,
+        "time_in_force": str(intent.time_in_force),
+        "post_only": intent.post_only,
+        "reduce_only": intent.reduce_only,
+        "reason": intent.reason,
+        "expected_value": intent.expected_value,
+    }
+
+
+def to_intent(row: Any) -> OrderIntent:
+    """An OrderIntent from any row carrying the :func:`intent_values` columns."""
+    return OrderIntent(
+        ticker=row.ticker,
+        side=Side(row.side),
+        action=Action(row.action),
+        price=row.price,
+        count=row.count,
+        strategy=row.strategy,
+        time_in_force=TimeInForce(row.time_in_force),
+        post_only=row.post_only,
+        reduce_only=row.reduce_only,
+        reason=row.reason,
+        expected_value=row.expected_value,
+    )
+
+
+def decisions_query(
+    ticker: str, since: datetime, until: datetime, limit: int | None = None
+) -> Select[Any]:
+    """Hot query: decisions on a market in a time window (``ix_decisions_ticker_created``)."""
+    return (
+        select(DecisionRow)
+        .where(
+            DecisionRow.ticker == ticker,
+            DecisionRow.created_time >= since,
+            DecisionRow.created_time < until,
+        )
+        .order_by(DecisionRow.created_time.desc())
+        .limit(limit)
+    )
+
+
+class _AlreadyStoredError(Exception):
+    """Rolls back a decision whose id is already stored (its forecast must not be added)."""
+
+
+class Decisions(Repository):
+    """Pipeline decisions with every validator's verdict, the forecast and the intents."""
+
+    async def record(self, decision: Decision) -> bool:
+        """Store ``decision``; ``False`` (and nothing written) if its id is already stored."""
+        try:
+            async with self._sessions.begin() as session:
+                await self._insert(session, decision)
+        except _AlreadyStoredError:
+            return False
+        return True
+
+    async def _insert(self, session: AsyncSession, decision: Decision) -> None:
+        forecast_id = None
+        if decision.forecast is not None:
+            row = forecast_row(decision.forecast)
+            session.add(row)
+            await session.flush()
+            forecast_id = row.id
+        values = {
+            "decision_id": decision.decision_id,
+            "ticker": decision.ticker,
+            "created_time": decision.created_time,
+            "accepted": decision.accepted,
+            "forecast_id": forecast_id,
+        }
+        insert = insert_ignore(session, DecisionRow, [values], ["decision_id"])
+        inserted = await session.execute(insert.returning(DecisionRow.decision_id))
+        if inserted.first() is None:
+            raise _AlreadyStoredError
+        session.add_all(self._children(decision))
+
+    @staticmethod
+    def _children(decision: Decision) -> list[VerdictRow | OrderIntentRow]:
+        verdicts: list[VerdictRow | OrderIntentRow] = [
+            VerdictRow(
+                decision_id=decision.decision_id,
+                position=index,
+                validator=verdict.validator,
+                accepted=verdict.accepted,
+                reason=verdict.reason,
+            )
+            for index, verdict in enumerate(decision.verdicts)
+        ]
+        intents = [
+            OrderIntentRow(decision_id=decision.decision_id, position=index, **intent_values(i))
+            for index, i in enumerate(decision.intents)
+        ]
+        return verdicts + intents
+
+    async def get(self, decision_id: str) -> Decision | None:
+        query = select(DecisionRow).where(DecisionRow.decision_id == decision_id)
+        found = await self._decisions(query)
+        return found[0] if found else None
+
+    async def for_market(
+        self, ticker: str, since: datetime, until: datetime, limit: int | None = None
+    ) -> list[Decision]:
+        """Decisions on ``ticker`` with ``since <= created_time < until``, newest first."""
+        return await self._decisions(decisions_query(ticker, since, until, limit))
+
+    async def _decisions(self, query: Select[Any]) -> list[Decision]:
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+            ids = [r.decision_id for r in rows]
+            verdicts = await _grouped(session, VerdictRow, ids)
+            intents = await _grouped(session, OrderIntentRow, ids)
+            forecast_ids = [r.forecast_id for r in rows if r.forecast_id is not None]
+            forecasts = await _forecasts(session, forecast_ids)
+        return [
+            Decision(
+                decision_id=r.decision_id,
+                ticker=r.ticker,
+                created_time=r.created_time,
+                verdicts=tuple(_verdict(v) for v in verdicts[r.decision_id]),
+                forecast=forecasts.get(r.forecast_id) if r.forecast_id is not None else None,
+                intents=tuple(to_intent(i) for i in intents[r.decision_id]),
+            )
+            for r in rows
+        ]
+
+
+def _verdict(row: Any) -> Verdict:
+    return Verdict(validator=row.validator, accepted=row.accepted, reason=row.reason)
+
+
+async def _grouped(session: AsyncSession, model: Any, ids: Sequence[str]) -> dict[str, list[Any]]:
+    groups: dict[str, list[Any]] = defaultdict(list)
+    if not ids:
+        return groups
+    query = select(model).where(model.decision_id.in_(ids)).order_by(model.position)
+    for row in (await session.scalars(query)).all():
+        groups[row.decision_id].append(row)
+    return groups
+
+
+async def _forecasts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Forecast]:
+    if not ids:
+        return {}
+    rows = (await session.scalars(select(ForecastRow).where(ForecastRow.id.in_(ids)))).all()
+    return {r.id: to_forecast(r) for r in rows}

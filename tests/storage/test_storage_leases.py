@@ -1,0 +1,88 @@
+"""MarketLeases: a market is owned by at most one worker, across engines and processes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kalshi_core.errors import StorageError
+from kalshi_core.storage.database import Database
+from kalshi_core.storage.repositories.leases import MarketLeases
+
+START = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+class ManualClock:
+    """A clock the test moves by hand (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_claimed_market_is_not_granted_to_another_worker(database: Database) -> None:
+    first = await database.leases.claim(["A", "B"], "w1")
+    second = await database.leases.claim(["B", "C"], "w2")
+    assert first == {"A", "B"}
+    assert second == {"C"}
+    assert await database.leases.owned("w1") == {"A", "B"}
+    assert await database.leases.owned("w2") == {"C"}
+
+
+async def test_claiming_again_renews_and_release_frees(database: Database) -> None:
+    await database.leases.claim(["A", "B"], "w1")
+    assert await database.leases.claim(["A", "B"], "w1") == {"A", "B"}
+    await database.leases.release("w1", ["A"])
+    assert await database.leases.claim(["A", "B"], "w2") == {"A"}
+    await database.leases.release("w1")
+    assert await database.leases.owned("w1") == frozenset()
+    assert await database.leases.claim(["B"], "w2") == {"B"}
+
+
+async def test_an_expired_lease_can_be_taken_over(database: Database) -> None:
+    clock = ManualClock()
+    leases = MarketLeases(database.sessions, clock, ttl=timedelta(seconds=30))
+    assert await leases.claim(["A"], "w1") == {"A"}
+    clock.now += timedelta(seconds=29)
+    assert await leases.claim(["A"], "w2") == frozenset()
+    clock.now += timedelta(seconds=1)
+    assert await leases.owned("w1") == frozenset()
+    assert await leases.claim(["A"], "w2") == {"A"}
+    assert await leases.claim(["A"], "w1") == frozenset()
+
+
+async def test_empty_claim_and_bad_ttl(database: Database) -> None:
+    assert await database.leases.claim([], "w1") == frozenset()
+    with pytest.raises(StorageError, match="ttl must be positive"):
+        MarketLeases(database.sessions, ttl=timedelta(0))
+
+
+async def test_workers_on_separate_engines_never_own_the_same_market(target, database) -> None:
+    """Several workers, each with its own engine, race to claim overlapping markets."""
+    tickers = [f"M-{i:03d}" for i in range(60)]
+    workers = [Database(target.make_engine()) for _ in range(4)]
+
+    async def run(index: int, db: Database) -> list[frozenset[str]]:
+        rounds = []
+        for step in range(5):
+            wanted = tickers[(index * 7 + step * 11) % 60 :] + tickers[: (index * 13) % 60]
+            rounds.append(await db.leases.claim(wanted, f"w{index}"))
+        return rounds
+
+    try:
+        results = await asyncio.gather(*(run(i, db) for i, db in enumerate(workers)))
+        owned = [await db.leases.owned(f"w{i}") for i, db in enumerate(workers)]
+    finally:
+        for db in workers:
+            await db.close()
+    # Nothing expires or is released here, so every market a worker was ever granted must be
+    # one no other worker was ever granted.
+    ever_granted = [frozenset().union(*rounds) for rounds in results]
+    granted = [t for held in ever_granted for t in held]
+    assert len(granted) == len(set(granted))
+    assert ever_granted == owned
+    assert set(granted) == set(tickers)
