@@ -15,7 +15,15 @@ from kalshi_core.errors import ConfigError, PluginError
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.plugins import PluginLoadWarning, PluginManager
 
-BUILTINS = {"core_commands", "memory_cache", "log_alerter", "market_validators", "kalshi_source"}
+BUILTINS = {
+    "core_commands",
+    "db_command",
+    "kalshi_source",
+    "log_alerter",
+    "market_validators",
+    "memory_cache",
+    "sqlite_storage",
+}
 
 
 def _install_fake_distribution(root: Path, dist: str, entry: str, module_source: str) -> None:
