@@ -1,0 +1,291 @@
+"""Matching-engine throughput: the local exchange against a naive reference book.
+
+Run: ``python benchmarks/bench_matching.py [--orders N] [--markets M] [--seed S]``
+
+One random flow (fixed seed) over many markets: ~50% passive GTC orders near the touch,
+~30% orders that cross (IOC or GTC at an aggressive price), ~20% cancels of earlier orders.
+The same flow is fed to
+
+* the full :class:`kalshi_core.exchange.Venue` (validation, accounts, fees, fills, reports),
+* the bare :class:`kalshi_core.exchange.book.Book` with a minimal matching loop,
+* a naive list-scan book (defined below): every match scans a plain list for the best
+  price and earliest time, the textbook O(n) implementation.
+
+and each prints its orders/s. Timing is wall-clock (``time.perf_counter``); generating the
+flow is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from kalshi_core.clock import ManualClock
+from kalshi_core.errors import ExchangeError
+from kalshi_core.exchange import OrderRequest, Venue
+from kalshi_core.exchange.book import Book, OrderState
+from kalshi_core.models import BookSide, Market, MarketStatus, SelfTradePrevention, TimeInForce
+from kalshi_core.money import CONTRACT, DOLLAR
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+ACCOUNTS = [f"acct{i:02d}" for i in range(20)]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One step of the flow: a new order, or a cancel of the order placed at ``target``."""
+
+    kind: str  # "order" | "cancel"
+    market: int
+    account: str = ""
+    side: BookSide = BookSide.BID
+    price: int = 0
+    count: int = 0
+    ioc: bool = False
+    target: int = -1
+
+
+def make_flow(orders: int, markets: int, seed: int) -> list[Op]:
+    rng = random.Random(seed)
+    mids = [rng.randint(20, 80) * 100 for _ in range(markets)]
+    flow: list[Op] = []
+    placed: list[int] = []  # flow indexes of orders, for cancels
+    while len(flow) < orders:
+        market = rng.randrange(markets)
+        roll = rng.random()
+        if roll < 0.2 and placed:
+            target = rng.choice(placed[-2000:])
+            flow.append(Op("cancel", flow[target].market, target=target))
+            continue
+        side = BookSide.BID if rng.random() < 0.5 else BookSide.ASK
+        crossing = roll >= 0.7
+        offset = rng.randint(1, 5) if crossing else -rng.randint(1, 10)
+        price = mids[market] + (offset if side is BookSide.BID else -offset) * 100
+        price = min(max(price, 100), DOLLAR - 100)
+        ioc = crossing and rng.random() < 0.5
+        count = rng.randint(1, 10) * CONTRACT
+        placed.append(len(flow))
+        flow.append(Op("order", market, rng.choice(ACCOUNTS), side, price, count, ioc))
+    return flow
+
+
+def tickers(markets: int) -> list[str]:
+    return [f"KXBENCH-{i:03d}" for i in range(markets)]
+
+
+# ---- 1. the full venue ------------------------------------------------------------------
+
+
+def new_venue(names: list[str]) -> Venue:
+    venue = Venue(ManualClock(START))
+    for ticker in names:
+        venue.list_market(
+            Market(
+                ticker=ticker,
+                event_ticker="KXBENCH",
+                status=MarketStatus.ACTIVE,
+                open_time=START,
+                close_time=START + timedelta(days=1),
+            )
+        )
+    for account in ACCOUNTS:
+        venue.deposit(account, 10**9 * DOLLAR)
+    return venue
+
+
+def run_venue(flow: list[Op], markets: int) -> tuple[int, int]:
+    names = tickers(markets)
+    venue = new_venue(names)
+    ids: dict[int, tuple[str, str]] = {}
+    canceled = 0
+    for index, op in enumerate(flow):
+        if op.kind == "cancel":
+            account, order_id = ids[op.target]
+            try:
+                venue.cancel(account, order_id)
+                canceled += 1
+            except ExchangeError:
+                pass  # already filled or canceled
+            continue
+        order = venue.place_order(
+            OrderRequest(
+                account=op.account,
+                ticker=names[op.market],
+                side=op.side,
+                price=op.price,
+                count=op.count,
+                time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL
+                if op.ioc
+                else TimeInForce.GOOD_TILL_CANCELED,
+                self_trade_prevention_type=SelfTradePrevention.MAKER,
+            )
+        )
+        ids[index] = (op.account, order.order_id)
+    return len(venue.trades()), canceled
+
+
+# ---- 2. the bare book with a minimal matching loop ---------------------------------------
+
+
+def run_book(flow: list[Op], markets: int) -> tuple[int, int]:
+    books = [Book(t) for t in tickers(markets)]
+    orders: dict[int, OrderState] = {}
+    trades = canceled = 0
+    for index, op in enumerate(flow):
+        book = books[op.market]
+        if op.kind == "cancel":
+            target = orders[op.target]
+            if target.in_book:
+                book.remove(target)
+                canceled += 1
+            continue
+        order = OrderState(
+            order_id=str(index),
+            client_order_id=str(index),
+            account_id=op.account,
+            ticker=book.ticker,
+            side=op.side,
+            price=op.price,
+            count=op.count,
+            time_in_force=TimeInForce.GOOD_TILL_CANCELED,
+            post_only=False,
+            reduce_only=False,
+            self_trade_prevention=SelfTradePrevention.MAKER,
+            expiration_time=None,
+            now=START,
+            sequence=index,
+        )
+        orders[index] = order
+        trades += _book_match(book, order)
+        if order.remaining and not op.ioc:
+            book.add(order)
+    return trades, canceled
+
+
+def _book_match(book: Book, taker: OrderState) -> int:
+    is_bid = taker.side is BookSide.BID
+    maker_side = BookSide.ASK if is_bid else BookSide.BID
+    trades = 0
+    while taker.remaining:
+        maker = book.head(maker_side)
+        if maker is None or (maker.price > taker.price if is_bid else maker.price < taker.price):
+            break
+        qty = min(taker.remaining, maker.remaining)
+        book.set_remaining(maker, maker.remaining - qty)
+        taker.remaining -= qty
+        trades += 1
+    return trades
+
+
+# ---- 3. the naive reference ----------------------------------------------------------------
+
+
+class NaiveBook:
+    """Resting orders in one list; every match scans it all for the best price and time."""
+
+    def __init__(self) -> None:
+        self.orders: list[list[int]] = []  # [side(0 bid,1 ask), price, seq, remaining]
+
+    def best(self, side: int) -> list[int] | None:
+        found: list[int] | None = None
+        for entry in self.orders:
+            if entry[0] != side:
+                continue
+            if found is None:
+                found = entry
+                continue
+            better = entry[1] > found[1] if side == 0 else entry[1] < found[1]
+            if better or (entry[1] == found[1] and entry[2] < found[2]):
+                found = entry
+        return found
+
+    def submit(
+        self, side: int, price: int, seq: int, count: int, ioc: bool
+    ) -> tuple[int, list[int] | None]:
+        trades = 0
+        while count:
+            maker = self.best(1 - side)
+            if maker is None or (maker[1] > price if side == 0 else maker[1] < price):
+                break
+            qty = min(count, maker[3])
+            maker[3] -= qty
+            count -= qty
+            trades += 1
+            if maker[3] == 0:
+                self.orders.remove(maker)
+        if count and not ioc:
+            entry = [side, price, seq, count]
+            self.orders.append(entry)
+            return trades, entry
+        return trades, None
+
+
+def run_naive(flow: list[Op], markets: int) -> tuple[int, int]:
+    books = [NaiveBook() for _ in range(markets)]
+    resting: dict[int, list[int]] = {}
+    trades = canceled = 0
+    for index, op in enumerate(flow):
+        book = books[op.market]
+        if op.kind == "cancel":
+            entry = resting.pop(op.target, None)
+            if entry is not None and entry[3] > 0:
+                book.orders.remove(entry)
+                canceled += 1
+            continue
+        side = 0 if op.side is BookSide.BID else 1
+        made, entry = book.submit(side, op.price, index, op.count, op.ioc)
+        trades += made
+        if entry is not None:
+            resting[index] = entry
+    return trades, canceled
+
+
+# ---- driver ---------------------------------------------------------------------------------
+
+
+def timed(
+    run: Callable[[list[Op], int], tuple[int, int]], flow: list[Op], markets: int
+) -> tuple[float, int, int]:
+    began = time.perf_counter()
+    trades, canceled = run(flow, markets)
+    return time.perf_counter() - began, trades, canceled
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--orders", type=int, default=200_000, help="flow length (orders + cancels)"
+    )
+    parser.add_argument("--markets", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    flow = make_flow(args.orders, args.markets, args.seed)
+    new_orders = sum(op.kind == "order" for op in flow)
+    print(
+        f"flow: {len(flow):,} operations ({new_orders:,} new orders, "
+        f"{len(flow) - new_orders:,} cancel attempts) over {args.markets} markets, seed {args.seed}"
+    )
+    rows = [
+        ("kalshi_core Venue (full accounting)", run_venue),
+        ("kalshi_core Book (matching only)", run_book),
+        ("naive list-scan book (reference)", run_naive),
+    ]
+    header = f"{'implementation':<38}{'seconds':>9}{'ops/s':>11}{'trades':>9}{'cancels':>9}"
+    print(header)
+    print("-" * len(header))
+    results = []
+    for name, run in rows:
+        seconds, trades, canceled = timed(run, flow, args.markets)
+        results.append((trades, canceled))
+        print(f"{name:<38}{seconds:>9.2f}{len(flow) / seconds:>11,.0f}{trades:>9,}{canceled:>9,}")
+    agree = "agree" if results[1] == results[2] else "DISAGREE"
+    print(f"Book and naive reference {agree} on trades and cancels; the Venue differs a little")
+    print("because its self-trade prevention (20 accounts) cancels some resting orders.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The injected clock: nothing in the engine or the local exchange reads the wall clock directly.
+
+Backtests and tests drive a :class:`ManualClock`; paper and live trading use
+:class:`SystemClock`; the local exchange replaying recorded history runs on a
+:class:`ReplayClock` (recorded time, played at a chosen speed). Every clock returns
+timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """A source of the current time."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The wall clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to, and never backwards."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or datetime(2026, 1, 1, tzinfo=UTC)
+        if start.tzinfo is None:
+            raise ValueError(f"ManualClock needs a timezone-aware start time, got {start!r}")
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        """Move the clock to ``when``; moving backwards raises ``ValueError``."""
+        if when.tzinfo is None:
+            raise ValueError(f"ManualClock.set needs a timezone-aware time, got {when!r}")
+        if when < self._now:
+            raise ValueError(f"ManualClock cannot go back from {self._now} to {when}")
+        self._now = when
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward by ``delta`` and return the new time."""
+        self.set(self._now + delta)
+        return self._now
+
+
+class ReplayClock:
+    """Recorded time played back at ``speed`` x real time, with jumps over idle gaps.
+
+    ``now() == start + (monotonic() - monotonic at start) * speed + skipped``. Changing
+    ``speed`` re-anchors at the current reading, so ``now()`` stays continuous; ``skip_to``
+    jumps forward only. The clock never goes backwards, whatever ``monotonic`` does.
+    """
+
+    def __init__(
+        self,
+        start: datetime,
+        speed: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if start.tzinfo is None:
+            raise ValueError(f"ReplayClock needs a timezone-aware start time, got {start!r}")
+        _check_speed(speed)
+        self._monotonic = monotonic
+        self._anchor = start
+        self._anchor_reading = monotonic()
+        self._speed = float(speed)
+        self._skipped = timedelta(0)
+        self._latest = start
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @speed.setter
+    def speed(self, speed: float) -> None:
+        _check_speed(speed)
+        reading = self._monotonic()
+        current = self._at(reading)
+        self._anchor, self._anchor_reading, self._skipped = current, reading, timedelta(0)
+        self._speed = float(speed)
+
+    @property
+    def skipped(self) -> timedelta:
+        """Total time jumped over by ``skip_to`` since the last speed change."""
+        return self._skipped
+
+    def now(self) -> datetime:
+        return self._at(self._monotonic())
+
+    def skip_to(self, when: datetime) -> datetime:
+        """Jump forward to ``when`` (an earlier ``when`` changes nothing); returns now()."""
+        if when.tzinfo is None:
+            raise ValueError(f"ReplayClock.skip_to needs a timezone-aware time, got {when!r}")
+        current = self.now()
+        if when > current:
+            self._skipped += when - current
+            self._latest = when
+        return self._latest
+
+    def _at(self, reading: float) -> datetime:
+        # A monotonic source that stalls or steps back must not move recorded time back.
+        elapsed = max(0.0, reading - self._anchor_reading) * self._speed
+        candidate = self._anchor + timedelta(seconds=elapsed) + self._skipped
+        if candidate > self._latest:
+            self._latest = candidate
+        return self._latest
+
+
+def _check_speed(speed: float) -> None:
+    if not (math.isfinite(speed) and speed >= 0):
+        raise ValueError(f"ReplayClock speed must be a finite number >= 0, got {speed!r}")

@@ -1,0 +1,205 @@
+"""Member accounts: cash, buying power held for resting orders, netted positions, P&L.
+
+Money model (every amount an ``int`` of money units):
+
+* A YES contract and a NO contract together are always worth exactly ``DOLLAR``. Buying YES
+  at ``p`` costs ``p``; buying NO at ``n`` costs ``n`` (an ask at YES price ``p`` buys NO at
+  ``DOLLAR - p``).
+* Positions are netted per market (``position`` > 0 is YES, < 0 is NO). Buying the side
+  opposite to what you hold *closes* contracts: the pair is redeemed for ``DOLLAR`` at once,
+  so buying YES at ``p`` against a NO holding pays the member ``DOLLAR - p`` per contract.
+* The exchange holds ``DOLLAR`` per open YES/NO pair in escrow (see the venue's ledger).
+* Amounts for fractional counts round against the member (cost up, proceeds down); the
+  venue keeps the difference, so money is conserved exactly.
+* ``basis`` is what the member paid for the contracts it holds; closing releases a
+  proportional share and books ``proceeds - released`` as realised P&L (gross of fees, which
+  are tracked separately).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kalshi_core.models import BookSide
+from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
+
+
+def cost_of(unit_price: Price, count: Count) -> Money:
+    """What ``count`` contracts cost at ``unit_price``, rounded up."""
+    return -(-unit_price * count // CONTRACT)
+
+
+def proceeds_of(unit_price: Price, count: Count) -> Money:
+    """What ``count`` contracts fetch at ``unit_price``, rounded down."""
+    return unit_price * count // CONTRACT
+
+
+class Holding:
+    """One account's state in one market.
+
+    Cash for fractional counts is rounded per holding, not per fill: ``paid_units`` and
+    ``received_units`` accumulate exact amounts (money x CONTRACT) and each fill moves the
+    rounded-up (paid) or rounded-down (received) total on. So many small fills never cost
+    more than one big one, and the reserve computed per price level always covers them.
+    """
+
+    __slots__ = (
+        "ask_count",
+        "ask_need",
+        "asks",
+        "basis",
+        "bid_count",
+        "bid_need",
+        "bids",
+        "fee_reserve",
+        "fees",
+        "paid_units",
+        "position",
+        "realized",
+        "received_units",
+        "required",
+        "ticker",
+        "traded",
+        "updated_time",
+    )
+
+    def __init__(self, ticker: str) -> None:
+        self.ticker = ticker
+        self.position: Count = 0
+        self.basis: Money = 0
+        self.realized: Money = 0
+        self.fees: Money = 0
+        self.traded: Money = 0
+        self.paid_units = 0
+        self.received_units = 0
+        self.bids: dict[Price, Count] = {}
+        self.asks: dict[Price, Count] = {}
+        self.bid_need: Money = 0  # what every resting bid would cost if none of it closed
+        self.ask_need: Money = 0
+        self.bid_count: Count = 0
+        self.ask_count: Count = 0
+        self.fee_reserve: Money = 0
+        self.required: Money = 0
+        self.updated_time: datetime | None = None
+
+    def pay(self, exact_units: int) -> Money:
+        """Cash owed for ``exact_units`` (money x CONTRACT) more of purchases, rounded up."""
+        before = -(-self.paid_units // CONTRACT)
+        self.paid_units += exact_units
+        return -(-self.paid_units // CONTRACT) - before
+
+    def receive(self, exact_units: int) -> Money:
+        """Cash due for ``exact_units`` (money x CONTRACT) more of proceeds, rounded down."""
+        before = self.received_units // CONTRACT
+        self.received_units += exact_units
+        return self.received_units // CONTRACT - before
+
+    def buy(self, buys_yes: bool, unit_price: Price, count: Count) -> Money:
+        """Buy ``count`` YES (or NO) contracts at ``unit_price``; returns the cash change."""
+        sign = 1 if buys_yes else -1
+        held_opposite = max(0, -sign * self.position)
+        closing = min(count, held_opposite)
+        opening = count - closing
+        cash = 0
+        if closing:
+            released = (
+                self.basis if closing == held_opposite else self.basis * closing // held_opposite
+            )
+            received = self.receive((DOLLAR - unit_price) * closing)
+            self.basis -= released
+            self.realized += received - released
+            cash += received
+        if opening:
+            paid = self.pay(unit_price * opening)
+            self.basis += paid
+            cash -= paid
+        self.position += sign * count
+        self.traded += cost_of(unit_price, count)
+        return cash
+
+    def requirement(self) -> Money:
+        """Cash that must stay free so every resting order could fill, worst case.
+
+        Each side is costed alone, as if its own orders filled first, with any contracts
+        they would close matched against the cheapest units. Bids and asks are summed: a
+        conservative bound (a market maker's two sides are both held).
+        """
+        bids = _side_need(self.bids, max(0, -self.position), self.bid_need, self.bid_count, True)
+        asks = _side_need(self.asks, max(0, self.position), self.ask_need, self.ask_count, False)
+        return bids + asks + self.fee_reserve
+
+    def track(self, side: BookSide, price: Price, count: Count) -> None:
+        """Add (or with a negative count remove) resting size at ``price`` on ``side``."""
+        if not count:
+            return
+        is_bid = side is BookSide.BID
+        levels = self.bids if is_bid else self.asks
+        before = levels.get(price, 0)
+        total = before + count
+        if total:
+            levels[price] = total
+        else:
+            del levels[price]
+        unit = price if is_bid else DOLLAR - price
+        need = cost_of(unit, total) - cost_of(unit, before)
+        if is_bid:
+            self.bid_need += need
+            self.bid_count += count
+        else:
+            self.ask_need += need
+            self.ask_count += count
+
+
+def _side_need(
+    levels: dict[Price, Count], closable: Count, open_need: Money, total: Count, is_bid: bool
+) -> Money:
+    if not closable:
+        return open_need
+    if closable >= total:
+        return 0
+    need = 0
+    # Worst case for cash: the contracts that close are the cheapest ones.
+    for price in sorted(levels, reverse=not is_bid):
+        count = levels[price]
+        closing = min(count, closable)
+        closable -= closing
+        need += cost_of(price if is_bid else DOLLAR - price, count - closing)
+    return need
+
+
+class Account:
+    """A member: cash, buying power held for resting orders, holdings per market."""
+
+    __slots__ = ("account_id", "cash", "deposits", "holdings", "reserved")
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.cash: Money = 0
+        self.deposits: Money = 0
+        self.reserved: Money = 0
+        self.holdings: dict[str, Holding] = {}
+
+    @property
+    def available(self) -> Money:
+        """Cash not held for resting orders."""
+        return self.cash - self.reserved
+
+    def holding(self, ticker: str) -> Holding:
+        held = self.holdings.get(ticker)
+        if held is None:
+            held = self.holdings[ticker] = Holding(ticker)
+        return held
+
+    def refresh(self, held: Holding) -> None:
+        """Recompute what ``held`` must keep reserved after its orders or position changed."""
+        need = held.requirement()
+        self.reserved += need - held.required
+        held.required = need
+
+    @property
+    def fees_paid(self) -> Money:
+        return sum(h.fees for h in self.holdings.values())
+
+    @property
+    def realized_pnl(self) -> Money:
+        return sum(h.realized for h in self.holdings.values())

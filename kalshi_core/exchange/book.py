@@ -1,0 +1,220 @@
+"""One market's central limit order book, quoted in YES prices.
+
+Bids buy YES; asks sell YES (the same as buying NO at $1 - price). Each side keeps a dict of
+price levels and a sorted list of the prices (``bisect``), and each level a FIFO ``deque``,
+so finding the best price is O(1) and adding a new level is O(log levels) to search.
+
+Cancellation is lazy: every time an order joins a queue it gets a fresh ``queue_token``;
+the queue entry stays behind when the order leaves, and is recognised as dead because its
+token no longer matches. A level disappears as soon as its last live order leaves, and a
+level with many dead entries is compacted, so dead entries never pile up.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import Iterator
+from datetime import datetime
+from fractions import Fraction
+
+from kalshi_core.models import BookSide, OrderStatus, SelfTradePrevention, TimeInForce
+from kalshi_core.money import Count, Money, Price
+
+_COMPACT_AT = 64
+
+
+class OrderState:
+    """An order's mutable state inside the venue (reported as :class:`kalshi_core.models.Order`).
+
+    ``fill_count + remaining + canceled_count == initial_count`` always holds.
+    """
+
+    __slots__ = (
+        "account_id",
+        "canceled_count",
+        "client_order_id",
+        "created_time",
+        "expiration_time",
+        "fee_accrued",
+        "fee_reserve",
+        "fill_count",
+        "initial_count",
+        "maker_fees",
+        "maker_fill_cost",
+        "order_id",
+        "post_only",
+        "price",
+        "queue_token",
+        "reduce_only",
+        "remaining",
+        "self_trade_prevention",
+        "sequence",
+        "side",
+        "status",
+        "taker_fees",
+        "taker_fill_cost",
+        "ticker",
+        "time_in_force",
+        "updated_time",
+    )
+
+    def __init__(
+        self,
+        *,
+        order_id: str,
+        client_order_id: str,
+        account_id: str,
+        ticker: str,
+        side: BookSide,
+        price: Price,
+        count: Count,
+        time_in_force: TimeInForce,
+        post_only: bool,
+        reduce_only: bool,
+        self_trade_prevention: SelfTradePrevention,
+        expiration_time: datetime | None,
+        now: datetime,
+        sequence: int,
+    ) -> None:
+        self.order_id = order_id
+        self.client_order_id = client_order_id
+        self.account_id = account_id
+        self.ticker = ticker
+        self.side = side
+        self.price = price
+        self.initial_count = count
+        self.remaining = count
+        self.fill_count: Count = 0
+        self.canceled_count: Count = 0
+        self.time_in_force = time_in_force
+        self.post_only = post_only
+        self.reduce_only = reduce_only
+        self.self_trade_prevention = self_trade_prevention
+        self.expiration_time = expiration_time
+        self.created_time = now
+        self.updated_time = now
+        self.sequence = sequence
+        self.status = OrderStatus.RESTING
+        self.queue_token = 0
+        self._zero_statistics()
+
+    def _zero_statistics(self) -> None:
+        self.fee_reserve: Money = 0
+        self.taker_fill_cost: Money = 0
+        self.maker_fill_cost: Money = 0
+        self.taker_fees: Money = 0
+        self.maker_fees: Money = 0
+        self.fee_accrued = Fraction(0)  # exact fees of both roles, for the rounding accumulator
+
+    @property
+    def in_book(self) -> bool:
+        return self.queue_token != 0
+
+    def __repr__(self) -> str:
+        return (
+            f"OrderState({self.order_id} {self.account_id} {self.ticker} {self.side} "
+            f"{self.price}x{self.remaining} {self.status})"
+        )
+
+
+class _Level:
+    __slots__ = ("entries", "live", "total")
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[int, OrderState]] = deque()
+        self.total: Count = 0
+        self.live = 0
+
+
+class Book:
+    """Price-time priority queues for one market. The venue does the accounting."""
+
+    def __init__(self, ticker: str) -> None:
+        self.ticker = ticker
+        self._levels: dict[BookSide, dict[Price, _Level]] = {BookSide.BID: {}, BookSide.ASK: {}}
+        self._prices: dict[BookSide, list[Price]] = {BookSide.BID: [], BookSide.ASK: []}
+        self._next_token = 0
+        self.order_count = 0
+
+    def best(self, side: BookSide) -> Price | None:
+        """Best price on ``side``: the highest bid or the lowest ask."""
+        prices = self._prices[side]
+        if not prices:
+            return None
+        return prices[-1] if side is BookSide.BID else prices[0]
+
+    def size_at(self, side: BookSide, price: Price) -> Count:
+        level = self._levels[side].get(price)
+        return level.total if level else 0
+
+    def add(self, order: OrderState) -> None:
+        """Queue ``order`` at the back of its price level."""
+        if order.in_book:
+            raise ValueError(f"{order.order_id} is already in the {self.ticker} book")
+        levels = self._levels[order.side]
+        level = levels.get(order.price)
+        if level is None:
+            level = levels[order.price] = _Level()
+            bisect.insort(self._prices[order.side], order.price)
+        self._next_token += 1
+        order.queue_token = self._next_token
+        level.entries.append((self._next_token, order))
+        level.total += order.remaining
+        level.live += 1
+        self.order_count += 1
+
+    def remove(self, order: OrderState) -> None:
+        """Take ``order`` out of the book (its queue entry dies lazily)."""
+        level = self._levels[order.side][order.price]
+        level.total -= order.remaining
+        level.live -= 1
+        order.queue_token = 0
+        self.order_count -= 1
+        if level.live == 0:
+            self._drop_level(order.side, order.price)
+        elif len(level.entries) > _COMPACT_AT and len(level.entries) > 2 * level.live:
+            level.entries = deque(e for e in level.entries if e[0] == e[1].queue_token)
+
+    def set_remaining(self, order: OrderState, remaining: Count) -> None:
+        """Change a resting order's size in place (keeps its time priority); 0 removes it."""
+        if remaining <= 0:
+            self.remove(order)
+            order.remaining = 0
+            return
+        level = self._levels[order.side][order.price]
+        level.total += remaining - order.remaining
+        order.remaining = remaining
+
+    def head(self, side: BookSide) -> OrderState | None:
+        """The order first in line on ``side``, or None when that side is empty."""
+        best = self.best(side)
+        if best is None:
+            return None
+        entries = self._levels[side][best].entries
+        while entries[0][0] != entries[0][1].queue_token:
+            entries.popleft()
+        return entries[0][1]
+
+    def in_priority(self, side: BookSide) -> Iterator[OrderState]:
+        """Live orders on ``side`` from first in line to last (for read-only walks)."""
+        prices = self._prices[side]
+        ordered = reversed(prices) if side is BookSide.BID else iter(prices)
+        for price in list(ordered):
+            for token, order in list(self._levels[side][price].entries):
+                if token == order.queue_token:
+                    yield order
+
+    def depth(self, side: BookSide) -> list[tuple[Price, Count]]:
+        """(price, total size) per level, ascending price."""
+        levels = self._levels[side]
+        return [(price, levels[price].total) for price in self._prices[side]]
+
+    def resting(self) -> list[OrderState]:
+        """Every live order, bids first, each side in priority order."""
+        return [*self.in_priority(BookSide.BID), *self.in_priority(BookSide.ASK)]
+
+    def _drop_level(self, side: BookSide, price: Price) -> None:
+        del self._levels[side][price]
+        prices = self._prices[side]
+        del prices[bisect.bisect_left(prices, price)]
