@@ -15,6 +15,11 @@ market_ingested = _signals.signal("market_ingested", doc="A market snapshot was 
 decision_made = _signals.signal("decision_made", doc="The pipeline finished one market.")
 decision_rejected = _signals.signal("decision_rejected", doc="A validator rejected a market.")
 forecast_made = _signals.signal("forecast_made", doc="A forecaster returned a probability.")
+forecast_rejected = _signals.signal(
+    "forecast_rejected",
+    doc="A forecaster call gave no forecast (refusal, bad output, error, budget); "
+    "sender is the forecaster, ``rejection`` the record of why.",
+)
 order_placed = _signals.signal("order_placed", doc="The venue acknowledged an order.")
 order_rejected = _signals.signal("order_rejected", doc="The venue or risk refused an order.")
 order_canceled = _signals.signal("order_canceled", doc="A resting order was canceled.")
@@ -33,6 +38,7 @@ ALL = (
     decision_made,
     decision_rejected,
     forecast_made,
+    forecast_rejected,
     order_placed,
     order_rejected,
     order_canceled,

@@ -41,6 +41,8 @@ def kalshi_app_factory(monkeypatch: pytest.MonkeyPatch) -> AppFactory:
         manager = PluginManager()
         manager.load_entry_points()
         for index, plugin in enumerate(plugins):
+            if manager.pm.is_registered(plugin):  # already loaded as a built-in entry point
+                continue
             manager.register(plugin, getattr(plugin, "__name__", f"test_plugin_{index}"))
         return App.create(manager=manager)
 

@@ -16,6 +16,8 @@ from kalshi_core.hookspecs import hookimpl
 from kalshi_core.plugins import PluginLoadWarning, PluginManager
 
 BUILTINS = {
+    "calibrated_forecaster",
+    "llm_forecaster",
     "core_commands",
     "db_command",
     "kalshi_source",
@@ -23,6 +25,8 @@ BUILTINS = {
     "market_validators",
     "memory_cache",
     "sqlite_storage",
+    "strategies",
+    "validators",
 }
 
 

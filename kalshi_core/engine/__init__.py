@@ -1,0 +1,1 @@
+"""The trading engine's pure decision logic: sizing, edge, the portfolio step and risk."""

@@ -1,0 +1,182 @@
+"""The trading cycle: reconcile -> ingest -> pipeline per market -> allocate -> risk ->
+execute -> store -> signals.
+
+Markets are decided concurrently (bounded by a semaphore) because forecasters wait on I/O;
+everything that changes money runs sequentially in one place afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import attrs
+
+from kalshi_core import signals
+from kalshi_core.clock import Clock
+from kalshi_core.engine import ids
+from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
+from kalshi_core.engine.gateway import Gateway
+from kalshi_core.engine.pipeline import MarketDecision, Pipeline
+from kalshi_core.engine.portfolio import AllocationLimits, Candidate, allocate
+from kalshi_core.engine.reconcile import Reconciler, ReconcileResult
+from kalshi_core.engine.risk import RiskManager, RiskResult
+from kalshi_core.models import Market, OrderIntent
+from kalshi_core.protocols import AnalysisRecord, PipelineContext, Portfolio
+from kalshi_core.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class CycleReport:
+    """What one cycle saw and did (the live summary and the session report read this)."""
+
+    number: int
+    markets: int
+    candidates: int
+    forecasts: int
+    intents: int
+    approved: int
+    placed: int
+    rejected: int
+    unknown: int
+    fills: int
+    portfolio: Portfolio
+    kill_switch: bool
+
+
+@attrs.define
+class Engine:
+    """One engine for backtest, paper and live: only the gateway and clock differ."""
+
+    gateway: Gateway
+    database: Database
+    clock: Clock
+    pipeline: Pipeline
+    risk: RiskManager
+    allocation: AllocationLimits
+    run_id: str
+    max_concurrency: int = 32
+    executor: Executor = attrs.field(init=False)
+    reconciler: Reconciler = attrs.field(init=False)
+    last_analysis: dict[str, AnalysisRecord] = attrs.field(factory=dict)
+    _last_reason: dict[str, str] = attrs.field(factory=dict)
+    cycles: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        self.executor = Executor(self.gateway, self.database.orders, self.clock)
+        self.reconciler = Reconciler(self.gateway, self.database, self.executor, self.clock)
+
+    async def run_cycle(self) -> CycleReport:
+        self.cycles += 1
+        state = await self.reconciler.reconcile()
+        markets = await self.gateway.open_markets()
+        self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
+        context = self._context(state.portfolio)
+        decisions = await self._decide_all(markets, context)
+        planned, risk = self._approve(decisions, context)
+        if risk.approved == () and self.risk.kill_switch_tripped:
+            await self._stand_down(state)
+        execution = await self.executor.execute(planned)
+        await self._store(decisions)
+        report = self._report(markets, decisions, risk, execution, state)
+        signals.cycle_completed.send(self, report=report)
+        return report
+
+    def _context(self, portfolio: Portfolio) -> PipelineContext:
+        return PipelineContext(
+            now=self.clock.now(), portfolio=portfolio, last_analysis=dict(self.last_analysis)
+        )
+
+    async def _decide_all(
+        self, markets: Sequence[Market], context: PipelineContext
+    ) -> list[MarketDecision]:
+        gate = asyncio.Semaphore(self.max_concurrency)
+
+        async def decide(market: Market) -> MarketDecision:
+            async with gate:
+                decision_id = ids.decision_id(market.ticker, context.now, self.run_id)
+                return await self.pipeline.decide(market, context, decision_id)
+
+        decisions = await asyncio.gather(*(decide(m) for m in markets))
+        for made in decisions:
+            if made.decision.forecast is not None and made.market.mid is not None:
+                self.last_analysis[made.market.ticker] = AnalysisRecord(
+                    at=context.now, price=made.market.mid
+                )
+        return list(decisions)
+
+    def _approve(
+        self, decisions: Sequence[MarketDecision], context: PipelineContext
+    ) -> tuple[list[PlannedOrder], RiskResult]:
+        candidates = [
+            Candidate(intent=intent, event_ticker=made.market.event_ticker)
+            for made in decisions
+            for intent in made.decision.intents
+        ]
+        allocated = allocate(candidates, context.portfolio, self.allocation)
+        result = self.risk.review(allocated, context)
+        for rejection in result.rejections:
+            signals.order_rejected.send(rejection.intent, reason=rejection.reason)
+        owner = {made.market.ticker: made.decision.decision_id for made in decisions}
+        return _plan(result.approved, owner), result
+
+    async def _stand_down(self, state: ReconcileResult) -> None:
+        """Kill switch: cancel every resting order of ours; stop opening new ones."""
+        for order in state.resting:
+            await self.gateway.cancel(order.order_id)
+            signals.order_canceled.send(order, reason="kill switch")
+
+    async def _store(self, decisions: Sequence[MarketDecision]) -> None:
+        """Store every decision that got past the candidate stage, and a screened-out one only
+        when its reason changed since the last one stored for that market (no bloat per cycle,
+        nothing lost)."""
+        for made in decisions:
+            reason = "; ".join(v.reason for v in made.decision.verdicts if not v.accepted)
+            ticker = made.market.ticker
+            if made.screened_out and self._last_reason.get(ticker) == reason:
+                continue
+            self._last_reason[ticker] = reason
+            await self.database.decisions.record(made.decision)
+            if made.decision.forecast is not None:
+                await self.database.forecasts.record(made.decision.forecast)
+
+    def _report(
+        self,
+        markets: Sequence[Market],
+        decisions: Sequence[MarketDecision],
+        risk: RiskResult,
+        execution: ExecutionReport,
+        state: ReconcileResult,
+    ) -> CycleReport:
+        return CycleReport(
+            number=self.cycles,
+            markets=len(markets),
+            candidates=sum(not d.screened_out for d in decisions),
+            forecasts=sum(d.decision.forecast is not None for d in decisions),
+            intents=sum(len(d.decision.intents) for d in decisions),
+            approved=len(risk.approved),
+            placed=len(execution.placed),
+            rejected=len(execution.rejected) + len(risk.rejections),
+            unknown=len(execution.unknown),
+            fills=len(state.new_fills),
+            portfolio=state.portfolio,
+            kill_switch=self.risk.kill_switch_tripped,
+        )
+
+
+def _plan(approved: Sequence[OrderIntent], owner: dict[str, str]) -> list[PlannedOrder]:
+    """Give each approved intent its decision (one per market per cycle) and a deterministic
+    ``client_order_id`` (its position among that decision's approved intents)."""
+    planned = []
+    seen: dict[str, int] = {}
+    for intent in approved:
+        decision_id = owner[intent.ticker]
+        index = seen[decision_id] = seen.get(decision_id, -1) + 1
+        order_id = ids.client_order_id(decision_id, index, intent.strategy)
+        planned.append(
+            PlannedOrder(intent=intent, decision_id=decision_id, client_order_id=order_id)
+        )
+    return planned

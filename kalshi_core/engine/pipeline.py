@@ -1,0 +1,99 @@
+"""One market through the pipeline: validators -> forecast -> strategies -> intent validators.
+
+Pure apart from the forecasters' awaits; the same object runs in backtest, paper and live.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import attrs
+
+from kalshi_core import signals
+from kalshi_core.engine.pipeline_steps import screen_intents, screen_market
+from kalshi_core.models import Decision, Forecast, Market, OrderIntent, Verdict
+from kalshi_core.protocols import Forecaster, PipelineContext, Strategy
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class MarketDecision:
+    """A decision plus what the intent stage rejected (stored with the decision)."""
+
+    decision: Decision
+    market: Market
+    rejected_intents: tuple[tuple[OrderIntent, Verdict], ...] = ()
+
+    @property
+    def screened_out(self) -> bool:
+        return not self.decision.accepted
+
+
+@attrs.frozen(kw_only=True)
+class Pipeline:
+    """The plugins one engine runs, in settings order."""
+
+    validators: Sequence[object] = ()
+    forecasters: Sequence[Forecaster] = ()
+    strategies: Sequence[Strategy] = ()
+
+    async def decide(
+        self, market: Market, context: PipelineContext, decision_id: str
+    ) -> MarketDecision:
+        verdicts = tuple(screen_market(market, self.validators, context))
+        if not all(v.accepted for v in verdicts):
+            signals.decision_rejected.send(market, verdicts=verdicts)
+            return self._decision(decision_id, market, context, verdicts)
+        forecast = await self.forecast(market, context)
+        proposed = self.propose(market, forecast, context)
+        screened = screen_intents(proposed, self.validators, market, forecast, context)
+        return self._decision(
+            decision_id,
+            market,
+            context,
+            verdicts,
+            forecast=forecast,
+            intents=screened.passed,
+            rejected=screened.rejected,
+        )
+
+    @staticmethod
+    def _decision(
+        decision_id: str,
+        market: Market,
+        context: PipelineContext,
+        verdicts: tuple[Verdict, ...],
+        *,
+        forecast: Forecast | None = None,
+        intents: tuple[OrderIntent, ...] = (),
+        rejected: tuple[tuple[OrderIntent, Verdict], ...] = (),
+    ) -> MarketDecision:
+        decision = Decision(
+            decision_id=decision_id,
+            ticker=market.ticker,
+            created_time=context.now,
+            verdicts=verdicts + tuple(verdict for _, verdict in rejected),
+            forecast=forecast,
+            intents=intents,
+        )
+        signals.decision_made.send(decision)
+        return MarketDecision(decision=decision, market=market, rejected_intents=rejected)
+
+    async def forecast(self, market: Market, context: PipelineContext) -> Forecast | None:
+        """The first forecaster (in ``forecast.models`` order) that gives an answer."""
+        for forecaster in self.forecasters:
+            forecast = await forecaster.forecast(market, context)
+            if forecast is not None:
+                signals.forecast_made.send(forecast)
+                return forecast
+        return None
+
+    def propose(
+        self, market: Market, forecast: Forecast | None, context: PipelineContext
+    ) -> list[OrderIntent]:
+        intents: list[OrderIntent] = []
+        for strategy in self.strategies:
+            intents.extend(strategy.propose(market, forecast, context))
+        return intents

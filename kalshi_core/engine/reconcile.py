@@ -1,0 +1,128 @@
+"""Reconciliation: the venue wins. Balance, positions, resting orders, fills and settlements
+are read from the venue, stored, and turned into the :class:`Portfolio` the pipeline sees.
+
+It also settles every order whose fate we do not know — ``pending_unknown`` (a write without a
+definite answer) and ``pending_submit`` (recorded, then the process died before or while
+sending) — by looking it up on the venue by ``client_order_id``. Until that lookup answers, the
+market stays blocked for new orders.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+from kalshi_core import signals
+from kalshi_core.clock import Clock
+from kalshi_core.engine.execution import Executor
+from kalshi_core.engine.gateway import Gateway
+from kalshi_core.models import Fill, Order, Position, Settlement
+from kalshi_core.money import Money, notional
+from kalshi_core.protocols import Portfolio
+from kalshi_core.storage.database import Database
+from kalshi_core.storage.records import OrderState, StoredOrder
+
+log = logging.getLogger(__name__)
+UNSETTLED = (OrderState.PENDING_SUBMIT, OrderState.PENDING_UNKNOWN)
+NOT_FOUND = "not on the venue after an unknown outcome: never placed"
+
+
+@attrs.frozen(kw_only=True)
+class ReconcileResult:
+    portfolio: Portfolio
+    resting: tuple[Order, ...]
+    new_fills: tuple[Fill, ...]
+    new_settlements: tuple[Settlement, ...]
+
+
+def resting_exposure(orders: Iterable[Order]) -> dict[str, Money]:
+    """Money each ticker's resting orders would lock if they filled."""
+    exposure: dict[str, Money] = {}
+    for order in orders:
+        price = order.yes_price if order.outcome_side.value == "yes" else order.no_price
+        cost = notional(price, order.remaining_count, round_up=True)
+        exposure[order.ticker] = exposure.get(order.ticker, 0) + cost
+    return exposure
+
+
+@attrs.define
+class Reconciler:
+    gateway: Gateway
+    database: Database
+    executor: Executor
+    clock: Clock
+    event_of: dict[str, str] = attrs.field(factory=dict)
+    _last_fill_time: datetime | None = None
+
+    async def reconcile(self) -> ReconcileResult:
+        await self.settle_unknown_orders()
+        balance = await self.gateway.balance()
+        positions = await self.gateway.positions()
+        resting = await self.gateway.resting_orders()
+        fills = await self._new_fills()
+        settlements = await self._new_settlements()
+        await self.database.positions.save(positions)
+        await self._refresh_orders(resting)
+        portfolio = self._portfolio(balance.balance, positions, resting)
+        return ReconcileResult(
+            portfolio=portfolio,
+            resting=tuple(resting),
+            new_fills=tuple(fills),
+            new_settlements=tuple(settlements),
+        )
+
+    def _portfolio(self, cash: Money, positions: list[Position], resting: list[Order]) -> Portfolio:
+        held = {p.ticker: p for p in positions if p.position != 0}
+        return Portfolio(
+            cash=cash,
+            positions=held,
+            resting_exposure=resting_exposure(resting),
+            event_of={t: e for t, e in self.event_of.items() if t in held},
+        )
+
+    async def settle_unknown_orders(self) -> None:
+        """Look every order of unknown fate up by ``client_order_id``; unblock its market."""
+        for state in UNSETTLED:
+            for stored in await self.database.orders.in_state(state):
+                await self._settle(stored)
+
+    async def _settle(self, stored: StoredOrder) -> None:
+        ticker = stored.intent.ticker
+        found = await self.gateway.find_order(stored.client_order_id, ticker)
+        now = self.clock.now()
+        if found is None:
+            await self.database.orders.mark_rejected(stored.client_order_id, now, NOT_FOUND)
+        else:
+            await self.database.orders.mark_acknowledged(found, now)
+            log.info("order %s found on the venue: %s", stored.client_order_id, found.status)
+        if self.executor.blocked.get(ticker) == stored.client_order_id:
+            del self.executor.blocked[ticker]
+
+    async def _new_fills(self) -> list[Fill]:
+        fresh = []
+        for fill in await self.gateway.fills(since=self._last_fill_time):
+            if await self.database.fills.record(fill):
+                fresh.append(fill)
+                signals.order_filled.send(fill)
+        times = [f.created_time for f in fresh if f.created_time is not None]
+        if times:
+            self._last_fill_time = max(times)
+        return fresh
+
+    async def _new_settlements(self) -> list[Settlement]:
+        fresh = []
+        for settlement in await self.gateway.settlements():
+            if await self.database.settlements.record(settlement):
+                fresh.append(settlement)
+                signals.market_settled.send(settlement)
+        return fresh
+
+    async def _refresh_orders(self, resting: list[Order]) -> None:
+        """Store the venue's view of our resting orders; ours only (by client_order_id)."""
+        now = self.clock.now()
+        for order in resting:
+            if await self.database.orders.get(order.client_order_id) is not None:
+                await self.database.orders.mark_acknowledged(order, now)

@@ -1,0 +1,66 @@
+"""Position sizing: binary Kelly and fitting an order into a money budget.
+
+Buying one contract of a side at price ``p`` (a share of ``DOLLAR``) pays ``DOLLAR`` if that
+side wins. With belief ``q`` that it wins, the growth-optimal stake as a share of bankroll is
+``f* = (q - p) / (1 - p)`` and zero when ``q <= p``. Every result here is whole lots of
+contracts and integer money; only the Kelly share itself is a :class:`~fractions.Fraction`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price, notional
+
+
+def kelly_share(probability: int, cost: Price | Fraction) -> Fraction:
+    """Kelly share of bankroll for buying at ``cost`` per contract with belief ``probability``.
+
+    ``cost`` may include the fee per contract (a fraction of money units). Zero when there is
+    no edge or the price leaves nothing to win.
+    """
+    if cost <= 0 or cost >= DOLLAR or probability <= cost:
+        return Fraction(0)
+    return (Fraction(probability) - cost) / (DOLLAR - Fraction(cost))
+
+
+def whole_lots(count: Count | Fraction, lot: Count = CONTRACT) -> Count:
+    """Round a count down to whole lots (whole contracts by default)."""
+    return int(count // lot) * lot if count > 0 else 0
+
+
+def kelly_count(
+    probability: int,
+    cost: Price | Fraction,
+    *,
+    bankroll: Money,
+    kelly_fraction: Fraction,
+    max_stake: Money,
+    max_count: Count,
+    lot: Count = CONTRACT,
+) -> Count:
+    """Contracts to buy: ``kelly_fraction x f*`` of ``bankroll``, at most ``max_stake`` money
+    and ``max_count`` contracts, in whole lots. Zero when there is no edge."""
+    share = kelly_share(probability, cost)
+    if share <= 0 or bankroll <= 0 or max_stake <= 0:
+        return 0
+    stake = min(bankroll * share * kelly_fraction, Fraction(max_stake))
+    count = whole_lots(stake * CONTRACT / Fraction(cost), lot)
+    return min(count, whole_lots(max_count, lot))
+
+
+def fit_count(count: Count, price: Price, room: Money, lot: Count = CONTRACT) -> Count:
+    """The largest count of whole lots, at most ``count``, whose cost at ``price`` fits ``room``.
+
+    Returns ``count`` unchanged when it already fits (even if it is not whole lots).
+    """
+    if room <= 0 or price < 0:
+        return 0
+    if notional(price, count, round_up=True) <= room:
+        return count
+    if price == 0:
+        return count
+    fitted = min(whole_lots(Fraction(room * CONTRACT, price), lot), whole_lots(count, lot))
+    while fitted > 0 and notional(price, fitted, round_up=True) > room:
+        fitted -= lot
+    return max(fitted, 0)

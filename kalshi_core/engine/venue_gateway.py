@@ -1,0 +1,106 @@
+"""A :class:`~kalshi_core.engine.gateway.Gateway` over the in-process :class:`Venue`.
+
+Backtests use it to run the very same engine without HTTP; tests use it to exercise execution
+and reconciliation against the real matching engine. It answers exactly what the HTTP gateway
+answers for the same account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from kalshi_core.client import BatchOrderResult, CancelAck, ItemError, OrderAck, OrderRequest
+from kalshi_core.errors import ExchangeError
+from kalshi_core.exchange.venue import OrderRequest as VenueOrder
+from kalshi_core.exchange.venue import Venue
+from kalshi_core.models import (
+    Balance,
+    Fill,
+    Market,
+    MarketStatus,
+    Order,
+    OrderStatus,
+    Position,
+    Settlement,
+)
+
+
+def venue_order(account: str, request: OrderRequest) -> VenueOrder:
+    return VenueOrder(
+        account=account,
+        ticker=request.ticker,
+        side=request.book_side,
+        price=request.price,
+        count=request.count,
+        time_in_force=request.time_in_force,
+        post_only=request.post_only,
+        reduce_only=request.reduce_only,
+        self_trade_prevention_type=request.self_trade_prevention_type,
+        expiration_time=request.expiration_time,
+        client_order_id=request.client_order_id,
+    )
+
+
+def ack_of(order: Order) -> OrderAck:
+    return OrderAck(
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        fill_count=order.fill_count,
+        remaining_count=order.remaining_count,
+    )
+
+
+class VenueGateway:
+    """The engine's view of one account on an in-process venue."""
+
+    def __init__(self, venue: Venue, account: str) -> None:
+        self.venue = venue
+        self.account = account
+
+    async def open_markets(self) -> list[Market]:
+        return [m for m in self.venue.markets() if m.status is MarketStatus.ACTIVE]
+
+    async def balance(self) -> Balance:
+        return self.venue.balance(self.account)
+
+    async def positions(self) -> list[Position]:
+        return self.venue.positions(self.account)
+
+    async def resting_orders(self) -> list[Order]:
+        return self.venue.orders(self.account, status=OrderStatus.RESTING)
+
+    async def fills(self, since: datetime | None = None) -> list[Fill]:
+        fills = self.venue.fills(self.account)
+        if since is None:
+            return fills
+        return [f for f in fills if f.created_time is None or f.created_time >= since]
+
+    async def settlements(self) -> list[Settlement]:
+        return self.venue.settlements(self.account)
+
+    async def find_order(self, client_order_id: str, ticker: str) -> Order | None:
+        return self.venue.find_order(self.account, client_order_id)
+
+    async def place(self, requests: Sequence[OrderRequest]) -> list[BatchOrderResult]:
+        return [self._place_item(request) for request in requests]
+
+    def _place_item(self, request: OrderRequest) -> BatchOrderResult:
+        try:
+            order = self.venue.place_order(venue_order(self.account, request))
+        except ExchangeError as error:
+            item = ItemError(code=error.code or "", message=str(error))
+            return BatchOrderResult(client_order_id=request.client_order_id, error=item)
+        return BatchOrderResult(
+            order_id=order.order_id,
+            client_order_id=order.client_order_id,
+            fill_count=order.fill_count,
+            remaining_count=order.remaining_count,
+        )
+
+    async def place_one(self, request: OrderRequest) -> OrderAck:
+        return ack_of(self.venue.place_order(venue_order(self.account, request)))
+
+    async def cancel(self, order_id: str) -> CancelAck:
+        order = self.venue.cancel(self.account, order_id)
+        return CancelAck(order_id=order.order_id, client_order_id=order.client_order_id)

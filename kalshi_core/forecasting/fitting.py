@@ -1,0 +1,232 @@
+"""Fit a calibration curve on recorded history (any folder of data sets in the history format).
+
+For every settled market, each price observed before its close (a trade print's YES price, a
+quote's mid when both sides are quoted) is one sample. A market's samples share a total weight
+of 1, so busy markets do not dominate. Markets are split into a fitting part and a held-out
+part deterministically by a hash of the ticker, and the curve is scored against the raw price
+on the held-out markets with the Brier score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+
+from kalshi_core.errors import ConfigError
+from kalshi_core.forecasting.calibration import BinStats, CalibrationCurve, FitInfo
+from kalshi_core.history_format import (
+    market_from_history,
+    quote_from_history,
+    read_history,
+    trade_from_legacy,
+)
+from kalshi_core.models import MarketResult
+from kalshi_core.money import DOLLAR, Price
+
+MARKETS_FILE = "markets.jsonl"
+TRADES_FILE = "trades.jsonl.gz"
+QUOTES_FILE = "quotes.jsonl.gz"
+
+Progress = Callable[[str], None]
+
+
+@attrs.frozen(kw_only=True)
+class MarketSamples:
+    """The prices one settled market showed before it closed, and how it settled."""
+
+    ticker: str
+    settled_yes: bool
+    prices: tuple[Price, ...]
+    first_seen: datetime
+    close_time: datetime
+
+
+@attrs.frozen(kw_only=True)
+class FitOptions:
+    """How to fit: bin count, Beta prior strength (in markets), minimum markets per bin."""
+
+    bins: int = 20
+    prior_strength: float = 2.0
+    min_samples_per_bin: int = 5
+    holdout_fraction: float = 0.2
+
+    def __attrs_post_init__(self) -> None:
+        if not 1 <= self.bins <= DOLLAR:
+            raise ConfigError(f"fit bins must be 1..{DOLLAR}, got {self.bins}")
+        if not 0.0 <= self.holdout_fraction < 1.0:
+            raise ConfigError(f"holdout fraction must be in [0, 1), got {self.holdout_fraction}")
+        if self.prior_strength < 0 or self.min_samples_per_bin < 0:
+            raise ConfigError("prior strength and min samples per bin must not be negative")
+
+
+@attrs.frozen(kw_only=True)
+class FitReport:
+    """The fitted curve and how it did on the held-out markets (Brier: lower is better)."""
+
+    curve: CalibrationCurve
+    fitted_markets: int
+    holdout_markets: int
+    holdout_samples: int
+    brier_raw: float | None
+    brier_calibrated: float | None
+
+
+def discover_data_sets(root: Path) -> list[str]:
+    """Names of the data sets under ``root``: sub-folders holding a ``markets.jsonl``."""
+    if not root.is_dir():
+        raise ConfigError(f"history folder {root} does not exist")
+    return sorted(p.name for p in root.iterdir() if (p / MARKETS_FILE).is_file())
+
+
+def _observations(folder: Path) -> dict[str, list[tuple[datetime, Price]]]:
+    seen: dict[str, list[tuple[datetime, Price]]] = defaultdict(list)
+    if (folder / TRADES_FILE).is_file():
+        for trade in read_history(folder / TRADES_FILE, trade_from_legacy):
+            seen[trade.ticker].append((trade.created_time, trade.yes_price))
+    if (folder / QUOTES_FILE).is_file():
+        for quote in read_history(folder / QUOTES_FILE, quote_from_history):
+            if quote.yes_bid > 0 and quote.yes_ask < DOLLAR:
+                seen[quote.ticker].append((quote.ts, (quote.yes_bid + quote.yes_ask) // 2))
+    return seen
+
+
+def load_data_set(root: Path, name: str) -> list[MarketSamples]:
+    """Every settled market of data set ``name`` that showed at least one price before close."""
+    folder = root / name
+    if not (folder / MARKETS_FILE).is_file():
+        known = ", ".join(discover_data_sets(root)) or "none"
+        raise ConfigError(f"data set {name!r} has no {MARKETS_FILE} in {root} (found: {known})")
+    observations = _observations(folder)
+    loaded: list[MarketSamples] = []
+    for market in read_history(folder / MARKETS_FILE, market_from_history):
+        before_close = sorted(
+            o for o in observations.get(market.ticker, ()) if o[0] < market.close_time
+        )
+        if market.result not in (MarketResult.YES, MarketResult.NO) or not before_close:
+            continue
+        loaded.append(
+            MarketSamples(
+                ticker=market.ticker,
+                settled_yes=market.result is MarketResult.YES,
+                prices=tuple(price for _, price in before_close),
+                first_seen=before_close[0][0],
+                close_time=market.close_time,
+            )
+        )
+    return loaded
+
+
+def is_holdout(ticker: str, fraction: float) -> bool:
+    """Deterministic split by market: the ticker's SHA-256 as a number in [0, 1)."""
+    digest = hashlib.sha256(ticker.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def bin_bounds(bins: int) -> list[tuple[Price, Price]]:
+    """``bins`` half-open price ranges covering 0..$1 on the integer price grid."""
+    edges = [-(-index * DOLLAR // bins) for index in range(bins)] + [DOLLAR + 1]
+    return list(itertools.pairwise(edges))
+
+
+def bin_index(price: Price, bins: int) -> int:
+    return min(max(price, 0) * bins // DOLLAR, bins - 1)
+
+
+def bin_statistics(markets: Iterable[MarketSamples], bins: int) -> list[BinStats]:
+    """Samples, markets and per-market weights falling in each bin."""
+    samples = [0] * bins
+    market_count = [0] * bins
+    weight = [0.0] * bins
+    yes_weight = [0.0] * bins
+    for market in markets:
+        share = 1.0 / len(market.prices)
+        touched = set()
+        for price in market.prices:
+            index = bin_index(price, bins)
+            touched.add(index)
+            samples[index] += 1
+            weight[index] += share
+            yes_weight[index] += share if market.settled_yes else 0.0
+        for index in touched:
+            market_count[index] += 1
+    return [
+        BinStats(lower=lo, upper=min(hi, DOLLAR), samples=s, markets=m, weight=w, yes_weight=y)
+        for (lo, hi), s, m, w, y in zip(
+            bin_bounds(bins), samples, market_count, weight, yes_weight, strict=True
+        )
+    ]
+
+
+def brier_scores(curve: CalibrationCurve, markets: Sequence[MarketSamples]) -> tuple[float, float]:
+    """(raw price, calibrated curve) Brier scores, each market weighted equally."""
+    raw_total = calibrated_total = 0.0
+    for market in markets:
+        outcome = 1.0 if market.settled_yes else 0.0
+        share = 1.0 / len(market.prices)
+        for price in market.prices:
+            raw_total += share * (price / DOLLAR - outcome) ** 2
+            calibrated_total += share * (curve.probability(price) / DOLLAR - outcome) ** 2
+    count = len(markets)
+    return raw_total / count, calibrated_total / count
+
+
+def _fit_info(
+    names: Sequence[str], fitted: Sequence[MarketSamples], options: FitOptions
+) -> FitInfo:
+    return FitInfo(
+        data_sets=tuple(names),
+        date_from=min(m.first_seen for m in fitted).date().isoformat(),
+        date_to=max(m.close_time for m in fitted).date().isoformat(),
+        markets=len(fitted),
+        samples=sum(len(m.prices) for m in fitted),
+        holdout_fraction=options.holdout_fraction,
+        prior_strength=options.prior_strength,
+        min_samples_per_bin=options.min_samples_per_bin,
+    )
+
+
+def fit_markets(
+    markets: Sequence[MarketSamples], names: Sequence[str], options: FitOptions
+) -> FitReport:
+    """Split, fit on one part, score on the other."""
+    holdout = [m for m in markets if is_holdout(m.ticker, options.holdout_fraction)]
+    fitted = [m for m in markets if not is_holdout(m.ticker, options.holdout_fraction)]
+    if not fitted:
+        raise ConfigError(f"no settled market with prices to fit on in data sets {list(names)}")
+    info = _fit_info(names, fitted, options)
+    curve = CalibrationCurve.from_bins(bin_statistics(fitted, options.bins), info)
+    raw, calibrated = brier_scores(curve, holdout) if holdout else (None, None)
+    return FitReport(
+        curve=curve,
+        fitted_markets=len(fitted),
+        holdout_markets=len(holdout),
+        holdout_samples=sum(len(m.prices) for m in holdout),
+        brier_raw=raw,
+        brier_calibrated=calibrated,
+    )
+
+
+def fit_history(
+    root: Path,
+    names: Sequence[str] = (),
+    options: FitOptions | None = None,
+    progress: Progress | None = None,
+) -> FitReport:
+    """Fit on data sets ``names`` under ``root`` (all of them when empty)."""
+    chosen = sorted(names) if names else discover_data_sets(root)
+    if not chosen:
+        raise ConfigError(f"no data sets (folders with {MARKETS_FILE}) under {root}")
+    markets: list[MarketSamples] = []
+    for name in chosen:
+        loaded = load_data_set(root, name)
+        if progress is not None:
+            samples = sum(len(m.prices) for m in loaded)
+            progress(f"read {name}: {len(loaded)} settled markets with prices, {samples} samples")
+        markets.extend(loaded)
+    return fit_markets(markets, chosen, options or FitOptions())

@@ -1,0 +1,1 @@
+"""Built-in strategies: directional (Kelly-sized), market maker and position exits."""

@@ -1,0 +1,113 @@
+"""The engine's cycle end to end on the in-process venue and a real SQLite database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kalshi_core.clock import ManualClock
+from kalshi_core.engine.execution import PlannedOrder, order_request
+from kalshi_core.engine.reconcile import NOT_FOUND
+from kalshi_core.engine.venue_gateway import venue_order
+from kalshi_core.exchange.venue import Venue
+from kalshi_core.models import Action, OrderIntent, Side
+from kalshi_core.money import CONTRACT
+from kalshi_core.storage.database import Database
+from kalshi_core.storage.records import OrderState
+
+from .conftest import TICKERS, TRADER, make_engine
+
+
+async def test_cycle_places_orders_and_records_every_fill(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock)
+    reports = []
+    for _ in range(3):
+        reports.append(await engine.run_cycle())
+        clock.advance(timedelta(minutes=1))
+    assert [r.markets for r in reports] == [len(TICKERS)] * 3
+    assert [r.placed for r in reports] == [len(TICKERS)] * 3  # the edge stays
+    assert [r.fills for r in reports] == [0, len(TICKERS), len(TICKERS)]  # reconciled a cycle later
+    final = await engine.run_cycle()
+    venue_fills = venue.fills(TRADER)
+    assert len(venue_fills) == 4 * len(TICKERS)
+    stored = [f for t in TICKERS for f in await database.fills.for_market(t)]
+    assert sorted(f.fill_id for f in stored) == sorted(f.fill_id for f in venue_fills[:9])
+    held = {p.ticker: p.position for p in final.portfolio.positions.values()}
+    assert held == {ticker: 6 * CONTRACT for ticker in TICKERS}
+
+
+async def test_no_edge_means_no_orders(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock, probability=3000)
+    report = await engine.run_cycle()
+    assert report.forecasts == len(TICKERS)
+    assert report.placed == 0
+    assert venue.orders(TRADER) == []
+
+
+async def test_decisions_are_stored_with_forecasts(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock)
+    await engine.run_cycle()
+    stored = await database.decisions.for_market(
+        TICKERS[0], clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=1)
+    )
+    assert len(stored) == 1
+    assert stored[0].forecast is not None
+    assert stored[0].intents[0].ticker == TICKERS[0]
+
+
+async def test_executing_the_same_plan_twice_places_once(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock)
+    intent = OrderIntent(
+        ticker=TICKERS[0],
+        side=Side.YES,
+        action=Action.BUY,
+        price=4500,
+        count=CONTRACT,
+        strategy="t",
+    )
+    planned = [PlannedOrder(intent=intent, decision_id="d-1", client_order_id="kc-same")]
+    first = await engine.executor.execute(planned)
+    second = await engine.executor.execute(planned)
+    assert len(first.placed) == 1
+    assert second.placed == []
+    assert "already recorded" in second.skipped[0][1]
+    assert len(venue.orders(TRADER)) == 1
+
+
+async def test_restart_after_crash_between_placing_and_recording(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    """The intent was recorded and the order reached the venue, then the process died."""
+    intent = OrderIntent(
+        ticker=TICKERS[1],
+        side=Side.NO,
+        action=Action.BUY,
+        price=5500,
+        count=CONTRACT,
+        strategy="t",
+    )
+    planned = PlannedOrder(intent=intent, decision_id="d-2", client_order_id="kc-crashed")
+    await database.orders.record_intent("kc-crashed", intent, clock.now(), "d-2")
+    placed = venue.place_order(venue_order(TRADER, order_request(planned)))
+    never_sent = PlannedOrder(intent=intent, decision_id="d-3", client_order_id="kc-never")
+    await database.orders.record_intent("kc-never", never_sent.intent, clock.now(), "d-3")
+
+    restarted = make_engine(venue, database, clock, probability=3000)
+    await restarted.run_cycle()
+
+    found = await database.orders.get("kc-crashed")
+    assert found is not None
+    assert found.order_id == placed.order_id
+    assert found.state in (OrderState.RESTING, OrderState.EXECUTED)
+    missing = await database.orders.get("kc-never")
+    assert missing is not None
+    assert missing.state is OrderState.REJECTED
+    assert missing.error == NOT_FOUND
+    assert len(venue.orders(TRADER)) == 1
