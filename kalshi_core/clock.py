@@ -114,8 +114,7 @@ class ReplayClock:
         # A monotonic source that stalls or steps back must not move recorded time back.
         elapsed = max(0.0, reading - self._anchor_reading) * self._speed
         candidate = self._anchor + timedelta(seconds=elapsed) + self._skipped
-        if candidate > self._latest:
-            self._latest = candidate
+        self._latest = max(self._latest, candidate)
         return self._latest
 
 

@@ -1,0 +1,369 @@
+"""Replay recorded market history into the local exchange venue.
+
+:func:`load_history` reads data sets in the recorded-history format (``markets.jsonl`` plus
+``trades.jsonl.gz`` and/or ``quotes.jsonl.gz``, see the data README) into one time-ordered
+stream of :class:`HistoryEvent`; :class:`Replay` applies that stream to a
+:class:`~kalshi_core.exchange.venue.Venue`: it lists each market ahead of its open time,
+opens and closes it at its recorded times, feeds quotes and prints to the
+:class:`~kalshi_core.exchange.liquidity.LiquidityProvider` (so a strategy meets a book and a
+tape that follow history) and settles each market on its recorded result shortly after close.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from kalshi_core.errors import ConfigError, ExchangeError, WireFormatError
+from kalshi_core.exchange.liquidity import LiquidityConfig, LiquidityProvider
+from kalshi_core.exchange.venue import Venue
+from kalshi_core.history_format import (
+    Quote,
+    market_from_history,
+    quote_from_history,
+    read_history,
+    trade_from_legacy,
+)
+from kalshi_core.models import Market, MarketResult, MarketStatus, Trade
+from kalshi_core.money import DOLLAR, Money
+
+__all__ = [
+    "DEFAULT_PROVIDER_CASH",
+    "EventKind",
+    "History",
+    "HistoryEvent",
+    "Replay",
+    "Timing",
+    "assemble_history",
+    "available_sets",
+    "load_history",
+]
+
+MARKETS_FILE = "markets.jsonl"
+TRADES_FILE = "trades.jsonl.gz"
+QUOTES_FILE = "quotes.jsonl.gz"
+DEFAULT_PROVIDER_CASH: Money = 10_000_000 * DOLLAR
+
+_Record = TypeVar("_Record", Trade, Quote)
+
+
+class EventKind(enum.IntEnum):
+    """What happens at an event; the value orders events that share a timestamp."""
+
+    LIST = 0
+    OPEN = 1
+    QUOTE = 2
+    TRADE = 3
+    CLOSE = 4
+    DETERMINE = 5
+    FINALIZE = 6
+
+
+@attrs.frozen(kw_only=True)
+class HistoryEvent:
+    """One step of the replay. ``trade`` / ``quote`` are set for TRADE / QUOTE events."""
+
+    time: datetime
+    kind: EventKind
+    ticker: str
+    trade: Trade | None = None
+    quote: Quote | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Timing:
+    """When the lifecycle steps history does not record happen, relative to recorded times."""
+
+    list_ahead: timedelta = timedelta(hours=1)
+    determine_after: timedelta = timedelta(minutes=1)
+    finalize_after: timedelta = timedelta(minutes=1)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class History:
+    """Markets as listed (status initialized, no result) and the merged event stream.
+
+    ``results`` holds each market's recorded result, applied at its DETERMINE event.
+    """
+
+    sets: tuple[str, ...]
+    markets: tuple[Market, ...]
+    results: Mapping[str, MarketResult]
+    events: tuple[HistoryEvent, ...]
+
+    @property
+    def start_time(self) -> datetime:
+        return self.events[0].time
+
+    @property
+    def end_time(self) -> datetime:
+        return self.events[-1].time
+
+
+def available_sets(data_dir: Path) -> list[str]:
+    """Names of the data sets in ``data_dir`` (folders holding a ``markets.jsonl``)."""
+    if not data_dir.is_dir():
+        return []
+    return sorted(p.name for p in data_dir.iterdir() if (p / MARKETS_FILE).is_file())
+
+
+def load_history(data_dir: Path, sets: Sequence[str], *, timing: Timing | None = None) -> History:
+    """Read the data sets ``sets`` of ``data_dir`` and merge them into one History.
+
+    Raises ConfigError for a missing set (listing the available ones) and WireFormatError,
+    naming the file and line, for a malformed record.
+    """
+    names = list(dict.fromkeys(sets))
+    if not names:
+        raise ConfigError(
+            f"no history data sets selected; available in {data_dir}: "
+            f"{', '.join(available_sets(data_dir)) or 'none'}"
+        )
+    markets: list[Market] = []
+    results: dict[str, MarketResult] = {}
+    trades: list[Trade] = []
+    quotes: list[Quote] = []
+    for name in names:
+        folder = _set_folder(data_dir, name)
+        recorded = _read_markets(folder / MARKETS_FILE, results)
+        markets.extend(recorded)
+        known = {m.ticker for m in recorded}
+        trades.extend(_read_optional(folder / TRADES_FILE, trade_from_legacy, known))
+        quotes.extend(_read_optional(folder / QUOTES_FILE, quote_from_history, known))
+    return assemble_history(
+        names, markets, results=results, trades=trades, quotes=quotes, timing=timing or Timing()
+    )
+
+
+def assemble_history(
+    sets: Iterable[str],
+    markets: Sequence[Market],
+    *,
+    results: Mapping[str, MarketResult],
+    trades: Iterable[Trade],
+    quotes: Iterable[Quote],
+    timing: Timing,
+) -> History:
+    """Build the sorted event stream from parsed records (``markets`` as listed)."""
+    events: list[HistoryEvent] = []
+    for market in markets:
+        determined = market.close_time + timing.determine_after
+        events += [
+            HistoryEvent(
+                time=market.open_time - timing.list_ahead, kind=EventKind.LIST, ticker=market.ticker
+            ),
+            HistoryEvent(time=market.open_time, kind=EventKind.OPEN, ticker=market.ticker),
+            HistoryEvent(time=market.close_time, kind=EventKind.CLOSE, ticker=market.ticker),
+            HistoryEvent(time=determined, kind=EventKind.DETERMINE, ticker=market.ticker),
+            HistoryEvent(
+                time=determined + timing.finalize_after,
+                kind=EventKind.FINALIZE,
+                ticker=market.ticker,
+            ),
+        ]
+    events += (
+        HistoryEvent(time=t.created_time, kind=EventKind.TRADE, ticker=t.ticker, trade=t)
+        for t in trades
+    )
+    events += (
+        HistoryEvent(time=q.ts, kind=EventKind.QUOTE, ticker=q.ticker, quote=q) for q in quotes
+    )
+    # Stable sort: records of one kind at one instant keep their file order.
+    events.sort(key=lambda e: (e.time, e.kind))
+    return History(
+        sets=tuple(sets), markets=tuple(markets), results=dict(results), events=tuple(events)
+    )
+
+
+def _set_folder(data_dir: Path, name: str) -> Path:
+    folder = data_dir / name
+    plain_name = name not in ("", ".", "..") and folder.parent == data_dir
+    if not (plain_name and (folder / MARKETS_FILE).is_file()):
+        available = ", ".join(available_sets(data_dir)) or "none"
+        raise ConfigError(
+            f"history data set {name!r} not found in {data_dir} (no {MARKETS_FILE}); "
+            f"available: {available}"
+        )
+    return folder
+
+
+def _read_markets(path: Path, results: dict[str, MarketResult]) -> list[Market]:
+    """Markets as they are listed: initialized, result kept aside in ``results``."""
+
+    def parse(record: dict[str, Any], *, where: str) -> Market:
+        market = market_from_history(record, where=where)
+        if market.ticker in results:
+            raise WireFormatError(f"{where}: ticker: {market.ticker} is listed twice")
+        if market.close_time <= market.open_time:
+            raise WireFormatError(
+                f"{where}: close_time: {market.ticker} closes at {market.close_time}, "
+                f"not after its open_time {market.open_time}"
+            )
+        results[market.ticker] = market.result
+        return attrs.evolve(
+            market,
+            status=MarketStatus.INITIALIZED,
+            result=MarketResult.NONE,
+            settlement_value=None,
+        )
+
+    return list(read_history(path, parse))
+
+
+def _read_optional(path: Path, parse: Callable[..., _Record], known: set[str]) -> list[_Record]:
+    """Records of an optional file; each must belong to a market of the same set."""
+    if not path.exists():
+        return []
+
+    def checked(record: dict[str, Any], *, where: str) -> _Record:
+        parsed = parse(record, where=where)
+        if parsed.ticker not in known:
+            raise WireFormatError(
+                f"{where}: ticker: {parsed.ticker} is not in this set's {MARKETS_FILE}"
+            )
+        return parsed
+
+    return list(read_history(path, checked))
+
+
+class Replay:
+    """Applies a History to a Venue, in time order, as far as :meth:`advance` is told.
+
+    When the venue's clock can be set (a ManualClock) and is behind an event, the replay
+    moves it to the event's time first, so prints carry their recorded times; under a
+    running clock (the paper-trading server's ReplayClock) events are stamped when applied.
+    """
+
+    def __init__(
+        self,
+        venue: Venue,
+        history: History,
+        *,
+        provider_account: str = "liquidity-provider",
+        tape_account: str = "tape",
+        seed: int = 0,
+        provider_cash: Money = DEFAULT_PROVIDER_CASH,
+        liquidity: LiquidityConfig | None = None,
+        drive_clock: bool = True,
+    ) -> None:
+        if not history.events:
+            raise ConfigError(f"history of sets {', '.join(history.sets)} has no events")
+        self.venue = venue
+        self.history = history
+        self.provider = LiquidityProvider(
+            venue,
+            account=provider_account,
+            tape_account=tape_account,
+            seed=seed,
+            config=liquidity or LiquidityConfig(),
+        )
+        if provider_cash > 0:
+            venue.deposit(provider_account, provider_cash)
+        self._markets = {m.ticker: m for m in history.markets}
+        self._set_clock: Callable[[datetime], None] | None = (
+            getattr(venue.clock, "set", None) if drive_clock else None
+        )
+        self._open: set[str] = set()
+        self.events_applied = 0
+        self.events_total = len(history.events)
+        self.lifecycle_skipped = 0
+
+    @property
+    def start_time(self) -> datetime:
+        return self.history.start_time
+
+    @property
+    def end_time(self) -> datetime:
+        return self.history.end_time
+
+    @property
+    def finished(self) -> bool:
+        return self.events_applied >= self.events_total
+
+    @property
+    def next_event_time(self) -> datetime | None:
+        if self.finished:
+            return None
+        return self.history.events[self.events_applied].time
+
+    def advance(self, until: datetime) -> int:
+        """Apply every event at or before ``until`` not applied yet; returns how many."""
+        events = self.history.events
+        start = index = self.events_applied
+        while index < self.events_total and events[index].time <= until:
+            self._apply(events[index])
+            index += 1
+            self.events_applied = index
+        return index - start
+
+    def idle_until(self, now: datetime) -> datetime | None:
+        """The next event's time if no market is trading at ``now`` and it lies ahead."""
+        upcoming = self.next_event_time
+        if upcoming is None or upcoming <= now:
+            return None
+        for ticker in self._open:
+            market = self._markets[ticker]
+            if market.open_time <= now < market.close_time:
+                return None
+        return upcoming
+
+    def _apply(self, event: HistoryEvent) -> None:
+        if self._set_clock is not None and self.venue.clock.now() < event.time:
+            self._set_clock(event.time)
+        kind = event.kind
+        if kind is EventKind.QUOTE:
+            if event.ticker in self._open and event.quote is not None:
+                self.provider.on_quote(event.quote)
+        elif kind is EventKind.TRADE:
+            if event.ticker in self._open and event.trade is not None:
+                self.provider.on_trade(event.trade)
+        else:
+            self._lifecycle(kind, event.ticker)
+
+    def _lifecycle(self, kind: EventKind, ticker: str) -> None:
+        try:
+            if kind is EventKind.LIST:
+                self._list(ticker)
+            elif kind is EventKind.OPEN:
+                self._step(ticker, MarketStatus.INITIALIZED, self.venue.open_market)
+                self._open.add(ticker)
+            elif kind is EventKind.CLOSE:
+                self._close(ticker)
+            elif kind is EventKind.DETERMINE:
+                self._determine(ticker)
+            else:
+                self._step(ticker, MarketStatus.DETERMINED, self.venue.finalize)
+        except ExchangeError:
+            # Someone (an operator via the server) moved the market already: history
+            # goes on for the other markets.
+            self.lifecycle_skipped += 1
+
+    def _list(self, ticker: str) -> None:
+        market = self._markets[ticker]
+        self.venue.list_market(market)
+        self.provider.register(market)
+
+    def _step(self, ticker: str, expected: MarketStatus, action: Callable[[str], None]) -> None:
+        if self.venue.market(ticker).status is expected:
+            action(ticker)
+        else:
+            self.lifecycle_skipped += 1
+
+    def _close(self, ticker: str) -> None:
+        self._open.discard(ticker)
+        self.provider.forget(ticker)
+        status = self.venue.market(ticker).status
+        if status in (MarketStatus.INITIALIZED, MarketStatus.ACTIVE, MarketStatus.INACTIVE):
+            self.venue.close_market(ticker)
+
+    def _determine(self, ticker: str) -> None:
+        status = self.venue.market(ticker).status
+        if status in (MarketStatus.ACTIVE, MarketStatus.INACTIVE, MarketStatus.CLOSED):
+            self.venue.determine(ticker, self.history.results[ticker])
+        else:
+            self.lifecycle_skipped += 1
