@@ -84,6 +84,7 @@ class MarketActivity:
     result: MarketResult
     last_price: Price
     volume: Count
+    volume_24h: Count
     open_interest: Count
     settlement_value: Money | None
     settlement_ts: datetime | None
@@ -105,6 +106,7 @@ def market_report(listed: Market, book: Book, activity: MarketActivity) -> Marke
         no_ask=DOLLAR - bid if bid else DOLLAR,
         last_price=activity.last_price,
         volume=activity.volume,
+        volume_24h=activity.volume_24h,
         open_interest=activity.open_interest,
         settlement_value=activity.settlement_value,
         settlement_ts=activity.settlement_ts,

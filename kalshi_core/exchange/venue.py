@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -55,6 +55,7 @@ from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open interest
 _RESERVE_CACHE_SIZE = 100_000
 
+DAY = timedelta(days=1)
 _TRANSITIONS: dict[MarketStatus, frozenset[MarketStatus]] = {
     MarketStatus.INITIALIZED: frozenset({MarketStatus.ACTIVE, MarketStatus.CLOSED}),
     MarketStatus.ACTIVE: frozenset({MarketStatus.INACTIVE, MarketStatus.CLOSED}),
@@ -135,12 +136,22 @@ class MarketState:
         self.updated_time: datetime | None = None
         self.trades: list[Trade] = []
 
-    def activity(self) -> MarketActivity:
+    def volume_since(self, since: datetime) -> Count:
+        """Contracts traded at or after ``since`` (the tape is in time order)."""
+        total = 0
+        for trade in reversed(self.trades):
+            if trade.created_time < since:
+                break
+            total += trade.count
+        return total
+
+    def activity(self, now: datetime | None = None) -> MarketActivity:
         return MarketActivity(
             status=self.status,
             result=self.result,
             last_price=self.last_price,
             volume=self.volume,
+            volume_24h=self.volume_since(now - DAY) if now else self.volume,
             open_interest=self.open_interest,
             settlement_value=self.settlement_value,
             settlement_ts=self.settlement_ts,
@@ -423,13 +434,13 @@ class Venue:
         return sorted(merged, key=lambda t: t.created_time)
 
     def market(self, ticker: str) -> Market:
-        self._tick()
+        now = self._tick()
         state = self._market(ticker)
-        return market_report(state.listed, state.book, state.activity())
+        return market_report(state.listed, state.book, state.activity(now))
 
     def markets(self) -> list[Market]:
-        self._tick()
-        return [market_report(m.listed, m.book, m.activity()) for m in self._markets.values()]
+        now = self._tick()
+        return [market_report(m.listed, m.book, m.activity(now)) for m in self._markets.values()]
 
     def ledger(self) -> Ledger:
         accounts = self._accounts.values()

@@ -1,0 +1,104 @@
+"""Built-in command ``kalshi-core run``: the trading loop, paper by default."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from kalshi_core.cli import EXIT_CONFIG, current_app
+from kalshi_core.engine.session import LIVE_FLAG, Session, SessionOptions, Tally, TradingVenue
+from kalshi_core.errors import KalshiCoreError
+from kalshi_core.hookspecs import hookimpl
+from kalshi_core.money import format_dollars
+
+
+def summary(tally: Tally, venue: TradingVenue) -> Table:
+    """The live summary: cycle, simulated time, markets, orders, fills, exposure, cash."""
+    table = Table(title=f"kalshi-core run: {venue.description}", show_header=False)
+    last = tally.last
+    portfolio = last.portfolio if last else None
+    rows = [
+        ("cycle", str(tally.cycles)),
+        ("time", venue.clock.now().strftime("%Y-%m-%d %H:%M UTC")),
+        ("markets open", str(last.markets if last else 0)),
+        ("forecasts (total)", str(tally.forecasts)),
+        ("orders placed / rejected", f"{tally.placed} / {tally.rejected}"),
+        ("fills this cycle", str(last.fills if last else 0)),
+        ("cash", f"${format_dollars(portfolio.cash)}" if portfolio else "-"),
+        ("exposure", f"${format_dollars(portfolio.positions_value)}" if portfolio else "-"),
+        ("kill switch", "TRIPPED" if last and last.kill_switch else "armed"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _session(options: SessionOptions, console: Console) -> Session:
+    if not console.is_terminal:
+
+        def plain(tally: Tally, venue: TradingVenue) -> None:
+            if tally.cycles % 25 == 1:
+                click.echo(
+                    f"cycle {tally.cycles} at {venue.clock.now():%Y-%m-%d %H:%M}: "
+                    f"{tally.placed} orders placed so far"
+                )
+
+        return Session(current_app(), options, on_cycle=plain)
+    live = Live(console=console, auto_refresh=False)
+    live.start()
+
+    def show(tally: Tally, venue: TradingVenue) -> None:
+        live.update(summary(tally, venue), refresh=True)
+
+    session = Session(current_app(), options, on_cycle=show)
+    session.live = live  # type: ignore[attr-defined]
+    return session
+
+
+@click.command()
+@click.option("--cycles", type=click.IntRange(min=1), help="Stop after N cycles.")
+@click.option("--duration", type=click.FloatRange(min=0), help="Stop after SECONDS of wall time.")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Recorded seconds per second on the local exchange (default: run.speed).",
+)
+@click.option(
+    LIVE_FLAG,
+    "confirm_live",
+    is_flag=True,
+    help="Required, with mode = 'live', to trade real money.",
+)
+def run(
+    cycles: int | None, duration: float | None, speed: float | None, confirm_live: bool
+) -> None:
+    """Trade: paper-trade the bundled history on the local exchange by default.
+
+    Ctrl-C (or SIGTERM) finishes the current cycle, settles every order whose state is
+    unknown, prints the session report and exits.
+    """
+    options = SessionOptions(
+        cycles=cycles, duration=duration, speed=speed, confirm_live=confirm_live
+    )
+    console = Console()
+    session = _session(options, console)
+    try:
+        report = asyncio.run(session.run())
+    except KalshiCoreError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_CONFIG)
+    finally:
+        live = getattr(session, "live", None)
+        if live is not None:
+            live.stop()
+    click.echo("\n".join(report.lines()))
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(run)

@@ -1,0 +1,129 @@
+"""The official SDK (``kalshi_python_sync`` 3.34, Python 3.13) against the local exchange.
+
+Its pydantic models enforce Kalshi's required fields, string money and counts, and enums, so
+every call here passing means the local exchange's JSON parses as Kalshi's would. The SDK is
+synchronous: its calls run in a worker thread while the server runs on the test's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+sdk = pytest.importorskip("kalshi_python_sync")
+
+from kalshi_core.clock import ManualClock  # noqa: E402
+from kalshi_core.exchange import OrderRequest, Venue  # noqa: E402
+from kalshi_core.exchange.local import LocalExchange  # noqa: E402
+from kalshi_core.models import BookSide, Market, MarketStatus  # noqa: E402
+from kalshi_core.money import CONTRACT, DOLLAR  # noqa: E402
+
+T = TypeVar("T")
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+TICKERS = [f"KXSDK-26MAR01-T{strike}" for strike in range(40, 70, 5)]
+
+
+def _venue() -> Venue:
+    venue = Venue(ManualClock(START))
+    for ticker in TICKERS:
+        venue.list_market(
+            Market(
+                ticker=ticker,
+                event_ticker="KXSDK-26MAR01",
+                status=MarketStatus.ACTIVE,
+                title=f"SDK {ticker}",
+                open_time=START - timedelta(days=1),
+                close_time=START + timedelta(days=1),
+            )
+        )
+    venue.deposit("mm", 1_000 * DOLLAR)
+    for side, price in ((BookSide.ASK, 5500), (BookSide.BID, 4500)):
+        venue.place_order(
+            OrderRequest(account="mm", ticker=TICKERS[0], side=side, price=price, count=CONTRACT)
+        )
+    return venue
+
+
+@pytest.fixture
+async def exchange(tmp_path: Path) -> AsyncIterator[LocalExchange]:
+    async with LocalExchange.running(venue=_venue(), key_dir=tmp_path) as ex:
+        yield ex
+
+
+@pytest.fixture
+def sdk_client(exchange: LocalExchange) -> Any:
+    assert exchange.private_key_path is not None
+    config = sdk.Configuration(host=exchange.base_url)
+    config.api_key_id = exchange.api_key_id
+    config.private_key_pem = exchange.private_key_path.read_text()
+    return sdk.KalshiClient(config)
+
+
+async def call(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def test_market_data(sdk_client: Any) -> None:
+    page = await call(sdk_client.get_markets, limit=4)
+    assert [m.ticker for m in page.markets] == TICKERS[:4]
+    assert page.cursor
+    rest = await call(sdk_client.get_markets, limit=4, cursor=page.cursor)
+    assert [m.ticker for m in rest.markets] == TICKERS[4:]
+    assert rest.cursor == ""
+    market = (await call(sdk_client.get_market, TICKERS[0])).market
+    assert (market.yes_bid_dollars, market.yes_ask_dollars) == ("0.4500", "0.5500")
+    book = (await call(sdk_client.get_market_orderbook, TICKERS[0])).orderbook_fp
+    assert book.yes_dollars == [["0.4500", "1.00"]]
+    assert book.no_dollars == [["0.4500", "1.00"]]
+    event = await call(sdk_client.get_event, "KXSDK-26MAR01")
+    assert len(event.markets) == len(TICKERS)
+    status = await call(sdk_client.get_exchange_status)
+    assert status.trading_active
+
+
+async def test_order_lifecycle_fills_and_positions(
+    sdk_client: Any, exchange: LocalExchange
+) -> None:
+    created = await call(
+        sdk_client.create_order_v2,
+        ticker=TICKERS[0],
+        client_order_id="sdk-1",
+        side="bid",
+        count="3",
+        price="0.55",
+        time_in_force="good_till_canceled",
+        self_trade_prevention_type="taker_at_cross",
+    )
+    assert created.fill_count == "1.00"
+    assert created.remaining_count == "2.00"
+    amended = await call(
+        sdk_client.amend_order_v2,
+        created.order_id,
+        ticker=TICKERS[0],
+        side="bid",
+        price="0.50",
+        count="4",
+    )
+    assert amended.order_id == created.order_id
+    order = (await call(sdk_client.get_order, created.order_id)).order
+    assert order.status == "resting"
+    assert order.yes_price_dollars == "0.5000"
+    canceled = await call(sdk_client.cancel_order_v2, created.order_id)
+    assert canceled.reduced_by == "3.00"
+    fills = (await call(sdk_client.get_fills)).fills
+    assert [(f.order_id, f.count_fp, f.is_taker) for f in fills] == [
+        (created.order_id, "1.00", True)
+    ]
+    positions = await call(sdk_client.get_positions)
+    assert [(p.ticker, p.position_fp) for p in positions.market_positions] == [(TICKERS[0], "1.00")]
+    assert positions.event_positions[0].event_ticker == "KXSDK-26MAR01"
+    balance = await call(sdk_client.get_balance)
+    assert balance.balance_dollars == "9999.4300"  # $10,000 less $0.55 and a $0.02 fee
+    orders = (await call(sdk_client.get_orders)).orders
+    assert [o.client_order_id for o in orders] == ["sdk-1"]
+    assert len(exchange.venue.orders("dev")) == 1
