@@ -6,7 +6,6 @@ contracts and the taker is ``taker_side``. They are read through the same wire c
 JSON (with a private legacy model), so a bad line fails with the same kind of message.
 """
 
-
 from __future__ import annotations
 
 import gzip

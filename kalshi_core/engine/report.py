@@ -62,9 +62,7 @@ class PnlCheck:
         return self.ours == self.venue
 
 
-def check_pnl(
-    ledger: Mapping[str, LedgerLine], positions: Iterable[Position]
-) -> PnlCheck:
+def check_pnl(ledger: Mapping[str, LedgerLine], positions: Iterable[Position]) -> PnlCheck:
     venue_positions = list(positions)
     closed = {p.ticker for p in venue_positions if p.position == 0}
     closed &= {t for t, line in ledger.items() if line.position == 0}
