@@ -36,9 +36,9 @@ def ledger_by_market(
         cash[fill.ticker] += sign * fill.yes_price * fill.count // CONTRACT - fill.fee_cost
         held[fill.ticker] -= sign * fill.count
     for settlement in settlements:
+        # ``fee_cost`` on a settlement reports the fees already paid on the fills: not again.
         if settlement.market_result is MarketResult.YES:
             cash[settlement.ticker] += held[settlement.ticker] * DOLLAR // CONTRACT
-        cash[settlement.ticker] -= settlement.fee_cost
         held[settlement.ticker] = 0
     return {t: LedgerLine(cash=cash[t], position=held[t]) for t in cash}
 

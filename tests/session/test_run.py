@@ -1,0 +1,83 @@
+"""``kalshi-core run``: a paper session end to end on the local exchange over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kalshi_core.app import App
+from kalshi_core.cli import make_cli
+from kalshi_core.engine.session import LIVE_FLAG, Session, SessionOptions
+from kalshi_core.errors import ConfigError
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Own database file, own dev key, nothing from the developer's environment."""
+    for name in list(os.environ):
+        if name.startswith("KALSHI_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KALSHI_LOAD_PLUGINS", "builtin")
+    monkeypatch.setenv("KALSHI_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+async def test_paper_session_trades_and_our_books_match_the_exchange(isolated: Path) -> None:
+    session = Session(App.create(), SessionOptions(cycles=120))
+    report = await session.run()
+    assert report.cycles == 120
+    assert report.orders_placed > 0
+    assert report.fills_venue > 0
+    assert report.fills_stored == report.fills_venue
+    assert report.pnl_check.closed_markets > 0
+    assert report.pnl_check.matches, report.lines()
+    with sqlite3.connect(isolated / "run.sqlite3") as db:
+        states = dict(db.execute("select state, count(*) from orders group by state").fetchall())
+    assert "pending_unknown" not in states
+    assert "pending_submit" not in states
+
+
+async def test_live_mode_refuses_without_confirmation(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KALSHI_ENV", "production")
+    with pytest.raises(ConfigError, match=f"refusing to start.*{LIVE_FLAG}"):
+        await Session(App.create(env="production"), SessionOptions(cycles=1)).run()
+
+
+def test_run_command_prints_the_session_report(isolated: Path) -> None:
+    result = CliRunner().invoke(make_cli(App.create()), ["run", "--cycles", "3"])
+    assert result.exit_code == 0, result.output
+    assert "stopped: 3 cycles done" in result.output
+    assert "vs the exchange's" in result.output
+
+
+def test_sigint_finishes_the_cycle_and_reports(isolated: Path) -> None:
+    script = Path(sys.executable).parent / "kalshi-core"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        [str(script), "run"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("cycle 1 "):
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.stdout.read()
+        code = process.wait(timeout=60)
+    assert code == 0, rest
+    assert "stopped: interrupted" in rest
+    with sqlite3.connect(isolated / "run.sqlite3") as db:
+        unknown = db.execute(
+            "select count(*) from orders where state in ('pending_unknown', 'pending_submit')"
+        ).fetchone()[0]
+    assert unknown == 0
