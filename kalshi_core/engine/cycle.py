@@ -20,6 +20,7 @@ from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
 from kalshi_core.engine.gateway import Gateway
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits, Candidate, allocate
+from kalshi_core.engine.quotes import plan_quotes
 from kalshi_core.engine.reconcile import Reconciler, ReconcileResult
 from kalshi_core.engine.risk import RiskManager, RiskResult
 from kalshi_core.models import Market, OrderIntent
@@ -58,6 +59,7 @@ class Engine:
     risk: RiskManager
     allocation: AllocationLimits
     run_id: str
+    worker_id: str = "worker-1"
     max_concurrency: int = 32
     executor: Executor = attrs.field(init=False)
     reconciler: Reconciler = attrs.field(init=False)
@@ -72,18 +74,30 @@ class Engine:
     async def run_cycle(self) -> CycleReport:
         self.cycles += 1
         state = await self.reconciler.reconcile()
-        markets = await self.gateway.open_markets()
+        markets = await self._owned(await self.gateway.open_markets())
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
         context = self._context(state.portfolio)
         decisions = await self._decide_all(markets, context)
-        planned, risk = self._approve(decisions, context)
-        if risk.approved == () and self.risk.kill_switch_tripped:
+        risk = self._approve(decisions, context)
+        if self.risk.kill_switch_tripped:
             await self._stand_down(state)
-        execution = await self.executor.execute(planned)
+        to_place = await self._replace_quotes(risk.approved, state, markets)
+        owner = {made.market.ticker: made.decision.decision_id for made in decisions}
+        execution = await self.executor.execute(_plan(to_place, owner))
         await self._store(decisions)
         report = self._report(markets, decisions, risk, execution, state)
         signals.cycle_completed.send(self, report=report)
         return report
+
+    async def _owned(self, markets: Sequence[Market]) -> list[Market]:
+        """The markets this worker holds the lease of: two workers sharing one database never
+        trade the same market at once (see docs/adr/0001-market-ownership.md)."""
+        owned = await self.database.leases.claim([m.ticker for m in markets], self.worker_id)
+        return [m for m in markets if m.ticker in owned]
+
+    async def release(self) -> None:
+        """Give up every market lease (at the end of a session)."""
+        await self.database.leases.release(self.worker_id)
 
     def _context(self, portfolio: Portfolio) -> PipelineContext:
         return PipelineContext(
@@ -110,7 +124,7 @@ class Engine:
 
     def _approve(
         self, decisions: Sequence[MarketDecision], context: PipelineContext
-    ) -> tuple[list[PlannedOrder], RiskResult]:
+    ) -> RiskResult:
         candidates = [
             Candidate(intent=intent, event_ticker=made.market.event_ticker)
             for made in decisions
@@ -120,14 +134,33 @@ class Engine:
         result = self.risk.review(allocated, context)
         for rejection in result.rejections:
             signals.order_rejected.send(rejection.intent, reason=rejection.reason)
-        owner = {made.market.ticker: made.decision.decision_id for made in decisions}
-        return _plan(result.approved, owner), result
+        return result
+
+    @property
+    def quoting(self) -> frozenset[str]:
+        """Strategies that manage their resting quotes (see :mod:`kalshi_core.engine.quotes`)."""
+        return frozenset(
+            s.name for s in self.pipeline.strategies if getattr(s, "manages_quotes", False)
+        )
+
+    async def _replace_quotes(
+        self, approved: Sequence[OrderIntent], state: ReconcileResult, markets: Sequence[Market]
+    ) -> tuple[OrderIntent, ...]:
+        """Cancel quotes no longer wanted, keep identical ones; return what to place."""
+        quoting = self.quoting
+        if not quoting:
+            return tuple(approved)
+        await self.executor.learn_strategies(state.resting)
+        tickers = {m.ticker for m in markets}
+        plan = plan_quotes(approved, state.resting, self.executor.strategy_for, quoting, tickers)
+        for order in plan.cancel:
+            await self.executor.cancel(order, reason="quote no longer wanted")
+        return plan.place
 
     async def _stand_down(self, state: ReconcileResult) -> None:
         """Kill switch: cancel every resting order of ours; stop opening new ones."""
         for order in state.resting:
-            await self.gateway.cancel(order.order_id)
-            signals.order_canceled.send(order, reason="kill switch")
+            await self.executor.cancel(order, reason="kill switch")
 
     async def _store(self, decisions: Sequence[MarketDecision]) -> None:
         """Store every decision that got past the candidate stage, and a screened-out one only

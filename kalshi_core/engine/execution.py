@@ -112,6 +112,27 @@ class Executor:
     orders: Orders
     clock: Clock
     blocked: dict[str, str] = attrs.field(factory=dict)  # ticker -> client_order_id
+    strategies: dict[str, str] = attrs.field(factory=dict)  # client_order_id -> strategy
+
+    def strategy_for(self, order: Order) -> str | None:
+        """The strategy that placed ``order`` (``None`` for orders not ours)."""
+        return self.strategies.get(order.client_order_id)
+
+    async def learn_strategies(self, orders: Iterable[Order]) -> None:
+        """Look up, once, which strategy placed resting orders from an earlier session."""
+        for order in orders:
+            if order.client_order_id not in self.strategies:
+                stored = await self.orders.get(order.client_order_id)
+                self.strategies[order.client_order_id] = stored.intent.strategy if stored else ""
+
+    async def cancel(self, order: Order, *, reason: str) -> None:
+        """Cancel a resting order; one already gone is not an error (the venue wins)."""
+        try:
+            await self.gateway.cancel(order.order_id)
+        except ExchangeError as error:
+            log.info("cancel of %s (%s) failed: %s", order.order_id, reason, error)
+            return
+        signals.order_canceled.send(order, reason=reason)
 
     async def execute(self, planned: Sequence[PlannedOrder]) -> ExecutionReport:
         report = ExecutionReport()
@@ -132,6 +153,7 @@ class Executor:
         if stored.state is not OrderState.PENDING_SUBMIT or stored.order_id:
             report.skipped.append((planned, f"already recorded as {stored.state}"))
             return False
+        self.strategies[planned.client_order_id] = planned.intent.strategy
         return True
 
     async def _send(self, chunk: Sequence[PlannedOrder], report: ExecutionReport) -> None:

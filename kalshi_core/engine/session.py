@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -126,6 +128,7 @@ def build_engine(app: App, venue: TradingVenue, database: Database) -> Engine:
         risk=RiskManager(RiskLimits.from_section(app.section("risk"))),
         allocation=AllocationLimits(max_per_event=int(app.section("run")["max_orders_per_event"])),
         run_id=uuid.uuid4().hex,
+        worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
         max_concurrency=int(settings.pipeline.max_concurrency),
     )
 
@@ -174,7 +177,10 @@ class Session:
         engine = build_engine(self.app, venue, database)
         start = await _equity(venue.client)
         with _stop_on_signals(self.stop):
-            reason = await self._loop(engine, venue)
+            try:
+                reason = await self._loop(engine, venue)
+            finally:
+                await engine.release()
         await engine.reconciler.reconcile()  # settle anything left unknown before leaving
         return await self._report(venue, database, start, reason)
 

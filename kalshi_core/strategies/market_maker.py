@@ -94,6 +94,8 @@ class MarketMakerStrategy:
     ``adverse_move`` since the last cycle; quotes again on the next calm cycle.
     """
 
+    manages_quotes = True
+
     name = "market_maker"
 
     def __init__(
