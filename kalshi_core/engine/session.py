@@ -23,6 +23,7 @@ import attrs
 from kalshi_core.app import App
 from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.clock import Clock, SystemClock
+from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
 from kalshi_core.engine.gateway import ClientGateway
 from kalshi_core.engine.pipeline import Pipeline
@@ -176,12 +177,15 @@ class Session:
     async def _trade(self, venue: TradingVenue, database: Database) -> SessionReport:
         engine = build_engine(self.app, venue, database)
         start = await _equity(venue.client)
-        with _stop_on_signals(self.stop):
+        alerters = [self.app.build("alerters", n) for n in self.app.settings.alerts.channels]
+        router = AlertRouter(alerters, venue.clock)
+        with _stop_on_signals(self.stop), router:
             try:
                 reason = await self._loop(engine, venue)
             finally:
                 await engine.release()
-        await engine.reconciler.reconcile()  # settle anything left unknown before leaving
+            await engine.reconciler.reconcile()  # settle anything left unknown before leaving
+        await router.flush()
         return await self._report(venue, database, start, reason)
 
     async def _loop(self, engine: Engine, venue: TradingVenue) -> str:
