@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 
 import click
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from kalshi_core.cli import EXIT_CONFIG, current_app
-from kalshi_core.engine.session import LIVE_FLAG, Session, SessionOptions, Tally, TradingVenue
+from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
+from kalshi_core.engine.session import (
+    LIVE_FLAG,
+    Session,
+    SessionOptions,
+    Tally,
+    TradingVenue,
+    live_guard,
+)
 from kalshi_core.errors import KalshiCoreError
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.money import format_dollars
@@ -38,29 +46,24 @@ def summary(tally: Tally, venue: TradingVenue) -> Table:
     return table
 
 
-def _session(options: SessionOptions, console: Console) -> Session:
-    if not console.is_terminal:
+def _progress(live: Live | None) -> Callable[[Tally, TradingVenue], None]:
+    """The live summary on a terminal; otherwise a progress line every 25 cycles."""
+    if live is not None:
+        return lambda tally, venue: live.update(summary(tally, venue), refresh=True)
 
-        def plain(tally: Tally, venue: TradingVenue) -> None:
-            if tally.cycles % 25 == 1:
-                click.echo(
-                    f"cycle {tally.cycles} at {venue.clock.now():%Y-%m-%d %H:%M}: "
-                    f"{tally.placed} orders placed so far"
-                )
+    def plain(tally: Tally, venue: TradingVenue) -> None:
+        if tally.cycles % 25 == 1:
+            when = venue.clock.now()
+            click.echo(
+                f"cycle {tally.cycles} at {when:%Y-%m-%d %H:%M}: "
+                f"{tally.placed} orders placed so far"
+            )
 
-        return Session(current_app(), options, on_cycle=plain)
-    live = Live(console=console, auto_refresh=False)
-    live.start()
-
-    def show(tally: Tally, venue: TradingVenue) -> None:
-        live.update(summary(tally, venue), refresh=True)
-
-    session = Session(current_app(), options, on_cycle=show)
-    session.live = live  # type: ignore[attr-defined]
-    return session
+    return plain
 
 
 @click.command()
+@settings_options
 @click.option("--cycles", type=click.IntRange(min=1), help="Stop after N cycles.")
 @click.option("--duration", type=click.FloatRange(min=0), help="Stop after SECONDS of wall time.")
 @click.option(
@@ -75,7 +78,11 @@ def _session(options: SessionOptions, console: Console) -> Session:
     help="Required, with mode = 'live', to trade real money.",
 )
 def run(
-    cycles: int | None, duration: float | None, speed: float | None, confirm_live: bool
+    cycles: int | None,
+    duration: float | None,
+    speed: float | None,
+    confirm_live: bool,
+    **_: str | None,
 ) -> None:
     """Trade: paper-trade the bundled history on the local exchange by default.
 
@@ -86,14 +93,19 @@ def run(
         cycles=cycles, duration=duration, speed=speed, confirm_live=confirm_live
     )
     console = Console()
-    session = _session(options, console)
+    live = Live(console=console, auto_refresh=False) if console.is_terminal else None
+    session = Session(current_app(), options, on_cycle=_progress(live))
     try:
+        plan = live_guard(current_app(), options)
+        if plan:
+            click.echo(f"About to start {plan}. Ctrl-C stops after the current cycle.")
+        if live is not None:
+            live.start()
         report = asyncio.run(session.run())
     except KalshiCoreError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_CONFIG)
     finally:
-        live = getattr(session, "live", None)
         if live is not None:
             live.stop()
     click.echo("\n".join(report.lines()))

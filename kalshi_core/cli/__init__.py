@@ -8,7 +8,7 @@ which plugins load.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
@@ -47,18 +47,31 @@ GROUP_OPTIONS_WITH_VALUES = ("--settings", "--env")
 
 
 def _early_option(args: Sequence[str], name: str) -> str | None:
-    """Value of the group option ``--name VALUE`` or ``--name=VALUE`` (before the command)."""
+    """Value of ``--name VALUE`` or ``--name=VALUE``, before or after the sub-command (``run``
+    accepts ``--settings`` and ``--env`` too): settings decide which plugins load, so they are
+    read before click parses anything."""
     rest = list(args)
     while rest:
-        arg = rest.pop(0)
-        option, _, inline = arg.partition("=")
+        option, _, inline = rest.pop(0).partition("=")
+        if option == "--":
+            return None
         if option in GROUP_OPTIONS_WITH_VALUES:
             value = inline if inline else (rest.pop(0) if rest else None)
             if option == name:
                 return value
-        elif not arg.startswith("-"):
-            return None
     return None
+
+
+def settings_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--settings``/``--env`` on a sub-command, for ``kalshi-core run --env production``.
+
+    Their values were applied at start-up (see :func:`_early_option`); here they only need to
+    be accepted.
+    """
+    command = click.option("--env", "_env", metavar="NAME", help="As the global --env.")(command)
+    return click.option(
+        "--settings", "_settings", metavar="PATH", help="As the global --settings."
+    )(command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

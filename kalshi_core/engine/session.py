@@ -60,15 +60,25 @@ class TradingVenue:
 
 
 def live_guard(app: App, options: SessionOptions) -> str | None:
-    """``None`` for paper trading; the plan of a live session once confirmed; else refuse."""
+    """``None`` for paper trading; the plan of a live session once confirmed; else refuse.
+
+    Refuses before any request is sent: without the confirmation flag, and without the
+    credentials live trading needs.
+    """
     if app.settings.mode != "live":
         return None
-    url = app.section("kalshi").get("base_url") or "(no kalshi.base_url set)"
-    plan = (
-        f"LIVE trading with real money on {url} as API key {app.section('kalshi')['api_key_id']!r}"
-    )
+    kalshi = app.section("kalshi")
+    url = kalshi.get("base_url") or "(no kalshi.base_url set)"
+    plan = f"LIVE trading with real money on {url} as API key {kalshi.get('api_key_id')!r}"
     if not options.confirm_live:
         raise ConfigError(f"refusing to start: mode is 'live' ({plan}); add {LIVE_FLAG} to confirm")
+    if not kalshi.get("api_key_id") or not (
+        kalshi.get("private_key") or kalshi.get("private_key_path")
+    ):
+        raise ConfigError(
+            "refusing to start live trading: kalshi.api_key_id and kalshi.private_key_path "
+            "(or kalshi.private_key, in .secrets.toml) must be set"
+        )
     return plan
 
 

@@ -54,6 +54,15 @@ async def test_live_mode_refuses_without_confirmation(
         await Session(App.create(env="production"), SessionOptions(cycles=1)).run()
 
 
+async def test_confirmed_live_mode_still_refuses_without_credentials(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KALSHI_ENV", "production")
+    options = SessionOptions(cycles=1, confirm_live=True)
+    with pytest.raises(ConfigError, match="kalshi.api_key_id and kalshi.private_key_path"):
+        await Session(App.create(env="production"), options).run()
+
+
 def test_run_command_prints_the_session_report(isolated: Path) -> None:
     result = CliRunner().invoke(make_cli(App.create()), ["run", "--cycles", "3"])
     assert result.exit_code == 0, result.output
