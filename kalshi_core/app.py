@@ -6,6 +6,8 @@ discovers plugins.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,15 +43,15 @@ REGISTRIES: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-# registry kind -> settings section holding one table per named thing
+# registry kind -> the settings section a named thing's factory receives
 SECTIONS = {
-    "data_sources": "",  # a data source reads its own top-level section: [kalshi]
-    "forecasters": "forecasters",
-    "validators": "validators",
-    "strategies": "strategies",
-    "cache_backends": "cache",
-    "storage_backends": "database",
-    "alerters": "alerters",
+    "data_sources": "{name}",  # a data source reads its own top-level section: [kalshi]
+    "forecasters": "forecasters.{name}",
+    "validators": "validators.{name}",
+    "strategies": "strategies.{name}",
+    "cache_backends": "cache",  # one shared section: [cache]
+    "storage_backends": "database",  # one shared section: [database]
+    "alerters": "alerters.{name}",
 }
 
 
@@ -59,6 +61,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+async def _await_all(results: Iterable[Any]) -> None:
+    """Hooks may return awaitables (datasette's ``await_me_maybe``): await each of them."""
+    pending = [r for r in results if inspect.isawaitable(r)]
+    outcomes = await asyncio.gather(*pending, return_exceptions=True)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    if errors:
+        raise errors[0]
 
 
 def _settings_registrations(manager: PluginManager) -> list[tuple[str, Any, Any]]:
@@ -122,8 +133,7 @@ class App:
         ``runtime`` carries what only the running engine knows (a local exchange's URL, the
         live-trading confirmation); it never comes from settings.
         """
-        root = SECTIONS.get(kind, kind)
-        section = self.section(f"{root}.{name}" if root else name)
+        section = self.section(SECTIONS[kind].format(name=name))
         return self.registry(kind).create(name, section, **runtime)
 
     def registry(self, kind: str) -> Registry[Any]:
@@ -152,6 +162,14 @@ class App:
         allowed = f"names of installed {human}s: {', '.join(registry.names()) or 'none'}"
         what = f"names {', '.join(map(repr, missing))}, which no installed plugin registers"
         return [Problem(key, value, what, allowed, layer_of(self.settings, key))]
+
+    async def startup(self) -> None:
+        """Run every plugin's ``startup`` hook (awaiting the async ones)."""
+        await _await_all(self.manager.hook.startup(app=self))
+
+    async def shutdown(self) -> None:
+        """Run every plugin's ``shutdown`` hook; all run even if one fails (then re-raised)."""
+        await _await_all(self.manager.hook.shutdown(app=self))
 
     def check(self) -> None:
         """Raise one :class:`ConfigError` naming every bad value."""

@@ -18,8 +18,11 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 import pluggy
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
-from kalshi_core import hookspecs
+from kalshi_core import __version__, hookspecs
 from kalshi_core.errors import PluginError
 
 GROUP = "kalshi_core"
@@ -33,6 +36,10 @@ T = TypeVar("T")
 
 class PluginLoadWarning(UserWarning):
     """A plugin could not be loaded; the rest of kalshi-core carries on without it."""
+
+
+class PluginVersionWarning(UserWarning):
+    """A plugin declares support for other kalshi-core versions than the one installed."""
 
 
 @attrs.frozen
@@ -65,6 +72,28 @@ def _is_selected(ep: EntryPoint, load_only: set[str]) -> bool:
         return True
     builtin = "builtin" in load_only and _distribution(ep)[0] == CORE_DISTRIBUTION
     return builtin or ep.name in load_only
+
+
+def supported_core(ep: EntryPoint) -> SpecifierSet | None:
+    """The kalshi-core versions the plugin's distribution declares it supports."""
+    for line in (ep.dist.requires or []) if ep.dist is not None else []:
+        requirement = Requirement(line)
+        if canonicalize_name(requirement.name) == CORE_DISTRIBUTION and not requirement.marker:
+            return requirement.specifier
+    return None
+
+
+def _warn_if_core_unsupported(ep: EntryPoint) -> None:
+    """Warn (not fail) when a plugin pins a kalshi-core range this version is outside of."""
+    if _distribution(ep)[0] == CORE_DISTRIBUTION:
+        return
+    supported = supported_core(ep)
+    if supported is not None and not supported.contains(__version__, prereleases=True):
+        message = (
+            f"plugin {ep.name!r} from distribution {_distribution(ep)[0]!r} supports "
+            f"kalshi-core {supported}, but this is kalshi-core {__version__}"
+        )
+        warnings.warn(message, PluginVersionWarning, stacklevel=3)
 
 
 class PluginManager:
@@ -104,6 +133,7 @@ class PluginManager:
             self._record(ep, "failed", error=str(exc))
             return
         self._record(ep, "enabled", hooks=self._hooks_of(ep.name))
+        _warn_if_core_unsupported(ep)
 
     def _unregister_quietly(self, name: str) -> None:
         plugin = self.pm.get_plugin(name)

@@ -179,10 +179,14 @@ class Session:
         live_guard(self.app, self.options)
         database = await open_database(self.app)
         try:
+            await self.app.startup()
             async with open_venue(self.app, self.options) as venue:
                 return await self._trade(venue, database)
         finally:
-            await database.close()
+            try:
+                await self.app.shutdown()
+            finally:
+                await database.close()
 
     async def _trade(self, venue: TradingVenue, database: Database) -> SessionReport:
         engine = build_engine(self.app, venue, database)

@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from kalshi_core import __version__
 from kalshi_core.app import App
 from kalshi_core.cli import main, make_cli
+from kalshi_core.hookspecs import hookimpl
+from kalshi_core.plugins import PluginManager
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -92,3 +95,20 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "kalshi-core"
     result = subprocess.run([str(script), "version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("kalshi-core ")
+
+
+class _Greeter:
+    @hookimpl
+    def register_commands(self, cli: click.Group) -> None:
+        @cli.command()
+        def greet() -> None:
+            """Say hello."""
+            click.echo("hello from a plugin command")
+
+
+def test_plugin_commands_join_the_cli() -> None:
+    manager = PluginManager()
+    manager.load_entry_points()
+    manager.register(_Greeter(), "greeter")
+    result = CliRunner().invoke(make_cli(App.create(manager=manager)), ["greet"])
+    assert result.stdout == "hello from a plugin command\n"

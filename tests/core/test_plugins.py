@@ -13,7 +13,7 @@ from kalshi_core.app import App
 from kalshi_core.client import KalshiClient
 from kalshi_core.errors import ConfigError, PluginError
 from kalshi_core.hookspecs import hookimpl
-from kalshi_core.plugins import PluginLoadWarning, PluginManager
+from kalshi_core.plugins import PluginLoadWarning, PluginManager, PluginVersionWarning
 
 BUILTINS = {
     "calibrated_forecaster",
@@ -32,13 +32,17 @@ BUILTINS = {
 }
 
 
-def _install_fake_distribution(root: Path, dist: str, entry: str, module_source: str) -> None:
+def _install_fake_distribution(
+    root: Path, dist: str, entry: str, module_source: str, requires: str = ""
+) -> None:
     """A real installed distribution on sys.path: a module plus a .dist-info with entry points."""
     module = entry.split("=")[1].strip()
     (root / f"{module}.py").write_text(textwrap.dedent(module_source))
     info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+    requirement = f"Requires-Dist: {requires}\n" if requires else ""
+    metadata = f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n{requirement}"
+    (info / "METADATA").write_text(metadata)
     (info / "entry_points.txt").write_text(f"[kalshi_core]\n{entry}\n")
 
 
@@ -169,3 +173,47 @@ def test_kalshi_data_source_builds_a_client_for_loopback_only() -> None:
         app.build("data_sources", "kalshi")
     with pytest.raises(Exception, match="allow_remote"):
         app.build("data_sources", "kalshi", base_url="https://external-api.kalshi.com/trade-api/v2")
+
+
+def test_plugin_pinning_another_core_version_warns_but_loads(third_party: Path) -> None:
+    _install_fake_distribution(
+        third_party,
+        "kalshi-plugin-old",
+        "old = old_plugin",
+        "from kalshi_core.hookspecs import hookimpl\n",
+        requires="kalshi-core<0.1",
+    )
+    with pytest.warns(PluginVersionWarning, match=r"supports kalshi-core <0\.1, but this is"):
+        app = App.create()
+    assert _statuses(app)["old"] == "enabled"
+
+
+class _Lifecycle:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    @hookimpl
+    def startup(self, app: App) -> None:
+        self.calls.append("startup")
+
+    @hookimpl
+    async def shutdown(self, app: App) -> None:
+        self.calls.append("shutdown")
+
+
+async def test_startup_and_shutdown_hooks_run_sync_and_async() -> None:
+    plugin = _Lifecycle()
+    manager = PluginManager()
+    manager.register(plugin, "lifecycle")
+    app = App.create(manager=manager)
+    await app.startup()
+    await app.shutdown()
+    assert plugin.calls == ["startup", "shutdown"]
+
+
+def test_every_hookspec_has_a_test_of_its_own() -> None:
+    tests = Path(__file__).parents[1]
+    text = "\n".join(p.read_text() for p in tests.rglob("test_*.py"))
+    specs = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)]
+    missing = [n for n in specs if f"def {n}(" not in text and f"{n}(" not in text]
+    assert missing == []
