@@ -18,6 +18,7 @@ from dynaconf import Dynaconf
 from dynaconf.utils.inspect import get_history
 
 from kalshi_core.errors import ConfigError
+from kalshi_core.settings_lists import replace_lists
 from kalshi_core.settings_rules import Rule
 
 ENV_PREFIX = "KALSHI"
@@ -113,7 +114,7 @@ def load_settings(
     files += [str(user_file)] if user_file else []
     files += [str(p) for p in secrets_paths(user_file) if p.is_file()]
     upper_defaults = {k.upper(): v for k, v in (contributions or Contributions()).defaults.items()}
-    return Dynaconf(
+    settings = Dynaconf(
         envvar_prefix=ENV_PREFIX,
         settings_files=files,
         environments=True,
@@ -123,6 +124,9 @@ def load_settings(
         core_loaders=["TOML"],
         **upper_defaults,
     )
+    settings.as_dict()  # load every layer now (Dynaconf is lazy) so the fix-up comes last
+    replace_lists(settings, [Path(f) for f in files], environment, ENV_PREFIX)
+    return settings
 
 
 _MISSING = object()

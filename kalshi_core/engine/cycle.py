@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 import attrs
 
@@ -24,8 +26,10 @@ from kalshi_core.engine.quotes import plan_quotes
 from kalshi_core.engine.reconcile import Reconciler, ReconcileResult
 from kalshi_core.engine.risk import RiskManager, RiskResult
 from kalshi_core.models import Market, OrderIntent
+from kalshi_core.money import Money
 from kalshi_core.protocols import AnalysisRecord, PipelineContext, Portfolio
 from kalshi_core.storage.database import Database
+from kalshi_core.storage.records import AiSpend, DailyPnl
 
 log = logging.getLogger(__name__)
 
@@ -67,16 +71,53 @@ class Engine:
     _last_reason: dict[str, str] = attrs.field(factory=dict)
     cycles: int = 0
 
+    _spend: list[AiSpend] = attrs.field(factory=list)
+    _day: date | None = None
+    _day_start: Money = 0
+
     def __attrs_post_init__(self) -> None:
         self.executor = Executor(self.gateway, self.database.orders, self.clock)
         self.reconciler = Reconciler(self.gateway, self.database, self.executor, self.clock)
+        signals.ai_spend.connect(self._on_spend)  # weak: goes away with the engine
+
+    def _on_spend(self, sender: object, **call: Any) -> None:
+        """Buffer each model call's cost; stored at the end of the cycle that made it."""
+        self._spend.append(
+            AiSpend(
+                created_time=self.clock.now(),
+                model=str(call.get("model", "")),
+                cost=int(call.get("cost", 0)),
+                ticker=call.get("ticker"),
+                input_tokens=int(call.get("input_tokens", 0)),
+                output_tokens=int(call.get("output_tokens", 0)),
+            )
+        )
+
+    async def _with_day_start(self, portfolio: Portfolio, spent: Money) -> Portfolio:
+        """Stamp the start-of-day value the daily-loss kill switch measures from, and keep the
+        day's P&L row current. After a restart the day's earlier P&L is taken from storage."""
+        today = self.clock.now().date()
+        if today != self._day:
+            stored = await self.database.daily_pnl.get(today)
+            earlier = stored.realized_pnl if stored else 0
+            self._day, self._day_start = today, portfolio.value - earlier
+        pnl = DailyPnl(day=today, realized_pnl=portfolio.value - self._day_start, ai_cost=spent)
+        await self.database.daily_pnl.save(pnl, self.clock.now())
+        return attrs.evolve(portfolio, start_of_day_value=self._day_start)
+
+    async def _spent_today(self) -> int:
+        now = self.clock.now()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return await self.database.ai_spend.total_since(midnight)
 
     async def run_cycle(self) -> CycleReport:
         self.cycles += 1
         state = await self.reconciler.reconcile()
         markets = await self._owned(await self.gateway.open_markets())
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
-        context = self._context(state.portfolio)
+        spent = await self._spent_today()
+        portfolio = await self._with_day_start(state.portfolio, spent)
+        context = self._context(portfolio, spent)
         decisions = await self._decide_all(markets, context)
         risk = self._approve(decisions, context)
         if self.risk.kill_switch_tripped:
@@ -85,7 +126,15 @@ class Engine:
         owner = {made.market.ticker: made.decision.decision_id for made in decisions}
         execution = await self.executor.execute(_plan(to_place, owner))
         await self._store(decisions)
-        report = self._report(markets, decisions, risk, execution, state)
+        await self._store_spend()
+        report = self._report(
+            markets=markets,
+            decisions=decisions,
+            risk=risk,
+            execution=execution,
+            state=state,
+            portfolio=portfolio,
+        )
         signals.cycle_completed.send(self, report=report)
         return report
 
@@ -99,9 +148,12 @@ class Engine:
         """Give up every market lease (at the end of a session)."""
         await self.database.leases.release(self.worker_id)
 
-    def _context(self, portfolio: Portfolio) -> PipelineContext:
+    def _context(self, portfolio: Portfolio, spent_today: int) -> PipelineContext:
         return PipelineContext(
-            now=self.clock.now(), portfolio=portfolio, last_analysis=dict(self.last_analysis)
+            now=self.clock.now(),
+            portfolio=portfolio,
+            last_analysis=dict(self.last_analysis),
+            ai_spend_today=spent_today,
         )
 
     async def _decide_all(
@@ -122,9 +174,7 @@ class Engine:
                 )
         return list(decisions)
 
-    def _approve(
-        self, decisions: Sequence[MarketDecision], context: PipelineContext
-    ) -> RiskResult:
+    def _approve(self, decisions: Sequence[MarketDecision], context: PipelineContext) -> RiskResult:
         candidates = [
             Candidate(intent=intent, event_ticker=made.market.event_ticker)
             for made in decisions
@@ -176,13 +226,20 @@ class Engine:
             if made.decision.forecast is not None:
                 await self.database.forecasts.record(made.decision.forecast)
 
+    async def _store_spend(self) -> None:
+        spent, self._spend = self._spend, []
+        for record in spent:
+            await self.database.ai_spend.record(record)
+
     def _report(
         self,
+        *,
         markets: Sequence[Market],
         decisions: Sequence[MarketDecision],
         risk: RiskResult,
         execution: ExecutionReport,
         state: ReconcileResult,
+        portfolio: Portfolio,
     ) -> CycleReport:
         return CycleReport(
             number=self.cycles,
@@ -195,7 +252,7 @@ class Engine:
             rejected=len(execution.rejected) + len(risk.rejections),
             unknown=len(execution.unknown),
             fills=len(state.new_fills),
-            portfolio=state.portfolio,
+            portfolio=portfolio,
             kill_switch=self.risk.kill_switch_tripped,
         )
 

@@ -138,3 +138,19 @@ def test_check_raises_one_error_listing_all(monkeypatch: pytest.MonkeyPatch) -> 
         App.create().check()
     assert "risk.max_position_pct" in str(caught.value)
     assert "mode = 'yolo'" in str(caught.value)
+
+
+def test_lists_replace_rather_than_append(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    user = tmp_path / "mine.toml"
+    user.write_text('[default.strategies]\nenabled = ["market_maker"]\n')
+    app = App.create(settings_file=user)
+    assert app.settings.strategies.enabled == ["market_maker"]
+    assert layer_of(app.settings, "strategies.enabled") == f"[default] in {user}"
+    assert app.section("risk")["max_order_contracts"] == 100  # tables still merge
+    monkeypatch.setenv("KALSHI_FORECAST__MODELS", '["llm", "calibrated"]')
+    app = App.create(settings_file=user)
+    assert app.settings.forecast.models == ["llm", "calibrated"]
+    assert layer_of(app.settings, "forecast.models") == (
+        "environment variable KALSHI_FORECAST__MODELS"
+    )
+    assert app.settings.strategies.enabled == ["market_maker"]

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from kalshi_core import signals
 from kalshi_core.clock import ManualClock
 from kalshi_core.engine.execution import PlannedOrder, order_request
 from kalshi_core.engine.reconcile import NOT_FOUND
+from kalshi_core.engine.risk import RiskLimits, RiskManager
 from kalshi_core.engine.venue_gateway import venue_order
 from kalshi_core.exchange.venue import Venue
-from kalshi_core.models import Action, OrderIntent, Side
+from kalshi_core.models import Action, MarketResult, OrderIntent, OrderStatus, Side, TimeInForce
 from kalshi_core.money import CONTRACT
+from kalshi_core.protocols import Portfolio
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import OrderState
 
-from .conftest import TICKERS, TRADER, make_engine
+from .conftest import RISK, TICKERS, TRADER, BuyBelowForecast, make_engine
 
 
 async def test_cycle_places_orders_and_records_every_fill(
@@ -111,3 +114,55 @@ async def test_restart_after_crash_between_placing_and_recording(
     assert missing.state is OrderState.REJECTED
     assert missing.error == NOT_FOUND
     assert len(venue.orders(TRADER)) == 1
+
+
+async def test_model_spend_is_stored_and_seen_by_the_next_cycle(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock, probability=3000)
+    signals.ai_spend.send(object(), ticker=TICKERS[0], model="m", cost=1234, input_tokens=5)
+    await engine.run_cycle()
+    midnight = clock.now().replace(hour=0, minute=0)
+    assert await database.ai_spend.total_since(midnight) == 1234
+    assert engine._context(engine_portfolio(), await engine._spent_today()).ai_spend_today == 1234
+
+
+def engine_portfolio() -> Portfolio:
+    return Portfolio(cash=0)
+
+
+async def test_daily_loss_trips_the_kill_switch_cancels_and_stops_trading(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock)
+    engine.risk = RiskManager(RiskLimits.from_section({**RISK, "max_daily_loss_pct": 0.02}))
+    engine.pipeline = type(engine.pipeline)(
+        forecasters=engine.pipeline.forecasters,
+        strategies=[BuyBelowForecast(contracts=40, tif=TimeInForce.GOOD_TILL_CANCELED)],
+    )
+    first = await engine.run_cycle()
+    assert first.placed == len(TICKERS)
+    clock.advance(timedelta(minutes=1))
+    for ticker in TICKERS[:2]:
+        venue.close_market(ticker)
+        venue.determine(ticker, MarketResult.NO)
+    low_bid = OrderIntent(
+        ticker=TICKERS[2],
+        side=Side.YES,
+        action=Action.BUY,
+        price=500,
+        count=CONTRACT,
+        strategy="t",
+    )
+    await engine.executor.execute(
+        [PlannedOrder(intent=low_bid, decision_id="d-low", client_order_id="kc-low")]
+    )
+    resting_before = venue.orders(TRADER, status=OrderStatus.RESTING)
+    tripped = await engine.run_cycle()
+    assert tripped.kill_switch
+    assert tripped.placed == 0
+    assert resting_before  # the third market's order was resting ...
+    assert venue.orders(TRADER, status=OrderStatus.RESTING) == []  # ... and was canceled
+    day = await database.daily_pnl.get(clock.now().date())
+    assert day is not None
+    assert day.realized_pnl < 0
