@@ -18,6 +18,7 @@ import attrs
 from kalshi_core import signals
 from kalshi_core.clock import Clock
 from kalshi_core.engine import ids
+from kalshi_core.engine.audit import AuditTrail
 from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
 from kalshi_core.engine.gateway import Gateway
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
@@ -66,6 +67,7 @@ class Engine:
     worker_id: str = "worker-1"
     max_concurrency: int = 32
     executor: Executor = attrs.field(init=False)
+    audit: AuditTrail = attrs.field(init=False)
     reconciler: Reconciler = attrs.field(init=False)
     last_analysis: dict[str, AnalysisRecord] = attrs.field(factory=dict)
     _last_reason: dict[str, str] = attrs.field(factory=dict)
@@ -79,6 +81,7 @@ class Engine:
         self.executor = Executor(self.gateway, self.database.orders, self.clock)
         self.reconciler = Reconciler(self.gateway, self.database, self.executor, self.clock)
         signals.ai_spend.connect(self._on_spend)  # weak: goes away with the engine
+        self.audit = AuditTrail(self.database.audit, self.clock)
 
     def _on_spend(self, sender: object, **call: Any) -> None:
         """Buffer each model call's cost; stored at the end of the cycle that made it."""
@@ -127,6 +130,7 @@ class Engine:
         execution = await self.executor.execute(_plan(to_place, owner))
         await self._store(decisions)
         await self._store_spend()
+        await self.audit.flush()
         report = self._report(
             markets=markets,
             decisions=decisions,

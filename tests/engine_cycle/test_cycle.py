@@ -166,3 +166,16 @@ async def test_daily_loss_trips_the_kill_switch_cancels_and_stops_trading(
     day = await database.daily_pnl.get(clock.now().date())
     assert day is not None
     assert day.realized_pnl < 0
+
+
+async def test_order_events_reach_the_audit_trail(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock)
+    await engine.run_cycle()
+    events = await database.audit.between(
+        clock.now() - timedelta(minutes=1), clock.now() + timedelta(minutes=1)
+    )
+    placed = [e for e in events if e.kind == "order_placed"]
+    assert sorted(e.ticker for e in placed) == sorted(TICKERS)
+    assert all(e.payload["client_order_id"].startswith("kc-") for e in placed)
