@@ -116,7 +116,9 @@ class Engine:
     async def run_cycle(self) -> CycleReport:
         self.cycles += 1
         state = await self.reconciler.reconcile()
-        markets = await self._owned(await self.gateway.open_markets())
+        listed = await self.gateway.open_markets()
+        self.reconciler.open_tickers = {m.ticker for m in listed}
+        markets = await self._owned(listed)
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
         spent = await self._spent_today()
         portfolio = await self._with_day_start(state.portfolio, spent)
@@ -218,17 +220,17 @@ class Engine:
 
     async def _store(self, decisions: Sequence[MarketDecision]) -> None:
         """Store every decision that got past the candidate stage, and a screened-out one only
-        when its reason changed since the last one stored for that market (no bloat per cycle,
-        nothing lost)."""
+        when the validators rejecting it changed since the last one stored for that market
+        (no bloat per cycle, nothing lost). Forecasts are stored with their decisions."""
+        chosen = []
         for made in decisions:
-            reason = "; ".join(v.reason for v in made.decision.verdicts if not v.accepted)
+            rejecting = ",".join(v.validator for v in made.decision.verdicts if not v.accepted)
             ticker = made.market.ticker
-            if made.screened_out and self._last_reason.get(ticker) == reason:
+            if made.screened_out and self._last_reason.get(ticker) == rejecting:
                 continue
-            self._last_reason[ticker] = reason
-            await self.database.decisions.record(made.decision)
-            if made.decision.forecast is not None:
-                await self.database.forecasts.record(made.decision.forecast)
+            self._last_reason[ticker] = rejecting
+            chosen.append(made.decision)
+        await self.database.decisions.record_many(chosen)
 
     async def _store_spend(self) -> None:
         spent, self._spend = self._spend, []

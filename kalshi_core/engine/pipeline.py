@@ -11,9 +11,19 @@ from collections.abc import Sequence
 import attrs
 
 from kalshi_core import signals
-from kalshi_core.engine.pipeline_steps import screen_intents, screen_market
+from kalshi_core.engine.pipeline_steps import (
+    run_candidate_stage,
+    run_intent_stage,
+    split_stages,
+)
 from kalshi_core.models import Decision, Forecast, Market, OrderIntent, Verdict
-from kalshi_core.protocols import Forecaster, PipelineContext, Strategy
+from kalshi_core.protocols import (
+    Forecaster,
+    IntentValidator,
+    PipelineContext,
+    Strategy,
+    Validator,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +48,25 @@ class Pipeline:
     validators: Sequence[object] = ()
     forecasters: Sequence[Forecaster] = ()
     strategies: Sequence[Strategy] = ()
+    # each stage's validators, sorted once (protocol isinstance checks are slow per market)
+    candidate_stage: tuple[Validator, ...] = attrs.field(init=False)
+    intent_stage: tuple[IntentValidator, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        candidate, intent = split_stages(self.validators)
+        object.__setattr__(self, "candidate_stage", candidate)
+        object.__setattr__(self, "intent_stage", intent)
 
     async def decide(
         self, market: Market, context: PipelineContext, decision_id: str
     ) -> MarketDecision:
-        verdicts = tuple(screen_market(market, self.validators, context))
+        verdicts = tuple(run_candidate_stage(market, self.candidate_stage, context))
         if not all(v.accepted for v in verdicts):
             signals.decision_rejected.send(market, verdicts=verdicts)
             return self._decision(decision_id, market, context, verdicts)
         forecast = await self.forecast(market, context)
         proposed = self.propose(market, forecast, context)
-        screened = screen_intents(proposed, self.validators, market, forecast, context)
+        screened = run_intent_stage(proposed, self.intent_stage, market, forecast, context)
         return self._decision(
             decision_id,
             market,

@@ -24,14 +24,31 @@ class ScreenedIntents:
     rejected: tuple[tuple[OrderIntent, Verdict], ...] = ()
 
 
+def split_stages(
+    validators: Iterable[object],
+) -> tuple[tuple[Validator, ...], tuple[IntentValidator, ...]]:
+    """The candidate-stage and intent-stage validators, in order (a validator may be both).
+
+    Sort once, not per market: a protocol ``isinstance`` check costs microseconds."""
+    listed = list(validators)
+    candidate = tuple(v for v in listed if isinstance(v, Validator))
+    intent = tuple(v for v in listed if isinstance(v, IntentValidator))
+    return candidate, intent
+
+
 def screen_market(
     market: Market, validators: Iterable[object], context: PipelineContext
 ) -> list[Verdict]:
     """Candidate-stage verdicts, stopping at the first rejection (its reason is stored)."""
+    return run_candidate_stage(market, split_stages(validators)[0], context)
+
+
+def run_candidate_stage(
+    market: Market, validators: Sequence[Validator], context: PipelineContext
+) -> list[Verdict]:
+    """:func:`screen_market` over validators already known to be candidate-stage ones."""
     verdicts: list[Verdict] = []
     for validator in validators:
-        if not isinstance(validator, Validator):
-            continue
         verdict = validator.validate(market, context)
         verdicts.append(verdict)
         if not verdict.accepted:
@@ -62,7 +79,17 @@ def screen_intents(
     context: PipelineContext,
 ) -> ScreenedIntents:
     """Run every intent validator on every intent; keep those that no validator rejects."""
-    stage = [v for v in validators if isinstance(v, IntentValidator)]
+    return run_intent_stage(intents, split_stages(validators)[1], market, forecast, context)
+
+
+def run_intent_stage(
+    intents: Iterable[OrderIntent],
+    stage: Sequence[IntentValidator],
+    market: Market,
+    forecast: Forecast | None,
+    context: PipelineContext,
+) -> ScreenedIntents:
+    """:func:`screen_intents` over validators already known to be intent-stage ones."""
     passed: list[OrderIntent] = []
     rejected: list[tuple[OrderIntent, Verdict]] = []
     for intent in intents:

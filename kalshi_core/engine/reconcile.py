@@ -55,7 +55,10 @@ class Reconciler:
     executor: Executor
     clock: Clock
     event_of: dict[str, str] = attrs.field(factory=dict)
+    open_tickers: set[str] | None = None  # the engine's last view of open markets
+    settlements_every: int = 20
     _last_fill_time: datetime | None = None
+    _rounds: int = 0
 
     async def reconcile(self) -> ReconcileResult:
         await self.settle_unknown_orders()
@@ -63,7 +66,7 @@ class Reconciler:
         positions = await self.gateway.positions()
         resting = await self.gateway.resting_orders()
         fills = await self._new_fills()
-        settlements = await self._new_settlements()
+        settlements = await self._new_settlements() if self._settlements_due(positions) else []
         await self.database.positions.save(positions)
         await self._refresh_orders(resting)
         portfolio = self._portfolio(balance.balance, positions, resting)
@@ -82,6 +85,14 @@ class Reconciler:
             resting_exposure=resting_exposure(resting),
             event_of={t: e for t, e in self.event_of.items() if t in held},
         )
+
+    def _settlements_due(self, positions: list[Position]) -> bool:
+        """Read settlements when a held market is no longer open (it closed or settled), on the
+        first round, and every ``settlements_every`` rounds: a steady cycle saves the call."""
+        self._rounds += 1
+        if self.open_tickers is None or self._rounds % self.settlements_every == 1:
+            return True
+        return any(p.position and p.ticker not in self.open_tickers for p in positions)
 
     async def settle_unknown_orders(self) -> None:
         """Look every order of unknown fate up by ``client_order_id``; unblock its market."""

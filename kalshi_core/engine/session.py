@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -190,6 +191,7 @@ class Session:
 
     async def _trade(self, venue: TradingVenue, database: Database) -> SessionReport:
         engine = build_engine(self.app, venue, database)
+        gc.freeze()  # long-lived objects built so far need no more GC scans (fewer pauses)
         start = await _equity(venue.client)
         alerters = [self.app.build("alerters", n) for n in self.app.settings.alerts.channels]
         router = AlertRouter(alerters, venue.clock)

@@ -82,6 +82,20 @@ async def test_decision_recorded_twice_is_stored_once(database: Database, sample
     assert len(await database.forecasts.for_market(decision.ticker)) == 1
 
 
+async def test_record_many_stores_each_decision_once_with_its_forecast(
+    database: Database, samples
+) -> None:
+    first = [samples.decision("d-1"), samples.decision("d-2", forecast=None)]
+    assert await database.decisions.record_many(first) == 2
+    again = [samples.decision("d-2", forecast=None), samples.decision("d-3")]
+    assert await database.decisions.record_many(again) == 1
+    assert await database.decisions.get("d-1") == first[0]
+    assert await database.decisions.get("d-3") == again[1]
+    # no forecast of a repeated decision was stored again
+    assert len(await database.forecasts.for_market(first[0].ticker)) == 2
+    assert await database.decisions.record_many([]) == 0
+
+
 async def test_decisions_by_market_and_time_window(database: Database, samples) -> None:
     times = [NOW + timedelta(minutes=i) for i in range(5)]
     for i, at in enumerate(times):

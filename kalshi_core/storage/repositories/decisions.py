@@ -183,6 +183,16 @@ def decisions_query(
     )
 
 
+def _decision_values(decision: Decision, forecast_id: int | None) -> dict[str, object]:
+    return {
+        "decision_id": decision.decision_id,
+        "ticker": decision.ticker,
+        "created_time": decision.created_time,
+        "accepted": decision.accepted,
+        "forecast_id": forecast_id,
+    }
+
+
 class _AlreadyStoredError(Exception):
     """Rolls back a decision whose id is already stored (its forecast must not be added)."""
 
@@ -199,6 +209,37 @@ class Decisions(Repository):
             return False
         return True
 
+    async def record_many(self, decisions: Sequence[Decision]) -> int:
+        """Store many decisions in one transaction; those already stored are skipped.
+        Returns how many were new. (One cycle over thousands of markets stores them at once.)"""
+        if not decisions:
+            return 0
+        async with self._sessions.begin() as session:
+            ids = [d.decision_id for d in decisions]
+            query = select(DecisionRow.decision_id).where(DecisionRow.decision_id.in_(ids))
+            stored = set((await session.scalars(query)).all())
+            decisions = [d for d in decisions if d.decision_id not in stored]
+            forecast_ids = await self._insert_forecasts(session, decisions)
+            rows = [_decision_values(d, forecast_ids.get(d.decision_id)) for d in decisions]
+            if not rows:
+                return 0
+            statement = insert_ignore(session, DecisionRow, rows, ["decision_id"])
+            new_ids = set(
+                (await session.scalars(statement.returning(DecisionRow.decision_id))).all()
+            )
+            fresh = [d for d in decisions if d.decision_id in new_ids]
+            session.add_all([row for d in fresh for row in self._children(d)])
+        return len(fresh)
+
+    @staticmethod
+    async def _insert_forecasts(
+        session: AsyncSession, decisions: Sequence[Decision]
+    ) -> dict[str, int]:
+        rows = {d.decision_id: forecast_row(d.forecast) for d in decisions if d.forecast}
+        session.add_all(rows.values())
+        await session.flush()
+        return {decision_id: row.id for decision_id, row in rows.items()}
+
     async def _insert(self, session: AsyncSession, decision: Decision) -> None:
         forecast_id = None
         if decision.forecast is not None:
@@ -206,13 +247,7 @@ class Decisions(Repository):
             session.add(row)
             await session.flush()
             forecast_id = row.id
-        values = {
-            "decision_id": decision.decision_id,
-            "ticker": decision.ticker,
-            "created_time": decision.created_time,
-            "accepted": decision.accepted,
-            "forecast_id": forecast_id,
-        }
+        values = _decision_values(decision, forecast_id)
         insert = insert_ignore(session, DecisionRow, [values], ["decision_id"])
         inserted = await session.execute(insert.returning(DecisionRow.decision_id))
         if inserted.first() is None:

@@ -42,6 +42,7 @@ class MarketLeases(Repository):
             raise StorageError(f"market lease ttl must be positive, got {ttl}")
         self._clock = clock
         self._ttl = ttl
+        self._ensured: set[str] = set()  # lease rows known to exist: insert each once
 
     async def claim(self, tickers: Iterable[str], worker_id: str) -> frozenset[str]:
         """Claim (or renew) ``tickers`` for ``worker_id``; returns the ones it now owns.
@@ -77,9 +78,13 @@ class MarketLeases(Repository):
         )
 
     async def _ensure_rows(self, tickers: list[str]) -> None:
-        rows = [{"ticker": t, "worker_id": None, "expires_time": EPOCH} for t in tickers]
+        new = [t for t in tickers if t not in self._ensured]
+        if not new:
+            return
+        rows = [{"ticker": t, "worker_id": None, "expires_time": EPOCH} for t in new]
         async with self._sessions.begin() as session:
             await session.execute(insert_ignore(session, MarketLeaseRow, rows, ["ticker"]))
+        self._ensured.update(new)
 
     async def release(self, worker_id: str, tickers: Iterable[str] | None = None) -> None:
         """Give up ``tickers`` (all of this worker's markets when ``None``)."""
