@@ -78,6 +78,7 @@ class RunningServer:
 async def server(rsa_key: KeyPair, ed25519_key: KeyPair) -> AsyncIterator[RunningServer]:
     fake = FakeKalshi({k.key_id: k.public_pem for k in (rsa_key, ed25519_key)})
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle + delayed-ACK stall
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
