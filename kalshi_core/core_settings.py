@@ -83,6 +83,13 @@ CORE_RULES: tuple[Rule, ...] = (
         description='the paper account\'s starting cash, a dollar string like "10000.00"',
     ),
     Rule(key="run.max_orders_per_event", types=(int,), minimum=1, maximum=1000),
+    Rule(
+        key="run.max_markets",
+        types=(int,),
+        minimum=0,
+        maximum=10_000_000,
+        description="markets one worker leases at most; 0 = all",
+    ),
     Rule(key="cache.backend", types=(str,), description="registered cache backend"),
     Rule(key="cache.ttl_seconds", types=NUMBER, minimum=0, maximum=86_400),
     Rule(key="alerts.channels", types=NAMES, description="registered alerters to deliver to"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -66,6 +67,8 @@ class Engine:
     run_id: str
     worker_id: str = "worker-1"
     max_concurrency: int = 32
+    max_markets: int = 0  # 0: lease every open market
+    owned: frozenset[str] = frozenset()
     executor: Executor = attrs.field(init=False)
     audit: AuditTrail = attrs.field(init=False)
     reconciler: Reconciler = attrs.field(init=False)
@@ -74,6 +77,7 @@ class Engine:
     cycles: int = 0
 
     _spend: list[AiSpend] = attrs.field(factory=list)
+    _shuffle: random.Random = attrs.field(init=False)
     _day: date | None = None
     _day_start: Money = 0
 
@@ -82,6 +86,7 @@ class Engine:
         self.reconciler = Reconciler(self.gateway, self.database, self.executor, self.clock)
         signals.ai_spend.connect(self._on_spend)  # weak: goes away with the engine
         self.audit = AuditTrail(self.database.audit, self.clock)
+        self._shuffle = random.Random(self.worker_id)  # a claiming order, not a secret
 
     def _on_spend(self, sender: object, **call: Any) -> None:
         """Buffer each model call's cost; stored at the end of the cycle that made it."""
@@ -115,10 +120,12 @@ class Engine:
 
     async def run_cycle(self) -> CycleReport:
         self.cycles += 1
-        state = await self.reconciler.reconcile()
         listed = await self.gateway.open_markets()
         self.reconciler.open_tickers = {m.ticker for m in listed}
-        markets = await self._owned(listed)
+        pending = await self.reconciler.pending_tickers()
+        self.owned = await self._claim([m.ticker for m in listed] + pending)
+        state = await self.reconciler.reconcile(self.owned)
+        markets = [m for m in listed if m.ticker in self.owned]
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
         spent = await self._spent_today()
         portfolio = await self._with_day_start(state.portfolio, spent)
@@ -144,11 +151,25 @@ class Engine:
         signals.cycle_completed.send(self, report=report)
         return report
 
-    async def _owned(self, markets: Sequence[Market]) -> list[Market]:
-        """The markets this worker holds the lease of: two workers sharing one database never
-        trade the same market at once (see docs/adr/0001-market-ownership.md)."""
-        owned = await self.database.leases.claim([m.ticker for m in markets], self.worker_id)
-        return [m for m in markets if m.ticker in owned]
+    async def _claim(self, tickers: Sequence[str]) -> frozenset[str]:
+        """Lease the markets this worker will trade: two workers sharing one database never
+        trade one market at once (docs/adr/0001-market-ownership.md). With ``max_markets``
+        a worker keeps what it holds, takes free markets up to the cap (in its own random
+        order) and gives back the rest at once, so several workers share the work."""
+        leases = self.database.leases
+        granted = await leases.claim(tickers, self.worker_id)
+        if not self.max_markets or len(granted) <= self.max_markets:
+            return granted
+        kept = sorted(granted & self.owned)
+        fresh = sorted(granted - self.owned)
+        self._shuffle.shuffle(fresh)
+        chosen = (kept + fresh)[: self.max_markets]
+        await leases.release(self.worker_id, sorted(granted.difference(chosen)))
+        return frozenset(chosen)
+
+    async def final_reconcile(self) -> None:
+        """Settle what is left (orders of unknown fate) in this worker's markets."""
+        await self.reconciler.reconcile(self.owned)
 
     async def release(self) -> None:
         """Give up every market lease (at the end of a session)."""

@@ -10,7 +10,7 @@ market stays blocked for new orders.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import attrs
@@ -58,10 +58,12 @@ class Reconciler:
     open_tickers: set[str] | None = None  # the engine's last view of open markets
     settlements_every: int = 20
     _last_fill_time: datetime | None = None
+    _seen_fills: set[str] = attrs.field(factory=set)
     _rounds: int = 0
 
-    async def reconcile(self) -> ReconcileResult:
-        await self.settle_unknown_orders()
+    async def reconcile(self, owned: Collection[str] | None = None) -> ReconcileResult:
+        """Read the venue's view; settle unknown orders in ``owned`` markets (all if None)."""
+        await self.settle_unknown_orders(owned)
         balance = await self.gateway.balance()
         positions = await self.gateway.positions()
         resting = await self.gateway.resting_orders()
@@ -94,10 +96,20 @@ class Reconciler:
             return True
         return any(p.position and p.ticker not in self.open_tickers for p in positions)
 
-    async def settle_unknown_orders(self) -> None:
-        """Look every order of unknown fate up by ``client_order_id``; unblock its market."""
-        for state in UNSETTLED:
-            for stored in await self.database.orders.in_state(state):
+    async def pending_tickers(self) -> list[str]:
+        """Markets with an order of unknown fate: they must be leased to be settled."""
+        return sorted({o.intent.ticker for o in await self._unsettled()})
+
+    async def _unsettled(self) -> list[StoredOrder]:
+        return [o for state in UNSETTLED for o in await self.database.orders.in_state(state)]
+
+    async def settle_unknown_orders(self, owned: Collection[str] | None = None) -> None:
+        """Look every order of unknown fate up by ``client_order_id``; unblock its market.
+
+        Only in ``owned`` markets: another live worker's just-recorded order (not sent yet) in
+        a market it holds must not be judged "never placed" from here."""
+        for stored in await self._unsettled():
+            if owned is None or stored.intent.ticker in owned:
                 await self._settle(stored)
 
     async def _settle(self, stored: StoredOrder) -> None:
@@ -115,6 +127,9 @@ class Reconciler:
     async def _new_fills(self) -> list[Fill]:
         fresh = []
         for fill in await self.gateway.fills(since=self._last_fill_time):
+            if fill.fill_id in self._seen_fills:  # the time filter is inclusive, in seconds
+                continue
+            self._seen_fills.add(fill.fill_id)
             if await self.database.fills.record(fill):
                 fresh.append(fill)
                 signals.order_filled.send(fill)

@@ -142,6 +142,7 @@ def build_engine(app: App, venue: TradingVenue, database: Database) -> Engine:
         run_id=uuid.uuid4().hex,
         worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
         max_concurrency=int(settings.pipeline.max_concurrency),
+        max_markets=int(app.section("run")["max_markets"]),
     )
 
 
@@ -198,9 +199,9 @@ class Session:
         with _stop_on_signals(self.stop), router:
             try:
                 reason = await self._loop(engine, venue)
+                await engine.final_reconcile()  # settle what is left unknown, leases still held
             finally:
                 await engine.release()
-            await engine.reconciler.reconcile()  # settle anything left unknown before leaving
         await router.flush()
         return await self._report(venue, database, start, reason)
 

@@ -100,23 +100,37 @@ class Orders(Repository):
         return await self._update(order.client_order_id, at, values)
 
     async def mark_unknown(self, client_order_id: str, at: datetime, error: str) -> StoredOrder:
-        """A write's outcome is unknown: block the market until a lookup settles it."""
+        """A write's outcome is unknown: block the market until a lookup settles it.
+
+        Only a still-pending order changes: the exchange's word, once stored, is never undone.
+        """
         values = {"state": str(OrderState.PENDING_UNKNOWN), "error": error}
-        return await self._update(client_order_id, at, values)
+        return await self._update(client_order_id, at, values, only_pending=True)
 
     async def mark_rejected(self, client_order_id: str, at: datetime, error: str) -> StoredOrder:
-        """The exchange (or risk) refused the order; it never reached the book."""
+        """The exchange (or risk) refused the order; it never reached the book.
+
+        Only a still-pending order changes (another worker may have acknowledged it since).
+        """
         values = {"state": str(OrderState.REJECTED), "error": error, "remaining_count": 0}
-        return await self._update(client_order_id, at, values)
+        return await self._update(client_order_id, at, values, only_pending=True)
 
     async def _update(
-        self, client_order_id: str, at: datetime, values: dict[str, Any]
+        self,
+        client_order_id: str,
+        at: datetime,
+        values: dict[str, Any],
+        *,
+        only_pending: bool = False,
     ) -> StoredOrder:
         statement = (
             update(OrderRow)
             .where(OrderRow.client_order_id == client_order_id)
             .values(updated_time=at, **values)
         )
+        if only_pending:
+            pending = [str(OrderState.PENDING_SUBMIT), str(OrderState.PENDING_UNKNOWN)]
+            statement = statement.where(OrderRow.state.in_(pending))
         async with self._sessions.begin() as session:
             await session.execute(statement)
             return await self._require(session, client_order_id)
