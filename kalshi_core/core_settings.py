@@ -90,6 +90,13 @@ CORE_RULES: tuple[Rule, ...] = (
         maximum=10_000_000,
         description="markets one worker leases at most; 0 = all",
     ),
+    Rule(
+        key="run.lease_seconds",
+        types=NUMBER,
+        minimum=10,
+        maximum=86_400,
+        description="wall seconds a worker's market lease lasts unless renewed",
+    ),
     Rule(key="cache.backend", types=(str,), description="registered cache backend"),
     Rule(key="cache.ttl_seconds", types=NUMBER, minimum=0, maximum=86_400),
     Rule(key="alerts.channels", types=NAMES, description="registered alerters to deliver to"),

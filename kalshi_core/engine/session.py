@@ -17,6 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -118,7 +119,10 @@ async def open_database(app: App) -> Database:
     """The configured database; an empty one is created, an outdated one is refused."""
     backends = {e.name: e.factory for e in app.registry("storage_backends")}
     section = app.section("database")
-    database = await Database.open(section.get("url", ""), backends, section, check=False)
+    lease = timedelta(seconds=float(app.section("run")["lease_seconds"]))
+    database = await Database.open(
+        section.get("url", ""), backends, section, check=False, lease_ttl=lease
+    )
     if await migrate.current(database.engine) is None:
         await migrate.upgrade(database.engine)
     await migrate.check_schema(database.engine)

@@ -103,6 +103,7 @@ class Database:
         *,
         check: bool = True,
         clock: Clock = wall_clock,
+        lease_ttl: timedelta | None = None,
     ) -> Database:
         """Connect to ``url`` (``""`` = the default SQLite file) through its backend.
 
@@ -118,7 +119,7 @@ class Database:
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, clock=clock)
+        return cls(engine, clock=clock, lease_ttl=lease_ttl)
 
     async def close(self) -> None:
         await self.engine.dispose()
