@@ -245,14 +245,16 @@ class Session:
     async def _report(
         self, venue: TradingVenue, database: Database, start: int, reason: str
     ) -> SessionReport:
+        """This session's figures: our stored copies of the exchange's fills, the exchange's
+        settlements (market results), and its account."""
         positions = [p async for p in venue.client.iter_positions(settlement_status="all")]
         venue_fills = [f async for f in venue.client.iter_fills()]
         settlements = [s async for s in venue.client.iter_settlements()]
+        ids = {f.fill_id for f in venue_fills}
+        tickers = {f.ticker for f in venue_fills}
         stored = [
-            f for t in {f.ticker for f in venue_fills} for f in await database.fills.for_market(t)
+            f for t in tickers for f in await database.fills.for_market(t) if f.fill_id in ids
         ]
-        stored_settlements = [await database.settlements.get(s.ticker) for s in settlements]
-        ledger = ledger_by_market(stored, [s for s in stored_settlements if s is not None])
         return SessionReport(
             cycles=self.tally.cycles,
             markets_scanned=self.tally.markets,
@@ -264,7 +266,7 @@ class Session:
             fills_stored=len(stored),
             start_equity=start,
             end_equity=await _equity(venue.client),
-            pnl_check=check_pnl(ledger, positions),
+            pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
         )
 

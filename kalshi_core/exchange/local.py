@@ -178,6 +178,13 @@ def _url(sock: socket.socket) -> str:
     return f"http://{host}:{port}{PREFIX}"
 
 
+def _fresh_namespace() -> str:
+    """Order, trade and fill ids unique to this exchange instance: a database shared by many
+    paper sessions must never see one session's fill id again in the next (it would be taken
+    for a duplicate and dropped)."""
+    return f"kalshi-core-local-exchange/{uuid.uuid4()}"
+
+
 class LocalExchange:
     """See the module docstring. Build with :meth:`create`; serve with :meth:`serving`."""
 
@@ -233,10 +240,13 @@ class LocalExchange:
         replay = None
         if data_sets:
             history = load_history(data_dir or BUNDLED_HISTORY, list(data_sets))
-            venue = Venue(ReplayClock(history.start_time, speed))
+            venue = Venue(ReplayClock(history.start_time, speed), id_namespace=_fresh_namespace())
             replay = Replay(venue, history, seed=seed)
         exchange = cls(
-            venue or Venue(SystemClock()), replay=replay, faults=FaultInjector(faults), **options
+            venue or Venue(SystemClock(), id_namespace=_fresh_namespace()),
+            replay=replay,
+            faults=FaultInjector(faults),
+            **options,
         )
         exchange.add_dev_account(key_dir, starting_balance)
         return exchange

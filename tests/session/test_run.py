@@ -59,7 +59,7 @@ async def test_confirmed_live_mode_still_refuses_without_credentials(
 ) -> None:
     monkeypatch.setenv("KALSHI_ENV", "production")
     options = SessionOptions(cycles=1, confirm_live=True)
-    with pytest.raises(ConfigError, match="kalshi.api_key_id and kalshi.private_key_path"):
+    with pytest.raises(ConfigError, match=r"kalshi\.api_key_id and kalshi\.private_key_path"):
         await Session(App.create(env="production"), options).run()
 
 
@@ -90,3 +90,14 @@ def test_sigint_finishes_the_cycle_and_reports(isolated: Path) -> None:
             "select count(*) from orders where state in ('pending_unknown', 'pending_submit')"
         ).fetchone()[0]
     assert unknown == 0
+
+
+async def test_a_second_session_on_the_same_database_loses_no_fill(isolated: Path) -> None:
+    first = await Session(App.create(), SessionOptions(cycles=60)).run()
+    second = await Session(App.create(), SessionOptions(cycles=60)).run()
+    assert first.fills_venue > 0
+    assert second.fills_stored == second.fills_venue
+    assert second.pnl_check.matches, second.lines()
+    with sqlite3.connect(isolated / "run.sqlite3") as db:
+        stored = db.execute("select count(*) from fills").fetchone()[0]
+    assert stored == first.fills_venue + second.fills_venue
