@@ -60,6 +60,19 @@ class Pipeline:
     async def decide(
         self, market: Market, context: PipelineContext, decision_id: str
     ) -> MarketDecision:
+        """One market's decision. A plugin that raises costs this market its turn (the error is
+        logged and stored as the decision's reason), never the cycle."""
+        try:
+            return await self._decide(market, context, decision_id)
+        except Exception as error:
+            log.exception("pipeline failed on %s", market.ticker)
+            reason = f"a plugin failed: {type(error).__name__}: {error}"
+            verdict = Verdict.reject("pipeline", reason)
+            return self._decision(decision_id, market, context, (verdict,))
+
+    async def _decide(
+        self, market: Market, context: PipelineContext, decision_id: str
+    ) -> MarketDecision:
         verdicts = tuple(run_candidate_stage(market, self.candidate_stage, context))
         if not all(v.accepted for v in verdicts):
             signals.decision_rejected.send(market, verdicts=verdicts)
@@ -102,7 +115,11 @@ class Pipeline:
     async def forecast(self, market: Market, context: PipelineContext) -> Forecast | None:
         """The first forecaster (in ``forecast.models`` order) that gives an answer."""
         for forecaster in self.forecasters:
-            forecast = await forecaster.forecast(market, context)
+            try:
+                forecast = await forecaster.forecast(market, context)
+            except Exception:  # the next forecaster may still answer
+                log.exception("forecaster %s failed on %s", forecaster.name, market.ticker)
+                continue
             if forecast is not None:
                 signals.forecast_made.send(forecast)
                 return forecast
@@ -113,5 +130,8 @@ class Pipeline:
     ) -> list[OrderIntent]:
         intents: list[OrderIntent] = []
         for strategy in self.strategies:
-            intents.extend(strategy.propose(market, forecast, context))
+            try:
+                intents.extend(strategy.propose(market, forecast, context))
+            except Exception:  # the other strategies still get their turn
+                log.exception("strategy %s failed on %s", strategy.name, market.ticker)
         return intents

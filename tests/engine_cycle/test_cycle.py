@@ -179,3 +179,35 @@ async def test_order_events_reach_the_audit_trail(
     placed = [e for e in events if e.kind == "order_placed"]
     assert sorted(e.ticker for e in placed) == sorted(TICKERS)
     assert all(e.payload["client_order_id"].startswith("kc-") for e in placed)
+
+
+class Exploding:
+    name = "exploding"
+
+    async def forecast(self, market: object, context: object) -> None:
+        raise RuntimeError("model endpoint is down")
+
+    def validate(self, market: object, context: object) -> None:
+        raise ValueError("bad data in validator")
+
+
+async def test_a_failing_plugin_costs_one_market_not_the_cycle(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock)
+    working = engine.pipeline.forecasters
+    engine.pipeline = type(engine.pipeline)(
+        forecasters=[Exploding(), *working], strategies=engine.pipeline.strategies
+    )
+    report = await engine.run_cycle()
+    assert report.placed == len(TICKERS)  # the second forecaster answered
+    engine.pipeline = type(engine.pipeline)(validators=[Exploding()])
+    clock.advance(timedelta(minutes=1))
+    failed = await engine.run_cycle()
+    assert failed.markets == len(TICKERS)
+    assert failed.candidates == 0
+    stored = await database.decisions.for_market(
+        TICKERS[0], clock.now() - timedelta(minutes=1), clock.now() + timedelta(minutes=1)
+    )
+    reasons = [v.reason for d in stored for v in d.verdicts if not v.accepted]
+    assert any("ValueError: bad data in validator" in r for r in reasons)
