@@ -44,6 +44,7 @@ from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.faults import Fault, FaultInjector, FaultKind
 from kalshi_core.exchange.venue import OrderRequest, Venue
+from kalshi_core.exchange.websocket import StreamFeed
 from kalshi_core.models import (
     BookSide,
     Event,
@@ -477,8 +478,12 @@ class ExchangeApp:
     def __init__(self, context: ServerContext) -> None:
         self.context = context
         self.app = build_routes(context)
+        self.feed = StreamFeed(context)  # the WebSocket feed at /trade-api/ws/v2
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.feed(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         path = scope["path"].removeprefix(PREFIX)
