@@ -211,3 +211,13 @@ async def test_a_failing_plugin_costs_one_market_not_the_cycle(
     )
     reasons = [v.reason for d in stored for v in d.verdicts if not v.accepted]
     assert any("ValueError: bad data in validator" in r for r in reasons)
+
+
+async def test_markets_that_were_forecast_are_snapshotted(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    await make_engine(venue, database, clock).run_cycle()
+    snapshot = await database.market_snapshots.latest(TICKERS[0])
+    assert snapshot is not None
+    assert snapshot.captured_time == clock.now()
+    assert (snapshot.market.yes_bid, snapshot.market.yes_ask) == (4000, 4500)
