@@ -681,20 +681,7 @@ class Venue:
         if order.remaining == 0:
             order.status = OrderStatus.EXECUTED
         account.refresh(held)
-        fill = Fill(
-            fill_id=trade_id,
-            order_id=order.order_id,
-            ticker=order.ticker,
-            outcome_side=outcome_side(order.side),
-            book_side=order.side,
-            count=count,
-            yes_price=price,
-            no_price=DOLLAR - price,
-            is_taker=is_taker,
-            fee_cost=fee,
-            created_time=now,
-            client_order_id=order.client_order_id,
-        )
+        fill = _fill_record(order, trade_id, is_taker=is_taker, price=price, count=count, fee=fee)
         self._fills.setdefault(order.account_id, []).append(fill)
 
     def _charge_fee(
@@ -919,3 +906,23 @@ def _yes_value(result: MarketResult, settlement_value: Money | None) -> Money:
     if scalar and settlement_value is not None and 0 <= settlement_value <= DOLLAR:
         return settlement_value
     raise reject(rules.INVALID_PARAMETERS, f"cannot settle on {result!r} / {settlement_value}")
+
+
+def _fill_record(
+    order: OrderState, trade_id: str, *, is_taker: bool, price: Price, count: Count, fee: Money
+) -> Fill:
+    """The Fill the account sees; its id is the trade's."""
+    return Fill(
+        fill_id=trade_id,
+        order_id=order.order_id,
+        ticker=order.ticker,
+        outcome_side=outcome_side(order.side),
+        book_side=order.side,
+        count=count,
+        yes_price=price,
+        no_price=DOLLAR - price,
+        is_taker=is_taker,
+        fee_cost=fee,
+        created_time=order.updated_time,
+        client_order_id=order.client_order_id,
+    )
