@@ -252,9 +252,10 @@ class Engine:
             self._last_reason[ticker] = rejecting
             chosen.append(made.decision)
         await self.database.decisions.record_many(chosen)
-        for made in decisions:  # what a forecast saw, for later analysis and backtests
-            if made.decision.forecast is not None:
-                await self.database.market_snapshots.record(made.market, made.decision.created_time)
+        seen = [made for made in decisions if made.decision.forecast is not None]
+        if seen:  # what a forecast saw (at decision time), for later analysis and backtests
+            markets = [made.market for made in seen]
+            await self.database.market_snapshots.record_many(markets, seen[0].decision.created_time)
 
     async def _store_spend(self) -> None:
         spent, self._spend = self._spend, []
