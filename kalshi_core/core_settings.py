@@ -77,11 +77,6 @@ CORE_RULES: tuple[Rule, ...] = (
         maximum=86_400,
         description="recorded seconds between two trading cycles",
     ),
-    Rule(
-        key="run.starting_balance_dollars",
-        types=(str,),
-        description='the paper account\'s starting cash, a dollar string like "10000.00"',
-    ),
     Rule(key="run.max_orders_per_event", types=(int,), minimum=1, maximum=1000),
     Rule(
         key="run.max_markets",

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from kalshi_core.app import App
+from kalshi_core.builtin.exchange_command import build_exchange
 from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.clock import Clock, SystemClock
 from kalshi_core.engine.alerts import AlertRouter
@@ -34,7 +35,6 @@ from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
 from kalshi_core.engine.risk import RiskLimits, RiskManager
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.local import LocalExchange
-from kalshi_core.money import parse_dollars
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
 
@@ -104,15 +104,12 @@ async def open_venue(app: App, options: SessionOptions) -> AsyncIterator[Trading
 
 
 def _local_exchange(app: App, options: SessionOptions) -> Any:
+    """The ``[exchange]`` section's local exchange (data sets, seed, faults, key folder,
+    starting balance) replayed at the run's speed, on a free loopback port."""
     section = app.section("exchange")
-    run = app.section("run")
-    return LocalExchange.running(
-        port=0,
-        data_sets=section["data_sets"],
-        speed=options.speed or run["speed"],
-        seed=int(section.get("seed", 0)),
-        starting_balance=parse_dollars(str(run["starting_balance_dollars"])),
-    )
+    speed = options.speed or float(app.section("run")["speed"])
+    exchange = build_exchange(section, {"speed": speed})
+    return exchange.serving(section["host"], 0)
 
 
 async def open_database(app: App) -> Database:

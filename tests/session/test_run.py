@@ -101,3 +101,22 @@ async def test_a_second_session_on_the_same_database_loses_no_fill(isolated: Pat
     with sqlite3.connect(isolated / "run.sqlite3") as db:
         stored = db.execute("select count(*) from fills").fetchone()[0]
     assert stored == first.fills_venue + second.fills_venue
+
+
+async def test_paper_session_under_injected_faults_loses_and_duplicates_nothing(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_429", "0.05")
+    monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_5XX", "0.05")
+    monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_DROP", "0.05")
+    report = await Session(App.create(), SessionOptions(cycles=60)).run()
+    assert report.orders_placed > 0
+    assert report.fills_stored == report.fills_venue
+    assert report.pnl_check.matches, report.lines()
+    with sqlite3.connect(isolated / "run.sqlite3") as db:
+        ids = [row[0] for row in db.execute("select client_order_id from orders")]
+        pending = db.execute("select count(*) from orders where state like 'pending%'").fetchone()[
+            0
+        ]
+    assert len(ids) == len(set(ids))
+    assert pending == 0
