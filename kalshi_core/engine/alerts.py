@@ -43,11 +43,17 @@ class AlertRouter:
         for signal, handler in self._subscriptions:
             signal.disconnect(handler)
 
-    def _on_risk_limit(self, sender: object, *, rule: str = "", reason: str = "") -> None:
+    def _on_risk_limit(
+        self, sender: object, *, rule: str = "", reason: str = "", **details: object
+    ) -> None:
+        """Account-level limits (the kill switch tripping) alert; a single intent refused by a
+        limit is only audited, or every cycle of a tripped switch would alert once per intent."""
+        if details.get("intent") is not None:
+            return
         severity = "critical" if rule == "max_daily_loss" else "warning"
         self.send(Alert(title=f"risk limit: {rule}", body=reason, severity=severity))
 
-    def _on_order_unknown(self, sender: object, *, client_order_id: str = "") -> None:
+    def _on_order_unknown(self, sender: object, *, client_order_id: str = "", **_: object) -> None:
         body = f"order {client_order_id} has an unknown outcome; its market is blocked"
         self.send(Alert(title="order state unknown", body=body, severity="warning"))
 
@@ -65,8 +71,13 @@ class AlertRouter:
             created_time=alert.created_time or self.clock.now(),
             fields=alert.fields,
         )
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a signal sent outside the event loop: never break the sender
+            log.warning("alert %r raised outside the event loop; not delivered", alert.title)
+            return
         for alerter in self.alerters:
-            task = asyncio.get_running_loop().create_task(self._deliver(alerter, stamped))
+            task = loop.create_task(self._deliver(alerter, stamped))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 

@@ -30,6 +30,7 @@ async def test_risk_limit_and_unknown_order_reach_every_channel(clock: ManualClo
     router = AlertRouter([Broken(), good], clock)
     with router:
         signals.risk_limit_hit.send(object(), rule="max_daily_loss", reason="lost 11%")
+        signals.risk_limit_hit.send(object(), rule="kill_switch", reason="x", intent=object())
         signals.order_unknown.send(object(), client_order_id="kc-1")
     signals.risk_limit_hit.send(object(), rule="after", reason="not subscribed any more")
     await router.flush()

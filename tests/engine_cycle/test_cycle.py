@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from kalshi_core import signals
 from kalshi_core.clock import ManualClock
+from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.execution import PlannedOrder, order_request
 from kalshi_core.engine.reconcile import NOT_FOUND
 from kalshi_core.engine.risk import RiskLimits, RiskManager
@@ -18,6 +19,7 @@ from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import OrderState
 
 from .conftest import RISK, TICKERS, TRADER, BuyBelowForecast, make_engine
+from .test_alerts import Collecting
 
 
 async def test_cycle_places_orders_and_records_every_fill(
@@ -158,7 +160,12 @@ async def test_daily_loss_trips_the_kill_switch_cancels_and_stops_trading(
         [PlannedOrder(intent=low_bid, decision_id="d-low", client_order_id="kc-low")]
     )
     resting_before = venue.orders(TRADER, status=OrderStatus.RESTING)
-    tripped = await engine.run_cycle()
+    channel = Collecting()
+    router = AlertRouter([channel], clock)
+    with router:  # alert subscribers ride along, as in a session
+        tripped = await engine.run_cycle()
+    await router.flush()
+    assert [a.title for a in channel.alerts] == ["risk limit: max_daily_loss"]
     assert tripped.kill_switch
     assert tripped.placed == 0
     assert resting_before  # the third market's order was resting ...
