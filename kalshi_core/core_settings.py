@@ -62,6 +62,12 @@ CORE_RULES: tuple[Rule, ...] = (
     Rule(key="risk.max_order_contracts", types=(int,), minimum=1, maximum=1_000_000),
     Rule(key="risk.max_orders_per_minute", types=(int,), minimum=1, maximum=100_000),
     Rule(
+        key="risk.kill_switch_rearm",
+        types=(str,),
+        choices=("next_day", "manual"),
+        description="when a tripped daily-loss kill switch trades again",
+    ),
+    Rule(
         key="run.speed",
         types=NUMBER,
         minimum=0,

@@ -68,6 +68,7 @@ class Engine:
     worker_id: str = "worker-1"
     max_concurrency: int = 32
     max_markets: int = 0  # 0: lease every open market
+    rearm_daily: bool = True  # a tripped daily-loss kill switch re-arms on the next day
     owned: frozenset[str] = frozenset()
     executor: Executor = attrs.field(init=False)
     audit: AuditTrail = attrs.field(init=False)
@@ -106,6 +107,9 @@ class Engine:
         day's P&L row current. After a restart the day's earlier P&L is taken from storage."""
         today = self.clock.now().date()
         if today != self._day:
+            if self._day is not None and self.rearm_daily and self.risk.kill_switch_tripped:
+                log.warning("new day %s: the daily-loss kill switch re-arms", today)
+                self.risk.reset()
             stored = await self.database.daily_pnl.get(today)
             earlier = stored.realized_pnl if stored else 0
             self._day, self._day_start = today, portfolio.value - earlier

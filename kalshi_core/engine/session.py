@@ -144,6 +144,7 @@ def build_engine(app: App, venue: TradingVenue, database: Database) -> Engine:
         worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
         max_concurrency=int(settings.pipeline.max_concurrency),
         max_markets=int(app.section("run")["max_markets"]),
+        rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
     )
 
 

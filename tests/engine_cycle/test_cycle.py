@@ -228,3 +228,17 @@ async def test_markets_that_were_forecast_are_snapshotted(
     assert snapshot is not None
     assert snapshot.captured_time == clock.now()
     assert (snapshot.market.yes_bid, snapshot.market.yes_ask) == (4000, 4500)
+
+
+async def test_the_daily_kill_switch_rearms_the_next_day_unless_manual(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    for rearm in (True, False):
+        engine = make_engine(venue, database, clock)
+        engine.rearm_daily = rearm
+        engine.risk.tripped_reason = "tripped earlier today"
+        await engine.run_cycle()
+        assert engine.risk.kill_switch_tripped
+        clock.advance(timedelta(days=1))
+        report = await engine.run_cycle()
+        assert report.kill_switch is not rearm
