@@ -7,6 +7,7 @@ which plugins load.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -74,6 +75,20 @@ def settings_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
+NOISY_LOGGERS = ("httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access", "aiosqlite")
+
+
+def configure_logging(app: App) -> None:
+    """Log to stderr at ``logging.level`` (an invalid level is reported by ``config validate``)."""
+    level = str(app.settings.get("logging.level", "INFO")).upper()
+    logging.basicConfig(
+        level=level if level in logging.getLevelNamesMapping() else "INFO",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for chatty in NOISY_LOGGERS:  # one line per HTTP request would drown the summary
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -81,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         app = App.create(
             settings_file=_early_option(args, "--settings"), env=_early_option(args, "--env")
         )
+        configure_logging(app)
         cli = make_cli(app)
     except KalshiCoreError as exc:
         click.echo(f"Error: {exc}", err=True)
