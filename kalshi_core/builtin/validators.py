@@ -188,7 +188,34 @@ class PositionsValidator:
         return Verdict.accept(self.name)
 
 
-class SpreadValidator:
+class NewRiskCheck:
+    """An intent-stage check that only applies to intents adding risk: an exit (a sell or a
+    reduce-only intent) is never blocked. Subclasses implement :meth:`check`."""
+
+    name = ""
+
+    def validate_intent(
+        self,
+        intent: OrderIntent,
+        market: Market,
+        forecast: Forecast | None,
+        context: PipelineContext,
+    ) -> Verdict:
+        if lowers_risk(intent):
+            return Verdict.accept(self.name)
+        return self.check(intent, market, forecast, context)
+
+    def check(
+        self,
+        intent: OrderIntent,
+        market: Market,
+        forecast: Forecast | None,
+        context: PipelineContext,
+    ) -> Verdict:
+        raise NotImplementedError
+
+
+class SpreadValidator(NewRiskCheck):
     """Rejects markets (and new-position intents) whose YES spread is too wide or one-sided."""
 
     name = "spread"
@@ -211,19 +238,17 @@ class SpreadValidator:
             )
         return Verdict.accept(self.name)
 
-    def validate_intent(
+    def check(
         self,
         intent: OrderIntent,
         market: Market,
         forecast: Forecast | None,
         context: PipelineContext,
     ) -> Verdict:
-        if lowers_risk(intent):
-            return Verdict.accept(self.name)
         return self.validate(market, context)
 
 
-class ExposureValidator:
+class ExposureValidator(NewRiskCheck):
     """Per-market and per-event exposure caps as shares of portfolio value, counting the
     intent's own cost."""
 
@@ -233,15 +258,13 @@ class ExposureValidator:
         self.max_market_pct = max_market_pct
         self.max_event_pct = max_event_pct
 
-    def validate_intent(
+    def check(
         self,
         intent: OrderIntent,
         market: Market,
         forecast: Forecast | None,
         context: PipelineContext,
     ) -> Verdict:
-        if lowers_risk(intent):
-            return Verdict.accept(self.name)
         portfolio = context.portfolio
         cost = intent_cost(intent)
         market_now = portfolio.exposure(intent.ticker)
@@ -263,7 +286,7 @@ class ExposureValidator:
         return Verdict.accept(self.name)
 
 
-class CashReserveValidator:
+class CashReserveValidator(NewRiskCheck):
     """Keeps at least ``min_cash_pct`` of portfolio value in cash after the order and its fee."""
 
     name = "cash_reserve"
@@ -272,15 +295,13 @@ class CashReserveValidator:
         self.min_cash_pct = min_cash_pct
         self.fee_model = fee_model
 
-    def validate_intent(
+    def check(
         self,
         intent: OrderIntent,
         market: Market,
         forecast: Forecast | None,
         context: PipelineContext,
     ) -> Verdict:
-        if lowers_risk(intent):
-            return Verdict.accept(self.name)
         portfolio = context.portfolio
         schedule = schedule_of(context.fee_schedule)
         fee = order_fee(self.fee_model, schedule, intent, is_taker=True, now=context.now)
@@ -296,7 +317,7 @@ class CashReserveValidator:
         return Verdict.accept(self.name)
 
 
-class MinEdgeValidator:
+class MinEdgeValidator(NewRiskCheck):
     """Requires an expected edge per contract of at least ``min_edge`` after fees.
 
     The fee is the taker fee, or the maker fee for a ``post_only`` intent (it can only rest),
@@ -309,15 +330,13 @@ class MinEdgeValidator:
         self.min_edge = min_edge
         self.fee_model = fee_model
 
-    def validate_intent(
+    def check(
         self,
         intent: OrderIntent,
         market: Market,
         forecast: Forecast | None,
         context: PipelineContext,
     ) -> Verdict:
-        if lowers_risk(intent):
-            return Verdict.accept(self.name)
         if forecast is None:
             return Verdict.reject(self.name, "no forecast to measure the edge against")
         if intent.count <= 0:
