@@ -13,7 +13,6 @@ from rich.table import Table
 
 from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
 from kalshi_core.engine.session import (
-    LIVE_FLAG,
     Session,
     SessionOptions,
     Tally,
@@ -23,6 +22,7 @@ from kalshi_core.engine.session import (
 from kalshi_core.errors import KalshiCoreError
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.money import format_dollars
+from kalshi_core.venues.guard import LIVE_FLAG
 
 
 def summary(tally: Tally, venue: TradingVenue) -> Table:
@@ -96,7 +96,7 @@ def run(
     live = Live(console=console, auto_refresh=False) if console.is_terminal else None
     session = Session(current_app(), options, on_cycle=_progress(live))
     try:
-        plan = live_guard(current_app(), options)
+        plan = live_guard(current_app(), options).plan
         if plan:
             click.echo(f"About to start {plan}. Ctrl-C stops after the current cycle.")
         if live is not None:

@@ -33,12 +33,10 @@ from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
 from kalshi_core.engine.risk import RiskLimits, RiskManager
-from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
-
-LIVE_FLAG = "--i-understand-this-is-live-trading"
+from kalshi_core.venues.guard import LiveDecision, LiveRequest, decide
 
 
 @attrs.frozen(kw_only=True)
@@ -61,36 +59,37 @@ class TradingVenue:
     description: str
 
 
-def live_guard(app: App, options: SessionOptions) -> str | None:
-    """``None`` for paper trading; the plan of a live session once confirmed; else refuse.
-
-    Refuses before any request is sent: without the confirmation flag, and without the
-    credentials live trading needs.
-    """
-    if app.settings.mode != "live":
-        return None
+def live_guard(app: App, options: SessionOptions) -> LiveDecision:
+    """The guard's decision for these settings and flags (see :mod:`kalshi_core.venues.guard`):
+    refuses before any request is sent unless it is paper trading on loopback or fully
+    confirmed live trading."""
     kalshi = app.section("kalshi")
-    url = kalshi.get("base_url") or "(no kalshi.base_url set)"
-    plan = f"LIVE trading with real money on {url} as API key {kalshi.get('api_key_id')!r}"
-    if not options.confirm_live:
-        raise ConfigError(f"refusing to start: mode is 'live' ({plan}); add {LIVE_FLAG} to confirm")
-    if not kalshi.get("api_key_id") or not (
+    credentials = bool(kalshi.get("api_key_id")) and bool(
         kalshi.get("private_key") or kalshi.get("private_key_path")
-    ):
-        raise ConfigError(
-            "refusing to start live trading: kalshi.api_key_id and kalshi.private_key_path "
-            "(or kalshi.private_key, in .secrets.toml) must be set"
+    )
+    return decide(
+        LiveRequest(
+            env=str(app.settings.current_env).lower(),
+            mode=str(app.settings.mode),
+            base_url=str(kalshi.get("base_url") or ""),
+            confirmed=options.confirm_live,
+            has_credentials=credentials,
+            api_key_id=str(kalshi.get("api_key_id") or ""),
         )
-    return plan
+    )
 
 
 @contextlib.asynccontextmanager
-async def open_venue(app: App, options: SessionOptions) -> AsyncIterator[TradingVenue]:
+async def open_venue(
+    app: App, options: SessionOptions, decision: LiveDecision
+) -> AsyncIterator[TradingVenue]:
     kalshi = app.section("kalshi")
-    if app.settings.mode == "live" or kalshi.get("base_url"):
-        client = app.build("data_sources", app.settings.data.source, allow_remote=True)
+    if kalshi.get("base_url"):
+        source = app.settings.data.source
+        client = app.build("data_sources", source, allow_remote=decision.allow_remote)
         async with client:
-            where = f"{client.transport.base_url} (live)"
+            kind = "live" if decision.plan else "paper"
+            where = f"{client.transport.base_url} ({kind})"
             yield TradingVenue(client=client, clock=SystemClock(), exchange=None, description=where)
         return
     async with _local_exchange(app, options) as exchange:
@@ -180,11 +179,11 @@ class Session:
 
     async def run(self) -> SessionReport:
         self.app.check()
-        live_guard(self.app, self.options)
+        decision = live_guard(self.app, self.options)
         database = await open_database(self.app)
         try:
             await self.app.startup()
-            async with open_venue(self.app, self.options) as venue:
+            async with open_venue(self.app, self.options, decision) as venue:
                 return await self._trade(venue, database)
         finally:
             try:

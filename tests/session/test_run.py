@@ -14,21 +14,9 @@ from click.testing import CliRunner
 
 from kalshi_core.app import App
 from kalshi_core.cli import make_cli
-from kalshi_core.engine.session import LIVE_FLAG, Session, SessionOptions
+from kalshi_core.engine.session import Session, SessionOptions
 from kalshi_core.errors import ConfigError
-
-
-@pytest.fixture
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Own database file, own dev key, nothing from the developer's environment."""
-    for name in list(os.environ):
-        if name.startswith("KALSHI_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KALSHI_LOAD_PLUGINS", "builtin")
-    monkeypatch.setenv("KALSHI_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+from kalshi_core.venues.guard import LIVE_FLAG
 
 
 async def test_paper_session_trades_and_our_books_match_the_exchange(isolated: Path) -> None:
