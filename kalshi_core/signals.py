@@ -32,6 +32,9 @@ market_settled = _signals.signal("market_settled", doc="A market we held settled
 risk_limit_hit = _signals.signal("risk_limit_hit", doc="A risk rule blocked or stopped trading.")
 cycle_completed = _signals.signal("cycle_completed", doc="One trading cycle ended.")
 ai_spend = _signals.signal("ai_spend", doc="A model call cost money (tokens, cost).")
+cycle_failed = _signals.signal(
+    "cycle_failed", doc="A cycle was skipped: the venue failed a read past its retries."
+)
 
 ALL = (
     market_ingested,
@@ -48,5 +51,6 @@ ALL = (
     market_settled,
     risk_limit_hit,
     cycle_completed,
+    cycle_failed,
     ai_spend,
 )

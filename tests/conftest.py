@@ -29,5 +29,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("KALSHI_LOAD_PLUGINS", "builtin")
     monkeypatch.setenv("KALSHI_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    # A cycle every 10 recorded minutes: a short session reaches the hours the history trades.
+    monkeypatch.setenv("KALSHI_RUN__CYCLE_SECONDS", "600")
     monkeypatch.chdir(tmp_path)
     return tmp_path

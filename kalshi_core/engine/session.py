@@ -1,9 +1,11 @@
 """A trading session: what ``kalshi-core run`` does.
 
-Paper trading (the default) starts the local exchange in-process on a free loopback port,
-replaying the bundled history, and trades it through the real HTTP client. Live trading points
-the same client at Kalshi and needs ``mode = "live"``, credentials **and** the explicit
-confirmation flag; without it the session refuses to start.
+The session opens the venue ``run.venue`` names (a plugin: ``paper``, the default, is the local
+exchange over HTTP replaying recorded history; ``simulated`` the same venue in-process;
+``kalshi`` Kalshi itself) and runs the engine's cycles on it. On recorded history the session
+steps simulated time by ``run.cycle_seconds`` before each cycle, so a run is a pure function of
+data, settings and seed. Live trading needs ``mode = "live"``, credentials **and** the explicit
+confirmation flag (:mod:`kalshi_core.venues.guard`); without them the session refuses to start.
 """
 
 from __future__ import annotations
@@ -11,52 +13,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
+import json
+import logging
 import os
 import signal
 import socket
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import attrs
 
+from kalshi_core import signals
 from kalshi_core.app import App
-from kalshi_core.builtin.exchange_command import build_exchange
-from kalshi_core.client import KalshiClient, Signer
-from kalshi_core.clock import Clock, SystemClock
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
-from kalshi_core.engine.gateway import ClientGateway
+from kalshi_core.engine.gateway import Gateway
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
 from kalshi_core.engine.risk import RiskLimits, RiskManager
-from kalshi_core.exchange.local import LocalExchange
+from kalshi_core.errors import ExchangeError
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
+from kalshi_core.venues.base import RunSpec, VenueRun
 from kalshi_core.venues.guard import LiveDecision, LiveRequest, decide
+
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen(kw_only=True)
 class SessionOptions:
-    """Command-line choices; ``None`` means "from settings"."""
+    """Command-line choices; ``None`` / empty means "from settings"."""
 
     cycles: int | None = None
     duration: float | None = None
     speed: float | None = None
     confirm_live: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class TradingVenue:
-    """Where the session trades: a client, the engine's clock, and the local exchange if any."""
-
-    client: KalshiClient
-    clock: Clock
-    exchange: LocalExchange | None
-    description: str
+    data_dir: str = ""
+    data_sets: tuple[str, ...] = ()
+    run_id: str = ""
 
 
 def live_guard(app: App, options: SessionOptions) -> LiveDecision:
@@ -71,7 +69,7 @@ def live_guard(app: App, options: SessionOptions) -> LiveDecision:
         LiveRequest(
             env=str(app.settings.current_env).lower(),
             mode=str(app.settings.mode),
-            base_url=str(kalshi.get("base_url") or ""),
+            base_url=_venue_url(app),
             confirmed=options.confirm_live,
             has_credentials=credentials,
             api_key_id=str(kalshi.get("api_key_id") or ""),
@@ -79,36 +77,32 @@ def live_guard(app: App, options: SessionOptions) -> LiveDecision:
     )
 
 
-@contextlib.asynccontextmanager
-async def open_venue(
-    app: App, options: SessionOptions, decision: LiveDecision
-) -> AsyncIterator[TradingVenue]:
-    kalshi = app.section("kalshi")
-    if kalshi.get("base_url"):
-        source = app.settings.data.source
-        client = app.build("data_sources", source, allow_remote=decision.allow_remote)
-        async with client:
-            kind = "live" if decision.plan else "paper"
-            where = f"{client.transport.base_url} ({kind})"
-            yield TradingVenue(client=client, clock=SystemClock(), exchange=None, description=where)
-        return
-    async with _local_exchange(app, options) as exchange:
-        signer = Signer.from_file(exchange.api_key_id, str(exchange.private_key_path))
-        client = app.build("data_sources", "kalshi", base_url=exchange.base_url, signer=signer)
-        async with client:
-            where = f"the local exchange at {exchange.base_url} (paper trading)"
-            yield TradingVenue(
-                client=client, clock=exchange.clock, exchange=exchange, description=where
-            )
+def _venue_url(app: App) -> str:
+    """The URL the chosen venue will talk to ("" for an in-process venue)."""
+    if app.section("run").get("venue") == "simulated":
+        return ""
+    return str(app.section("kalshi").get("base_url") or "")
 
 
-def _local_exchange(app: App, options: SessionOptions) -> Any:
-    """The ``[exchange]`` section's local exchange (data sets, seed, faults, key folder,
-    starting balance) replayed at the run's speed, on a free loopback port."""
-    section = app.section("exchange")
-    speed = options.speed or float(app.section("run")["speed"])
-    exchange = build_exchange(section, {"speed": speed})
-    return exchange.serving(section["host"], 0)
+def fingerprint(app: App, options: SessionOptions) -> str:
+    """A short hash of what a run is a function of: settings (less storage, logging and
+    secrets), the data and the seed. Same command, same fingerprint."""
+    settings = {
+        key: value
+        for key, value in app.settings.as_dict().items()
+        if key.lower() not in ("database", "logging", "kalshi", "alerts", "alerters")
+    }
+    material = {"settings": settings, "data": options.data_dir, "sets": options.data_sets}
+    text = json.dumps(material, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+async def begin_run(app: App, options: SessionOptions, database: Database) -> str:
+    """This run's id: ``--run-id`` if given (never reused), else numbered by fingerprint."""
+    venue = str(app.section("run")["venue"])
+    if options.run_id:
+        return await database.runs.claim(options.run_id, venue)
+    return await database.runs.begin(fingerprint(app, options), venue)
 
 
 async def open_database(app: App) -> Database:
@@ -125,7 +119,7 @@ async def open_database(app: App) -> Database:
     return database
 
 
-def build_engine(app: App, venue: TradingVenue, database: Database) -> Engine:
+def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> Engine:
     settings = app.settings
     pipeline = Pipeline(
         validators=[app.build("validators", n) for n in settings.pipeline.validators],
@@ -133,14 +127,14 @@ def build_engine(app: App, venue: TradingVenue, database: Database) -> Engine:
         strategies=[app.build("strategies", n) for n in settings.strategies.enabled],
     )
     return Engine(
-        gateway=ClientGateway(venue.client),
+        gateway=venue.gateway,
         database=database,
         clock=venue.clock,
         pipeline=pipeline,
         risk=RiskManager(RiskLimits.from_section(app.section("risk"))),
         allocation=AllocationLimits(max_per_event=int(app.section("run")["max_orders_per_event"])),
-        run_id=uuid.uuid4().hex,
-        worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+        run_id=run_id,
+        worker_id=f"{socket.gethostname()}:{os.getpid()}:{run_id}",
         max_concurrency=int(settings.pipeline.max_concurrency),
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
@@ -156,6 +150,7 @@ class Tally:
     forecasts: int = 0
     placed: int = 0
     rejected: int = 0
+    failed: int = 0  # cycles skipped because the venue failed a read past its retries
     last: CycleReport | None = None
 
     def add(self, report: CycleReport) -> None:
@@ -173,17 +168,19 @@ class Session:
 
     app: App
     options: SessionOptions
-    on_cycle: Callable[[Tally, TradingVenue], None] = lambda tally, venue: None
+    on_cycle: Callable[[Tally, VenueRun], None] = lambda tally, venue: None
     stop: asyncio.Event = attrs.field(factory=asyncio.Event)
     tally: Tally = attrs.field(factory=Tally)
+    run_id: str = ""
 
     async def run(self) -> SessionReport:
         self.app.check()
         decision = live_guard(self.app, self.options)
         database = await open_database(self.app)
         try:
+            self.run_id = await begin_run(self.app, self.options, database)
             await self.app.startup()
-            async with open_venue(self.app, self.options, decision) as venue:
+            async with self._open_venue(decision) as venue:
                 return await self._trade(venue, database)
         finally:
             try:
@@ -191,10 +188,22 @@ class Session:
             finally:
                 await database.close()
 
-    async def _trade(self, venue: TradingVenue, database: Database) -> SessionReport:
-        engine = build_engine(self.app, venue, database)
+    def _open_venue(self, decision: LiveDecision) -> Any:
+        run = self.app.section("run")
+        spec = RunSpec(
+            run_id=self.run_id,
+            seed=int(run.get("seed", 0)),
+            data_dir=self.options.data_dir,
+            data_sets=self.options.data_sets,
+            allow_remote=decision.allow_remote,
+        )
+        return self.app.build("venues", str(run["venue"]), app=self.app, run=spec)
+
+    async def _trade(self, venue: VenueRun, database: Database) -> SessionReport:
+        engine = build_engine(self.app, venue, database, self.run_id)
+        await database.runs.started(self.run_id, venue.clock.now())
         gc.freeze()  # long-lived objects built so far need no more GC scans (fewer pauses)
-        start = await _equity(venue.client)
+        start = await _equity(venue.gateway)
         alerters = [self.app.build("alerters", n) for n in self.app.settings.alerts.channels]
         router = AlertRouter(alerters, venue.clock)
         with _stop_on_signals(self.stop), router:
@@ -206,17 +215,30 @@ class Session:
         await router.flush()
         return await self._report(venue, database, start, reason)
 
-    async def _loop(self, engine: Engine, venue: TradingVenue) -> str:
-        started = time.monotonic()
+    async def _loop(self, engine: Engine, venue: VenueRun) -> str:
+        started = time.monotonic()  # --duration is wall time: an operator's limit, not data
+        step = timedelta(seconds=float(self.app.section("run")["cycle_seconds"]))
         while True:
             reason = self._should_stop(venue, started)
             if reason:
                 return reason
-            self.tally.add(await engine.run_cycle())
+            if venue.stepped:
+                venue.advance(step)
+            await self._cycle(engine)
             self.on_cycle(self.tally, venue)
-            await self._pace(venue)
+            await self._pace(venue, step)
 
-    def _should_stop(self, venue: TradingVenue, started: float) -> str | None:
+    async def _cycle(self, engine: Engine) -> None:
+        """One cycle; a venue that fails a read past its retries costs that cycle, not the run
+        (the next cycle reconciles from scratch: the venue wins)."""
+        try:
+            self.tally.add(await engine.run_cycle())
+        except ExchangeError as error:
+            self.tally.failed += 1
+            log.warning("cycle skipped: the venue failed a read (%s)", error)
+            signals.cycle_failed.send(self, error=str(error))
+
+    def _should_stop(self, venue: VenueRun, started: float) -> str | None:
         if self.stop.is_set():
             return "interrupted (the current cycle finished first)"
         if self.options.cycles is not None and self.tally.cycles >= self.options.cycles:
@@ -226,27 +248,32 @@ class Session:
             and time.monotonic() - started >= self.options.duration
         ):
             return f"duration of {self.options.duration:g}s reached"
-        replay = venue.exchange.replay if venue.exchange else None
-        if replay is not None and replay.finished and self.tally.cycles > 0:
+        if venue.finished:
             return "the recorded history has been replayed to its end"
         return None
 
-    async def _pace(self, venue: TradingVenue) -> None:
-        """Wait one cycle of simulated time (wall time divided by the replay speed)."""
-        run = self.app.section("run")
-        speed = self.options.speed or float(run["speed"]) if venue.exchange else 1.0
-        wait = float(run["cycle_seconds"]) / speed
+    async def _pace(self, venue: VenueRun, step: timedelta) -> None:
+        """Wait between cycles: one cycle of wall time on a live venue; on recorded history
+        only what ``run.speed`` asks for the display (0: no wait at all)."""
+        if venue.stepped:
+            speed = self.options.speed or float(self.app.section("run")["speed"])
+            wait = step.total_seconds() / speed if speed > 0 else 0.0
+        else:
+            wait = step.total_seconds()
+        if wait <= 0:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), timeout=wait)
 
     async def _report(
-        self, venue: TradingVenue, database: Database, start: int, reason: str
+        self, venue: VenueRun, database: Database, start: int, reason: str
     ) -> SessionReport:
         """This session's figures: our stored copies of the exchange's fills, the exchange's
         settlements (market results), and its account."""
-        positions = [p async for p in venue.client.iter_positions(settlement_status="all")]
-        venue_fills = [f async for f in venue.client.iter_fills()]
-        settlements = [s async for s in venue.client.iter_settlements()]
+        gateway = venue.gateway
+        positions = await gateway.all_positions()
+        venue_fills = await gateway.fills()
+        settlements = await gateway.settlements()
         ids = {f.fill_id for f in venue_fills}
         tickers = {f.ticker for f in venue_fills}
         stored = [
@@ -262,15 +289,15 @@ class Session:
             fills_venue=len(venue_fills),
             fills_stored=len(stored),
             start_equity=start,
-            end_equity=await _equity(venue.client),
+            end_equity=await _equity(gateway),
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
         )
 
 
-async def _equity(client: KalshiClient) -> int:
+async def _equity(gateway: Gateway) -> int:
     """Cash plus open positions at cost, in money units."""
-    balance = await client.get_balance()
+    balance = await gateway.balance()
     return balance.balance + balance.portfolio_value
 
 

@@ -29,6 +29,7 @@ BUILTINS = {
     "sqlite_storage",
     "strategies",
     "validators",
+    "venues",
 }
 
 
