@@ -3,6 +3,10 @@
 Before a request is served the wrapper adds latency, acts out any injected fault
 (:mod:`kalshi_core.exchange.faults`), checks the signature (:mod:`.auth`) and lets the owner
 advance its replay (``context.sync``). WebSocket connections go to the feed.
+
+A body larger than ``context.max_body_bytes`` is refused with 413 as soon as its
+``Content-Length`` (or, streamed, the bytes read so far) says so; it is never read whole.
+Whatever fails before a response has started is answered in Kalshi's error shape.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from kalshi_core.exchange.faults import Fault, FaultKind
 from kalshi_core.exchange.http.auth import Unauthorized, header_map
 from kalshi_core.exchange.http.base import Handler, Handlers
 from kalshi_core.exchange.http.context import ServerContext
-from kalshi_core.exchange.http.errors import EXCEPTION_HANDLERS, error_response
+from kalshi_core.exchange.http.errors import (
+    EXCEPTION_HANDLERS,
+    PAYLOAD_TOO_LARGE,
+    error_response,
+    log,
+    too_large,
+)
 from kalshi_core.exchange.http.markets import EventHandlers, ExchangeHandlers, MarketHandlers
 from kalshi_core.exchange.http.orders import OrderHandlers
 from kalshi_core.exchange.http.portfolio import PortfolioHandlers
@@ -62,6 +72,42 @@ async def _discard(message: Message) -> None:
     return None
 
 
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length":
+            return int(value) if value.isdigit() and len(value) <= 18 else None
+    return None
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises a 413 error once more than ``limit`` body bytes arrived."""
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large(limit)
+        return message
+
+    return bounded
+
+
+class _Tracked:
+    """A ``send`` that remembers whether the response has started."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 def build_routes(context: ServerContext) -> Starlette:
     """The Starlette app with every route; ``context.sync`` runs before each handler."""
 
@@ -94,6 +140,26 @@ class ExchangeApp:
             return
         if scope["type"] != "http":
             return
+        tracked = _Tracked(send)
+        try:
+            await self._serve(scope, receive, tracked)
+        except DroppedConnection:
+            raise
+        except Exception as exc:
+            if tracked.started:
+                raise
+            log.exception("local exchange failed on %s %s", scope["method"], scope["path"])
+            message = f"{type(exc).__name__} in the local exchange"
+            await error_response(500, "internal_error", message)(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.context.max_body_bytes
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            message = f"the request body is larger than {limit} bytes"
+            await error_response(413, PAYLOAD_TOO_LARGE, message)(scope, receive, send)
+            return
+        receive = _bounded(receive, limit)
         path = scope["path"].removeprefix(PREFIX)
         if self.context.faults.latency_seconds:
             await asyncio.sleep(self.context.faults.latency_seconds)

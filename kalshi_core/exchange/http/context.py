@@ -31,6 +31,7 @@ class ServerContext:
     catalog: Catalog = attrs.field(factory=Catalog)
     sync: Callable[[], None] = lambda: None
     max_skew_seconds: float = 60.0
+    max_body_bytes: int = 65_536  # a batch of 20 orders is a few kilobytes
     wall_clock: Callable[[], float] = time.time
 
     def signed_account(self, headers: dict[str, str], method: str, path: str) -> str | None:

@@ -17,11 +17,11 @@ from kalshi_core.exchange.http.errors import bad
 from kalshi_core.exchange.http.pages import EVENT_LIMITS, MARKET_LIMITS, paginate
 from kalshi_core.exchange.http.params import (
     in_range,
-    in_time,
     query_bool,
     query_csv,
     query_int,
     query_time,
+    time_window,
 )
 from kalshi_core.exchange.http.shapes import (
     event_json,
@@ -206,12 +206,8 @@ class MarketHandlers(Handlers):
             tape: list[Trade] = []
         else:
             tape = self.venue.trades(ticker)
-        block = query_bool(request, "is_block_trade")
-        chosen = [
-            t
-            for t in tape
-            if in_time(t.created_time, request) and block in (None, t.is_block_trade)
-        ]
+        block, in_time = query_bool(request, "is_block_trade"), time_window(request)
+        chosen = [t for t in tape if in_time(t.created_time) and block in (None, t.is_block_trade)]
         page, cursor = paginate(chosen, request, MARKET_LIMITS, newest_first=True)
         return json_body({"trades": [trade_json(t) for t in page], "cursor": cursor})
 

@@ -32,8 +32,8 @@ def _cursor(request: Request, size: int) -> int | None:
     text = request.query_params.get("cursor") or ""
     if not text:
         return None
-    if not text.isdigit() or int(text) > size:
-        raise bad(f"cursor {text!r} is not one this exchange handed out")
+    if not (text.isascii() and text.isdigit() and len(text) <= 18) or int(text) > size:
+        raise bad(f"cursor {text[:40]!r} is not one this exchange handed out")
     return int(text)
 
 

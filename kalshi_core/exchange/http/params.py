@@ -1,9 +1,16 @@
-"""Reading query parameters and JSON bodies into checked values (400 naming what was wrong)."""
+"""Reading query parameters and JSON bodies into checked values (400 naming what was wrong).
+
+Every number is matched against a bounded ASCII grammar *before* any conversion or
+arithmetic: ``"1e999990"`` as a count, ``"²"`` or ``"--5"`` in a query, or a timestamp past
+the year 9999 is a 400 that costs microseconds, never a 500 or a stalled server.
+"""
 
 from __future__ import annotations
 
 import enum
 import json
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -11,10 +18,20 @@ from starlette.requests import Request
 
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.http.errors import bad
-from kalshi_core.money import Count, Money, parse_count, parse_dollars
+from kalshi_core.money import CONTRACT, Count, Money, parse_count, parse_dollars
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_UNIX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second datetime can hold
 E = TypeVar("E", bound=enum.Enum)
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+
+
+def unix_seconds(value: int, what: str) -> datetime:
+    """Unix seconds -> a UTC datetime; 400 outside ``0..MAX_UNIX_SECONDS``."""
+    if not 0 <= value <= MAX_UNIX_SECONDS:
+        raise bad(f"{what}={value} must be Unix seconds between 0 and {MAX_UNIX_SECONDS}")
+    return EPOCH + timedelta(seconds=value)
 
 
 # ---- query parameters --------------------------------------------------------------------------
@@ -24,8 +41,8 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     text = request.query_params.get(name)
     if text is None or text == "":
         return default
-    if not text.lstrip("-").isdigit():
-        raise bad(f"query parameter {name}={text!r} is not an integer")
+    if _INTEGER.fullmatch(text) is None:
+        raise bad(f"query parameter {name}={text[:40]!r} is not an integer")
     value = int(text)
     if not low <= value <= high:
         raise bad(f"query parameter {name}={value} must be between {low} and {high}")
@@ -36,9 +53,9 @@ def query_time(request: Request, name: str) -> datetime | None:
     text = request.query_params.get(name)
     if not text:
         return None
-    if not text.isdigit():
-        raise bad(f"query parameter {name}={text!r} must be Unix seconds")
-    return EPOCH + timedelta(seconds=int(text))
+    if _UNIX_SECONDS.fullmatch(text) is None:
+        raise bad(f"query parameter {name}={text[:40]!r} must be Unix seconds")
+    return unix_seconds(int(text), f"query parameter {name}")
 
 
 def query_bool(request: Request, name: str) -> bool | None:
@@ -46,7 +63,7 @@ def query_bool(request: Request, name: str) -> bool | None:
     if not text:
         return None
     if text not in ("true", "false"):
-        raise bad(f"query parameter {name}={text!r} must be true or false")
+        raise bad(f"query parameter {name}={text[:40]!r} must be true or false")
     return text == "true"
 
 
@@ -70,9 +87,11 @@ def in_range(moment: datetime | None, low: datetime | None, high: datetime | Non
     return (low is None or moment >= low) and (high is None or moment <= high)
 
 
-def in_time(moment: datetime | None, request: Request) -> bool:
-    """``min_ts <= moment <= max_ts`` for the request's (optional) bounds."""
-    return in_range(moment, query_time(request, "min_ts"), query_time(request, "max_ts"))
+def time_window(request: Request) -> Callable[[datetime | None], bool]:
+    """``min_ts <= moment <= max_ts`` for the request's (optional) bounds, read up front so
+    a bad bound is refused even when there is nothing to filter."""
+    low, high = query_time(request, "min_ts"), query_time(request, "max_ts")
+    return lambda moment: in_range(moment, low, high)
 
 
 # ---- JSON bodies -------------------------------------------------------------------------------
@@ -84,6 +103,8 @@ async def json_object(request: Request) -> dict[str, Any]:
         data = json.loads(raw) if raw else {}
     except ValueError:
         raise bad("request body is not valid JSON") from None
+    except RecursionError:
+        raise bad("request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise bad("request body must be a JSON object")
     return data
@@ -116,20 +137,46 @@ def flag_field(data: dict[str, Any], name: str) -> bool:
     return value
 
 
+# Kalshi's decimal strings: ASCII digits, no sign, exponent, separator, padding or leading
+# zero, at most four decimals ("0.4200", "10.00", "10"). Ten integer digits bound every value
+# before it is converted.
+DECIMAL = re.compile(r"(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,4})?")
+MAX_WHOLE_COUNT = 9_999_999_999
+
+
+def _decimal_text(value: str, name: str, code: str, example: str) -> str:
+    if DECIMAL.fullmatch(value) is None:
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise bad(
+            f"field {name}={shown!r} must be a decimal string like {example!r} (ASCII digits,"
+            " at most 4 decimals, no sign, exponent or padding)",
+            code,
+        )
+    return value
+
+
 def parse_price(value: Any, name: str = "price") -> Money:
+    """A dollar string (``"0.42"``, ``"0.4200"``) -> money units."""
     if not isinstance(value, str):
         raise bad(f'field {name} must be a dollar string like "0.42"', rules.INVALID_PRICE)
+    text = _decimal_text(value, name, rules.INVALID_PRICE, "0.42")
     try:
-        return parse_dollars(value, name)
+        return parse_dollars(text, name)
     except ValueError as exc:
         raise bad(str(exc), rules.INVALID_PRICE) from None
 
 
 def parse_count_field(value: Any, name: str = "count") -> Count:
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    """A count string (``"10.00"``, ``"10"``) or a whole number of contracts -> count units."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= MAX_WHOLE_COUNT:
+            raise bad(f"field {name}={value} must be 0 to {MAX_WHOLE_COUNT}", rules.INVALID_COUNT)
+        return value * CONTRACT
+    if not isinstance(value, str):
         raise bad(f'field {name} must be a count string like "10.00"', rules.INVALID_COUNT)
+    text = _decimal_text(value, name, rules.INVALID_COUNT, "10.00")
     try:
-        return parse_count(value, name)
+        return parse_count(text, name)
     except ValueError as exc:
         raise bad(str(exc), rules.INVALID_COUNT) from None
 
@@ -137,6 +184,6 @@ def parse_count_field(value: Any, name: str = "count") -> Count:
 def expiration_field(value: Any) -> datetime | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise bad(f"expiration_time must be Unix seconds, got {value!r}")
-    return EPOCH + timedelta(seconds=value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad(f"expiration_time must be Unix seconds, got {type(value).__name__}")
+    return unix_seconds(value, "expiration_time")

@@ -13,7 +13,7 @@ from kalshi_core.exchange.http.base import Handlers, RouteSpec, account
 from kalshi_core.exchange.http.errors import bad
 from kalshi_core.exchange.http.markets import SETTLED
 from kalshi_core.exchange.http.pages import PORTFOLIO_LIMITS, paginate
-from kalshi_core.exchange.http.params import choice_field, in_time, query_csv
+from kalshi_core.exchange.http.params import choice_field, query_csv, time_window
 from kalshi_core.exchange.http.shapes import (
     epoch_seconds,
     fill_json,
@@ -114,11 +114,11 @@ class PortfolioHandlers(Handlers):
         ticker = request.query_params.get("ticker") or None
         events = set(query_csv(request, "event_ticker", 10))
         markets = self._markets() if events else {}
+        in_time = time_window(request)
         chosen = [
             o
             for o in self.venue.orders(account(request), ticker=ticker, status=status)
-            if in_time(o.created_time, request)
-            and (not events or markets[o.ticker].event_ticker in events)
+            if in_time(o.created_time) and (not events or markets[o.ticker].event_ticker in events)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, newest_first=True)
         return json_body({"orders": [order_json(o) for o in page], "cursor": cursor})
@@ -135,12 +135,13 @@ class PortfolioHandlers(Handlers):
     async def fills(self, request: Request) -> Response:
         tickers = set(query_csv(request, "ticker", 100))
         order_id = request.query_params.get("order_id")
+        in_time = time_window(request)
         chosen = [
             f
             for f in self.venue.fills(account(request))
             if (not tickers or f.ticker in tickers)
             and (not order_id or f.order_id == order_id)
-            and in_time(f.created_time, request)
+            and in_time(f.created_time)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, newest_first=True)
         return json_body({"fills": [fill_json(f) for f in page], "cursor": cursor})
@@ -148,12 +149,13 @@ class PortfolioHandlers(Handlers):
     async def settlements(self, request: Request) -> Response:
         ticker = request.query_params.get("ticker")
         event = request.query_params.get("event_ticker")
+        in_time = time_window(request)
         chosen = [
             s
             for s in self.venue.settlements(account(request))
             if (not ticker or s.ticker == ticker)
             and (not event or s.event_ticker == event)
-            and in_time(s.settled_time, request)
+            and in_time(s.settled_time)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, newest_first=True)
         markets, now = self._markets(), self._now()
