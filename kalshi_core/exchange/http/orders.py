@@ -14,6 +14,7 @@ from kalshi_core.exchange.http.base import Handlers, RouteSpec, account
 from kalshi_core.exchange.http.errors import bad, error_item
 from kalshi_core.exchange.http.params import (
     choice_field,
+    client_order_id_field,
     expiration_field,
     flag_field,
     json_object,
@@ -49,7 +50,7 @@ def parse_create(data: Any, account_id: str) -> OrderRequest:
         post_only=flag_field(data, "post_only"),
         reduce_only=flag_field(data, "reduce_only"),
         expiration_time=expiration_field(data.get("expiration_time")),
-        client_order_id=text_field(data, "client_order_id", required=False),
+        client_order_id=client_order_id_field(data),
     )
 
 
@@ -58,6 +59,23 @@ def batch_items(body: dict[str, Any], key: str) -> list[Any]:
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
         raise bad(f"{key} must be a list of 1 to {MAX_BATCH} items")
     return items
+
+
+def _order_id(item: Any) -> Any:
+    return item.get("order_id") if isinstance(item, dict) else None
+
+
+def cancel_ids(body: dict[str, Any]) -> list[str]:
+    """A batch cancel's order ids: ``ids`` (strings) or ``orders`` (``{"order_id"}`` objects)."""
+    if "ids" in body:
+        ids = batch_items(body, "ids")
+        if not all(isinstance(i, str) and i for i in ids):
+            raise bad("ids must be a list of order id strings")
+        return ids
+    found = [_order_id(item) for item in batch_items(body, "orders")]
+    if not all(isinstance(i, str) and i for i in found):
+        raise bad('each item of orders must be an object with an "order_id" string')
+    return found
 
 
 class OrderHandlers(Handlers):
@@ -106,7 +124,7 @@ class OrderHandlers(Handlers):
             order_id,
             price=parse_price(body.get("price")),
             count=parse_count_field(body.get("count")),
-            updated_client_order_id=text_field(body, "updated_client_order_id", required=False),
+            updated_client_order_id=client_order_id_field(body, "updated_client_order_id"),
         )
         return json_body(order_ack(order, self._now()))
 
@@ -143,19 +161,11 @@ class OrderHandlers(Handlers):
         return order_ack(order, self._now())
 
     async def batch_cancel(self, request: Request) -> Response:
-        body = await json_object(request)
-        ids = body.get("ids") if "ids" in body else batch_items(body, "orders")
+        ids = cancel_ids(await json_object(request))
         account_id = account(request)
-        return json_body({"orders": [self._cancel_item(account_id, item) for item in ids or ()]})
+        return json_body({"orders": [self._cancel_item(account_id, i) for i in ids]})
 
-    def _cancel_item(self, account_id: str, item: Any) -> dict[str, Any]:
-        order_id = item.get("order_id") if isinstance(item, dict) else item
-        if not isinstance(order_id, str):
-            return {
-                "order_id": str(order_id),
-                "reduced_by": "0.00",
-                "error": error_item(bad(f"batch cancel item {item!r} has no order_id")),
-            }
+    def _cancel_item(self, account_id: str, order_id: str) -> dict[str, Any]:
         try:
             reduced, order = self._cancel(account_id, order_id)
         except ExchangeError as exc:

@@ -119,6 +119,28 @@ def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str
     return value
 
 
+MAX_CLIENT_ORDER_ID = 64
+# The venue's own order ids are lowercase version-5 UUIDs, and an order placed without a
+# client_order_id takes its order id as one. A client id of that form could therefore
+# collide with an id the venue generates later: such ids are reserved for the exchange.
+_GENERATED_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def client_order_id_field(data: dict[str, Any], name: str = "client_order_id") -> str | None:
+    """An optional client order id: 1 to 64 printable characters, not in the exchange's own
+    order-id form."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_CLIENT_ORDER_ID:
+        raise bad(f"field {name} must be a string of 1 to {MAX_CLIENT_ORDER_ID} characters")
+    if not value.isprintable():
+        raise bad(f"field {name} must not contain control characters")
+    if _GENERATED_ID.fullmatch(value) is not None:
+        raise bad(f"field {name}={value!r} has the form of the exchange's own order ids")
+    return value
+
+
 def choice_field(data: dict[str, Any], name: str, kind: type[E]) -> E:
     value = data.get(name)
     try:
