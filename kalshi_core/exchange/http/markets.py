@@ -14,7 +14,13 @@ from kalshi_core.exchange import rules
 from kalshi_core.exchange.http.base import Handlers, RouteSpec
 from kalshi_core.exchange.http.candles import build_candles, candle_query
 from kalshi_core.exchange.http.errors import bad
-from kalshi_core.exchange.http.pages import EVENT_LIMITS, MARKET_LIMITS, paginate
+from kalshi_core.exchange.http.pages import (
+    EVENT_LIMITS,
+    MARKET_LIMITS,
+    Listing,
+    micros,
+    paginate,
+)
 from kalshi_core.exchange.http.params import (
     in_range,
     query_bool,
@@ -43,6 +49,13 @@ STATUS_FILTER: dict[str, frozenset[MarketStatus]] = {
     "closed": frozenset({MarketStatus.CLOSED}),
     "settled": SETTLED,
 }
+MARKET_LIST: Listing[Market] = Listing("markets", lambda m: (m.ticker,), (str,))
+EVENT_LIST: Listing[tuple[Event, list[Market]]] = Listing(
+    "events", lambda pair: (pair[0].event_ticker,), (str,)
+)
+TRADE_LIST: Listing[Trade] = Listing(
+    "trades", lambda t: (micros(t.created_time), t.trade_id), (int, str), newest_first=True
+)
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -181,7 +194,7 @@ class MarketHandlers(Handlers):
     async def markets(self, request: Request) -> Response:
         predicates = market_filters(request)
         chosen = [m for m in self.venue.markets() if all(p(m) for p in predicates)]
-        page, cursor = paginate(chosen, request, MARKET_LIMITS)
+        page, cursor = paginate(chosen, request, MARKET_LIMITS, MARKET_LIST)
         return json_body({"markets": [market_json(m) for m in page], "cursor": cursor})
 
     async def market(self, request: Request) -> Response:
@@ -208,7 +221,7 @@ class MarketHandlers(Handlers):
             tape = self.venue.trades(ticker)
         block, in_time = query_bool(request, "is_block_trade"), time_window(request)
         chosen = [t for t in tape if in_time(t.created_time) and block in (None, t.is_block_trade)]
-        page, cursor = paginate(chosen, request, MARKET_LIMITS, newest_first=True)
+        page, cursor = paginate(chosen, request, MARKET_LIMITS, TRADE_LIST)
         return json_body({"trades": [trade_json(t) for t in page], "cursor": cursor})
 
     async def candlesticks(self, request: Request) -> Response:
@@ -265,7 +278,7 @@ class EventHandlers(Handlers):
         keep = event_filter(request)
         nested = query_bool(request, "with_nested_markets")
         chosen = [pair for pair in self._events().values() if keep(*pair)]
-        page, cursor = paginate(chosen, request, EVENT_LIMITS)
+        page, cursor = paginate(chosen, request, EVENT_LIMITS, EVENT_LIST)
         events = [event_json(event, markets if nested else None) for event, markets in page]
         return json_body({"events": events, "cursor": cursor})
 

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from kalshi_core.exchange.http.base import Handlers, RouteSpec, account
 from kalshi_core.exchange.http.errors import bad
 from kalshi_core.exchange.http.markets import SETTLED
-from kalshi_core.exchange.http.pages import PORTFOLIO_LIMITS, paginate
+from kalshi_core.exchange.http.pages import PORTFOLIO_LIMITS, Listing, micros, paginate
 from kalshi_core.exchange.http.params import choice_field, query_csv, time_window
 from kalshi_core.exchange.http.shapes import (
     epoch_seconds,
@@ -22,8 +22,19 @@ from kalshi_core.exchange.http.shapes import (
     position_json,
     settlement_json,
 )
-from kalshi_core.models import Market, OrderStatus, Position
+from kalshi_core.models import Fill, Market, Order, OrderStatus, Position, Settlement
 from kalshi_core.money import CENT, format_count, format_dollars
+
+POSITION_LIST: Listing[Position] = Listing("positions", lambda p: (p.ticker,), (str,))
+ORDER_LIST: Listing[Order] = Listing(
+    "orders", lambda o: (micros(o.created_time), o.order_id), (int, str), newest_first=True
+)
+FILL_LIST: Listing[Fill] = Listing(
+    "fills", lambda f: (micros(f.created_time), f.fill_id), (int, str), newest_first=True
+)
+SETTLEMENT_LIST: Listing[Settlement] = Listing(
+    "settlements", lambda s: (micros(s.settled_time), s.ticker), (int, str), newest_first=True
+)
 
 
 def position_filter(request: Request, markets: dict[str, Market]) -> Callable[[Position], bool]:
@@ -98,7 +109,7 @@ class PortfolioHandlers(Handlers):
         markets = self._markets()
         keep = position_filter(request, markets)
         chosen = [p for p in self.venue.positions(account(request)) if keep(p)]
-        page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS)
+        page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, POSITION_LIST)
         now = self._now()
         return json_body(
             {
@@ -120,7 +131,7 @@ class PortfolioHandlers(Handlers):
             for o in self.venue.orders(account(request), ticker=ticker, status=status)
             if in_time(o.created_time) and (not events or markets[o.ticker].event_ticker in events)
         ]
-        page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, newest_first=True)
+        page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, ORDER_LIST)
         return json_body({"orders": [order_json(o) for o in page], "cursor": cursor})
 
     async def order(self, request: Request) -> Response:
@@ -143,7 +154,7 @@ class PortfolioHandlers(Handlers):
             and (not order_id or f.order_id == order_id)
             and in_time(f.created_time)
         ]
-        page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, newest_first=True)
+        page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, FILL_LIST)
         return json_body({"fills": [fill_json(f) for f in page], "cursor": cursor})
 
     async def settlements(self, request: Request) -> Response:
@@ -157,7 +168,7 @@ class PortfolioHandlers(Handlers):
             and (not event or s.event_ticker == event)
             and in_time(s.settled_time)
         ]
-        page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, newest_first=True)
+        page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, SETTLEMENT_LIST)
         markets, now = self._markets(), self._now()
         shaped = [settlement_json(s, markets[s.ticker].settlement_value, now) for s in page]
         return json_body({"settlements": shaped, "cursor": cursor})
