@@ -35,7 +35,7 @@ from kalshi_core.exchange.http.errors import (
 )
 from kalshi_core.exchange.http.markets import EventHandlers, ExchangeHandlers, MarketHandlers
 from kalshi_core.exchange.http.orders import OrderHandlers
-from kalshi_core.exchange.http.portfolio import PortfolioHandlers
+from kalshi_core.exchange.http.portfolio import AccountHandlers, PortfolioHandlers
 from kalshi_core.exchange.websocket import StreamFeed
 
 PREFIX = "/trade-api/v2"
@@ -50,7 +50,9 @@ SECTIONS: tuple[type[Handlers], ...] = (
     EventHandlers,
     PortfolioHandlers,
     OrderHandlers,
+    AccountHandlers,
 )
+PRIVATE = ("/portfolio", "/account")  # route prefixes that need a signed request
 
 
 class DroppedConnection(Exception):
@@ -208,7 +210,7 @@ class ExchangeApp:
         except Unauthorized as exc:
             return str(exc)
         if account_id is None:
-            if path.startswith("/portfolio"):
+            if path.startswith(PRIVATE):
                 return "this endpoint needs a signed request (KALSHI-ACCESS-* headers)"
             return None
         scope.setdefault("state", {})["account_id"] = account_id

@@ -37,7 +37,8 @@ from kalshi_core.exchange.http.shapes import (
     trade_json,
 )
 from kalshi_core.models import Event, Market, MarketStatus, Series, Trade
-from kalshi_core.wire import orderbook_to_wire
+from kalshi_core.money import format_count
+from kalshi_core.wire import format_time, orderbook_to_wire
 
 SETTLED = frozenset(
     {MarketStatus.DETERMINED, MarketStatus.DISPUTED, MarketStatus.AMENDED, MarketStatus.FINALIZED}
@@ -45,7 +46,8 @@ SETTLED = frozenset(
 # The /markets and /events ``status`` filter takes these words, not the object's statuses.
 STATUS_FILTER: dict[str, frozenset[MarketStatus]] = {
     "unopened": frozenset({MarketStatus.INITIALIZED}),
-    "open": frozenset({MarketStatus.ACTIVE, MarketStatus.INACTIVE}),
+    "open": frozenset({MarketStatus.ACTIVE}),
+    "paused": frozenset({MarketStatus.INACTIVE}),
     "closed": frozenset({MarketStatus.CLOSED}),
     "settled": SETTLED,
 }
@@ -164,7 +166,12 @@ class ExchangeHandlers(Handlers):
     ROUTES: ClassVar[tuple[RouteSpec, ...]] = (
         ("GET", "/exchange/status", "exchange_status"),
         ("GET", "/exchange/schedule", "exchange_schedule"),
+        ("GET", "/exchange/user_data_timestamp", "user_data_timestamp"),
     )
+
+    async def user_data_timestamp(self, request: Request) -> Response:
+        # The venue applies every change at once: user data is always as of now.
+        return json_body({"as_of_time": format_time(self._now())})
 
     async def exchange_status(self, request: Request) -> Response:
         return json_body({"exchange_active": True, "trading_active": not self.venue.paused})
@@ -247,19 +254,50 @@ class MarketHandlers(Handlers):
 
 class EventHandlers(Handlers):
     ROUTES: ClassVar[tuple[RouteSpec, ...]] = (
+        ("GET", "/series", "series_list"),
         ("GET", "/series/{series}", "series"),
         ("GET", "/events", "events"),
         ("GET", "/events/{event}", "event"),
     )
 
+    def _series(self) -> dict[str, Series]:
+        """Every series: the catalog's, then those only the listed markets name."""
+        found = dict(self.context.catalog.series)
+        for market in self.venue.markets():
+            name = market.series_ticker
+            if name not in found:
+                found[name] = Series(ticker=name, title=name, category="", frequency="custom")
+        return found
+
     async def series(self, request: Request) -> Response:
         name = request.path_params["series"]
-        known = self.context.catalog.series.get(name)
+        known = self._series().get(name)
         if known is None:
-            if not any(m.series_ticker == name for m in self.venue.markets()):
-                raise rules.reject(rules.NOT_FOUND, f"series {name} not found")
-            known = Series(ticker=name, title=name, category="", frequency="custom")
+            raise rules.reject(rules.NOT_FOUND, f"series {name} not found")
         return json_body({"series": series_json(known)})
+
+    async def series_list(self, request: Request) -> Response:
+        """``GET /series``: ``category`` (any of the series' categories), ``tags`` (CSV, any),
+        ``include_volume``; ``min_updated_ts`` is checked but every series qualifies."""
+        category = request.query_params.get("category")
+        tags = set(query_csv(request, "tags", 100))
+        with_volume = query_bool(request, "include_volume")
+        query_time(request, "min_updated_ts")
+        query_bool(request, "include_product_metadata")
+        chosen = [
+            s
+            for s in self._series().values()
+            if (not category or category in (s.category, *s.categories))
+            and (not tags or tags & set(s.tags))
+        ]
+        shaped = [series_json(s) for s in chosen]
+        if with_volume:
+            volumes: dict[str, int] = {}
+            for market in self.venue.markets():
+                volumes[market.series_ticker] = volumes.get(market.series_ticker, 0) + market.volume
+            for data, s in zip(shaped, chosen, strict=True):
+                data["volume_fp"] = format_count(volumes.get(s.ticker, 0))
+        return json_body({"series": shaped})
 
     def _events(self) -> dict[str, tuple[Event, list[Market]]]:
         grouped: dict[str, list[Market]] = {}

@@ -22,8 +22,8 @@ from kalshi_core.exchange.http.shapes import (
     position_json,
     settlement_json,
 )
-from kalshi_core.models import Fill, Market, Order, OrderStatus, Position, Settlement
-from kalshi_core.money import CENT, format_count, format_dollars
+from kalshi_core.models import BookSide, Fill, Market, Order, OrderStatus, Position, Settlement
+from kalshi_core.money import CENT, DOLLAR, Money, format_count, format_dollars, notional
 
 POSITION_LIST: Listing[Position] = Listing("positions", lambda p: (p.ticker,), (str,))
 ORDER_LIST: Listing[Order] = Listing(
@@ -35,6 +35,12 @@ FILL_LIST: Listing[Fill] = Listing(
 SETTLEMENT_LIST: Listing[Settlement] = Listing(
     "settlements", lambda s: (micros(s.settled_time), s.ticker), (int, str), newest_first=True
 )
+
+
+def resting_value(order: Order) -> Money:
+    """The cost of an order's remaining contracts at its price (a NO buy pays $1 - YES)."""
+    paid = order.yes_price if order.book_side is BookSide.BID else DOLLAR - order.yes_price
+    return notional(paid, order.remaining_count, round_up=True)
 
 
 def position_filter(request: Request, markets: dict[str, Market]) -> Callable[[Position], bool]:
@@ -92,7 +98,21 @@ class PortfolioHandlers(Handlers):
         ("GET", "/portfolio/orders", "orders"),
         ("GET", "/portfolio/orders/{order_id}", "order"),
         ("GET", "/portfolio/orders/{order_id}/queue_position", "queue_position"),
+        ("GET", "/portfolio/summary/total_resting_order_value", "resting_order_value"),
     )
+
+    async def resting_order_value(self, request: Request) -> Response:
+        """What the account's resting orders would cost if they all filled at their price."""
+        resting = self.venue.orders(account(request), status=OrderStatus.RESTING)
+        total = sum(resting_value(o) for o in resting)
+        return json_body(
+            {
+                "total_resting_order_value": total // CENT,
+                "resting_order_value_breakdown": [
+                    {"exchange_index": 0, "balance": format_dollars(total)}
+                ],
+            }
+        )
 
     async def balance(self, request: Request) -> Response:
         balance = self.venue.balance(account(request))
@@ -172,3 +192,18 @@ class PortfolioHandlers(Handlers):
         markets, now = self._markets(), self._now()
         shaped = [settlement_json(s, markets[s.ticker].settlement_value, now) for s in page]
         return json_body({"settlements": shaped, "cursor": cursor})
+
+
+# Kalshi's basic tier (tokens per second; a request costs 10 by default). The local exchange
+# enforces no rate limit except injected 429s: these are what a client should plan for.
+BASIC_READ = {"refill_rate": 200, "bucket_capacity": 200}
+BASIC_WRITE = {"refill_rate": 100, "bucket_capacity": 100}
+
+
+class AccountHandlers(Handlers):
+    ROUTES: ClassVar[tuple[RouteSpec, ...]] = (("GET", "/account/limits", "limits"),)
+
+    async def limits(self, request: Request) -> Response:
+        account(request)  # signed requests only
+        body = {"usage_tier": "basic", "read": BASIC_READ, "write": BASIC_WRITE, "grants": []}
+        return json_body(body)
