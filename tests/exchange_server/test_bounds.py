@@ -154,3 +154,15 @@ async def test_the_app_stops_pulling_a_body_past_the_limit(exchange: LocalExchan
     assert sent[0]["status"] == 413
     assert json.loads(sent[1]["body"])["error"]["code"] == "payload_too_large"
     assert pulled == 65_536 // 16_384 + 1
+
+
+async def test_an_unexpected_failure_is_a_500_in_kalshi_shape(
+    raw: RawHttp, exchange: LocalExchange
+) -> None:
+    def broken_sync() -> None:
+        raise RuntimeError("replay exploded")
+
+    exchange.context.sync = broken_sync
+    response = await raw.send("GET", "/markets")
+    assert_kalshi_error(response, 500, "internal_error")
+    assert "replay exploded" not in response.text  # internals stay in the log

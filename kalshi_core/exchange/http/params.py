@@ -30,7 +30,7 @@ _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 def unix_seconds(value: int, what: str) -> datetime:
     """Unix seconds -> a UTC datetime; 400 outside ``0..MAX_UNIX_SECONDS``."""
     if not 0 <= value <= MAX_UNIX_SECONDS:
-        raise bad(f"{what}={value} must be Unix seconds between 0 and {MAX_UNIX_SECONDS}")
+        raise bad(f"{what} must be Unix seconds between 0 and {MAX_UNIX_SECONDS}")
     return EPOCH + timedelta(seconds=value)
 
 
