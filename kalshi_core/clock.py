@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+import attrs
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -121,3 +123,43 @@ class ReplayClock:
 def _check_speed(speed: float) -> None:
     if not (math.isfinite(speed) and speed >= 0):
         raise ValueError(f"ReplayClock speed must be a finite number >= 0, got {speed!r}")
+
+
+class Replayable(Protocol):
+    """Recorded history as a venue replays it (:class:`kalshi_core.exchange.replay.Replay`)."""
+
+    @property
+    def finished(self) -> bool: ...
+
+    def advance(self, until: datetime) -> int: ...
+
+    def idle_until(self, now: datetime) -> datetime | None: ...
+
+
+@attrs.define
+class SimulatedTime:
+    """Recorded time, stepped by the session.
+
+    Each :meth:`advance` moves ``step`` forward, applying every recorded event up to that time
+    (so prints land before a close at the same instant), and jumps straight to the next event
+    while no market is trading. Nothing here reads the wall clock.
+    """
+
+    clock: ManualClock
+    replay: Replayable
+
+    @property
+    def finished(self) -> bool:
+        return self.replay.finished
+
+    def advance(self, step: timedelta) -> datetime:
+        target = self.clock.now() + step
+        self._apply(target)
+        while (idle := self.replay.idle_until(target)) is not None:
+            target = idle
+            self._apply(target)
+        return target
+
+    def _apply(self, until: datetime) -> None:
+        self.replay.advance(until)
+        self.clock.set(max(until, self.clock.now()))

@@ -41,6 +41,7 @@ from kalshi_core.client.types import (
     DecreaseAck,
     EventDetail,
     ExchangeStatus,
+    LocalClock,
     OrderAck,
     OrderRequest,
     Page,
@@ -68,6 +69,7 @@ ParamValue = str | int | bool | datetime | enum.Enum | Sequence[str] | None
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ORDERS_V2 = "/portfolio/events/orders"
+LOCAL_CLOCK = "/local/clock"  # the local exchange only: its time, stepped or not
 BATCH_CANCEL_COST = 0.2  # write tokens per cancelled order in a batch
 
 
@@ -232,6 +234,30 @@ class KalshiClient:
     async def get_exchange_status(self) -> ExchangeStatus:
         data, where = await self._get("/exchange/status", "/exchange/status")
         return _convert(where, lambda: from_wire(data, ExchangeStatus, where=where))
+
+    async def get_local_clock(self) -> LocalClock | None:
+        """The local exchange's clock; ``None`` where the exchange publishes none (Kalshi)."""
+        try:
+            data, where = await self._get(LOCAL_CLOCK, LOCAL_CLOCK)
+        except ExchangeError as error:
+            if error.status == 404:
+                return None
+            raise
+        return _convert(where, lambda: from_wire(data, LocalClock, where=where))
+
+    async def advance_local_clock(self, seconds: float) -> LocalClock:
+        """Step a stepped local exchange ``seconds`` on. Never retried blindly: a second
+        attempt would step twice (read :meth:`get_local_clock` after an unknown outcome)."""
+        path = f"{LOCAL_CLOCK}/advance"
+        call = Call(
+            method="POST",
+            path=path,
+            endpoint=f"POST {path}",
+            body={"seconds": seconds},
+            write_cost=1,
+            retry_unknown=False,
+        )
+        return await self._write(call, LocalClock)
 
     async def get_markets(
         self, *, cursor: str | None = None, limit: int | None = None, **filters: ParamValue

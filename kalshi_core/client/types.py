@@ -149,6 +149,17 @@ class ExchangeStatus:
 
 
 @attrs.frozen(kw_only=True)
+class LocalClock:
+    """The local exchange's clock (``GET /local/clock``, not a Kalshi route): its time, whether a
+    client steps it, and whether its recorded history is over."""
+
+    now: datetime = timestamp()
+    stepped: bool = False
+    finished: bool = False
+    speed: float = 0.0  # recorded seconds per wall second when not stepped
+
+
+@attrs.frozen(kw_only=True)
 class PriceOHLC:
     """Open/low/high/close of a price; all ``None`` for a period without trades."""
 

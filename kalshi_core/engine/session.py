@@ -223,8 +223,7 @@ class Session:
             reason = self._should_stop(venue, started)
             if reason:
                 return reason
-            if venue.stepped:
-                venue.advance(step)
+            await venue.advance(step)
             await self._cycle(engine)
             self.on_cycle(self.tally, venue)
             await self._pace(venue, step)
@@ -254,13 +253,12 @@ class Session:
         return None
 
     async def _pace(self, venue: VenueRun, step: timedelta) -> None:
-        """Wait between cycles: one cycle of wall time on a live venue; on recorded history
-        only what ``run.speed`` asks for the display (0: no wait at all)."""
-        if venue.stepped:
+        """Wait between cycles as the venue's time needs (a cycle of wall time on a live
+        venue); on stepped time only what ``run.speed`` asks for the display (0: no wait)."""
+        wait = venue.wall_wait(step)
+        if wait == 0:
             speed = self.options.speed or float(self.app.section("run")["speed"])
             wait = step.total_seconds() / speed if speed > 0 else 0.0
-        else:
-            wait = step.total_seconds()
         if wait <= 0:
             return
         with contextlib.suppress(TimeoutError):

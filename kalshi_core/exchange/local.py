@@ -27,7 +27,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_core.client.transport import is_loopback
-from kalshi_core.clock import Clock, ManualClock, ReplayClock, SystemClock
+from kalshi_core.clock import Clock, ManualClock, ReplayClock, SimulatedTime, SystemClock
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
 from kalshi_core.exchange.replay import Replay, load_history
@@ -46,6 +46,7 @@ from kalshi_core.exchange.server import PREFIX, Catalog, ExchangeApp, KeyRegistr
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import MarketStatus
 from kalshi_core.money import DOLLAR, Money
+from kalshi_core.wire import format_time
 
 DEV_ACCOUNT = "dev"
 DEFAULT_BALANCE: Money = 10_000 * DOLLAR
@@ -211,6 +212,7 @@ class LocalExchange:
             sync=self.sync,
             max_skew_seconds=max_skew_seconds,
             wall_clock=wall_clock,
+            clock_control=self,
         )
         self.app = ExchangeApp(self.context)
         self.base_url = ""
@@ -281,6 +283,31 @@ class LocalExchange:
             self.venue.deposit(account_id, balance)
 
     # ---- time ----
+
+    @property
+    def stepped_time(self) -> SimulatedTime | None:
+        """Recorded time a client steps (``stepped``); ``None`` when the clock runs by itself."""
+        if self.replay is None or not isinstance(self.clock, ManualClock):
+            return None
+        return SimulatedTime(self.clock, self.replay)
+
+    def clock_state(self) -> dict[str, Any]:
+        """``GET /local/clock``: the exchange's time, whether it is stepped, whether the
+        recorded history is over."""
+        return {
+            "now": format_time(self.clock.now()),
+            "stepped": self.stepped_time is not None,
+            "finished": self.replay.finished if self.replay else False,
+            "speed": float(getattr(self.clock, "speed", 1.0)),
+        }
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """``POST /local/clock/advance``: step recorded time (a stepped exchange only)."""
+        stepped = self.stepped_time
+        if stepped is None:
+            raise ConfigError("this exchange's clock runs by itself: it cannot be stepped")
+        stepped.advance(timedelta(seconds=seconds))
+        return self.clock_state()
 
     def sync(self) -> None:
         """Apply the recorded history up to the clock's time, jumping over idle gaps."""

@@ -1,9 +1,16 @@
 """What a session trades on: a :class:`VenueRun` (a gateway, the clock the engine reads, and
 how time moves from one cycle to the next).
 
-A venue with recorded history steps a shared :class:`~kalshi_core.clock.ManualClock`: the
-replay applies every recorded event up to the next cycle's time before the engine looks, so a
-run is a pure function of data, settings and seed. A live venue follows the wall clock.
+Three kinds of time, one interface (:class:`VenueTime`):
+
+* :class:`~kalshi_core.clock.SimulatedTime`: recorded history in this process. The session
+  steps a shared :class:`~kalshi_core.clock.ManualClock`; the replay applies every recorded
+  event up to the next cycle's time before the engine looks. A run is then a pure function of
+  data, settings and seed.
+* :class:`ExchangeTime`: a local exchange served by another process, which publishes its clock.
+  A *stepped* one is stepped by the session exactly like simulated time (reproducible); one
+  whose clock runs by itself is followed.
+* :class:`WallTime`: a live venue; cycles are ``run.cycle_seconds`` of wall time apart.
 """
 
 from __future__ import annotations
@@ -13,8 +20,10 @@ from typing import Protocol
 
 import attrs
 
-from kalshi_core.clock import Clock, ManualClock
+from kalshi_core.client import KalshiClient, LocalClock
+from kalshi_core.clock import Clock, ManualClock, SimulatedTime
 from kalshi_core.engine.gateway import Gateway
+from kalshi_core.errors import KalshiCoreError
 
 
 @attrs.frozen(kw_only=True)
@@ -30,17 +39,6 @@ class RunSpec:
     allow_remote: bool = False
 
 
-class Replayable(Protocol):
-    """Recorded history as a venue replays it (:class:`kalshi_core.exchange.replay.Replay`)."""
-
-    @property
-    def finished(self) -> bool: ...
-
-    def advance(self, until: datetime) -> int: ...
-
-    def idle_until(self, now: datetime) -> datetime | None: ...
-
-
 class VenueRun(Protocol):
     """An open venue for one session."""
 
@@ -49,44 +47,14 @@ class VenueRun(Protocol):
     description: str
 
     @property
-    def stepped(self) -> bool:
-        """True when the session moves time (recorded history); False on the wall clock."""
-
-    @property
     def finished(self) -> bool:
         """True once recorded history has been replayed to its end (never on a live venue)."""
 
-    def advance(self, step: timedelta) -> datetime:
-        """Move to the next cycle's time, at least ``step`` later, and return it."""
+    async def advance(self, step: timedelta) -> datetime:
+        """Move to the next cycle's time, ``step`` after the last one, and return it."""
 
-
-@attrs.define
-class SimulatedTime:
-    """Recorded time, stepped by the session.
-
-    Each :meth:`advance` moves ``step`` forward, applying every recorded event up to that time
-    (so prints land before a close at the same instant), and jumps straight to the next event
-    while no market is trading. Nothing here reads the wall clock.
-    """
-
-    clock: ManualClock
-    replay: Replayable
-
-    @property
-    def finished(self) -> bool:
-        return self.replay.finished
-
-    def advance(self, step: timedelta) -> datetime:
-        target = self.clock.now() + step
-        self._apply(target)
-        while (idle := self.replay.idle_until(target)) is not None:
-            target = idle
-            self._apply(target)
-        return target
-
-    def _apply(self, until: datetime) -> None:
-        self.replay.advance(until)
-        self.clock.set(max(until, self.clock.now()))
+    def wall_wait(self, step: timedelta) -> float:
+        """Wall seconds to wait after a cycle before the next (0: time is stepped)."""
 
 
 @attrs.define
@@ -99,8 +67,68 @@ class WallTime:
     def finished(self) -> bool:
         return False
 
-    def advance(self, step: timedelta) -> datetime:
+    async def advance(self, step: timedelta) -> datetime:
         return self.clock.now()
+
+    def wall_wait(self, step: timedelta) -> float:
+        return step.total_seconds()
+
+
+@attrs.define
+class LocalTime:
+    """:class:`SimulatedTime` behind the async interface: stepped, never waited for."""
+
+    simulated: SimulatedTime
+
+    @property
+    def finished(self) -> bool:
+        return self.simulated.finished
+
+    async def advance(self, step: timedelta) -> datetime:
+        return self.simulated.advance(step)
+
+    def wall_wait(self, step: timedelta) -> float:
+        return 0.0
+
+
+@attrs.define
+class ExchangeTime:
+    """The clock a served local exchange publishes (``GET /local/clock``), mirrored into
+    ``clock`` for the engine. A stepped exchange is advanced by the session; one running by
+    itself is followed, a cycle every ``step`` of its time (``step / speed`` wall seconds)."""
+
+    client: KalshiClient
+    clock: ManualClock
+    state: LocalClock
+
+    @property
+    def finished(self) -> bool:
+        return self.state.finished
+
+    async def advance(self, step: timedelta) -> datetime:
+        try:
+            if self.state.stepped:
+                self.state = await self.client.advance_local_clock(step.total_seconds())
+            else:
+                self.state = await self._read()
+        except KalshiCoreError:  # an unknown outcome: ask where the exchange stands
+            self.state = await self._read()
+        self.clock.set(max(self.state.now, self.clock.now()))
+        return self.clock.now()
+
+    async def _read(self) -> LocalClock:
+        state = await self.client.get_local_clock()
+        if state is None:
+            raise KalshiCoreError("the exchange stopped publishing its clock")
+        return state
+
+    def wall_wait(self, step: timedelta) -> float:
+        if self.state.stepped:
+            return 0.0
+        return step.total_seconds() / self.state.speed if self.state.speed > 0 else 0.0
+
+
+VenueTime = WallTime | LocalTime | ExchangeTime
 
 
 @attrs.define
@@ -111,16 +139,15 @@ class OpenVenue:
     gateway: Gateway
     clock: Clock
     description: str
-    time: SimulatedTime | WallTime
+    time: VenueTime
     exchange: object | None = None
-
-    @property
-    def stepped(self) -> bool:
-        return isinstance(self.time, SimulatedTime)
 
     @property
     def finished(self) -> bool:
         return self.time.finished
 
-    def advance(self, step: timedelta) -> datetime:
-        return self.time.advance(step)
+    async def advance(self, step: timedelta) -> datetime:
+        return await self.time.advance(step)
+
+    def wall_wait(self, step: timedelta) -> float:
+        return self.time.wall_wait(step)

@@ -13,12 +13,15 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import httpx
+
 from kalshi_core.client import RateLimiter, Signer
-from kalshi_core.clock import ManualClock, SystemClock
+from kalshi_core.client.transport import is_loopback
+from kalshi_core.clock import Clock, ManualClock, SimulatedTime, SystemClock
 from kalshi_core.engine.gateway import ClientGateway
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.config import build_exchange
-from kalshi_core.venues.base import OpenVenue, RunSpec, SimulatedTime, WallTime
+from kalshi_core.venues.base import ExchangeTime, LocalTime, OpenVenue, RunSpec, WallTime
 from kalshi_core.venues.simulated import history_dir, history_sets
 
 
@@ -56,23 +59,41 @@ async def open_paper(
                 gateway=ClientGateway(client),
                 clock=exchange.clock,
                 description=f"the local exchange at {exchange.base_url} (paper trading)",
-                time=SimulatedTime(exchange.clock, exchange.replay),
+                time=LocalTime(SimulatedTime(exchange.clock, exchange.replay)),
                 exchange=exchange,
             )
 
 
 @contextlib.asynccontextmanager
 async def _served_exchange(app: Any, run: RunSpec) -> AsyncIterator[OpenVenue]:
-    """An exchange already serving at ``kalshi.base_url``, on the wall clock."""
-    client = app.build("data_sources", app.settings.data.source, allow_remote=run.allow_remote)
+    """An exchange already serving at ``kalshi.base_url``: on its own clock when it publishes
+    one (a ``kalshi-core exchange serve``: no rate limit but its own), else the wall clock."""
+    url = str(app.section("kalshi").get("base_url") or "")
+    local = {"rate_limiter": RateLimiter.unthrottled()} if _on_loopback(url) else {}
+    source = app.settings.data.source
+    client = app.build("data_sources", source, allow_remote=run.allow_remote, **local)
     async with client:
-        clock = SystemClock()
+        published = await client.get_local_clock() if local else None
+        time: WallTime | ExchangeTime
+        if published is None:
+            clock: Clock = SystemClock()
+            time = WallTime(clock)
+        else:
+            clock = ManualClock(published.now)
+            time = ExchangeTime(client, clock, published)
         yield OpenVenue(
             gateway=ClientGateway(client),
             clock=clock,
             description=f"{client.transport.base_url} (paper)",
-            time=WallTime(clock),
+            time=time,
         )
+
+
+def _on_loopback(url: str) -> bool:
+    try:
+        return bool(is_loopback(httpx.URL(url).host))
+    except httpx.InvalidURL:
+        return False
 
 
 @contextlib.asynccontextmanager

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kalshi_core.client import BatchOrderResult, CancelAck, ItemError, OrderAck, OrderRequest
-from kalshi_core.clock import ManualClock
+from kalshi_core.clock import ManualClock, SimulatedTime
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange.config import DEFAULTS
 from kalshi_core.exchange.local import BUNDLED_HISTORY
@@ -34,7 +34,7 @@ from kalshi_core.models import (
     Settlement,
 )
 from kalshi_core.money import DOLLAR
-from kalshi_core.venues.base import OpenVenue, RunSpec, SimulatedTime
+from kalshi_core.venues.base import LocalTime, OpenVenue, RunSpec
 
 
 def venue_order(account: str, request: OrderRequest) -> VenueOrder:
@@ -152,7 +152,7 @@ async def open_simulated(
         gateway=VenueGateway(venue, SIMULATED_ACCOUNT, history.series),
         clock=clock,
         description=f"the simulated venue replaying {', '.join(history.sets)}",
-        time=SimulatedTime(clock, replay),
+        time=LocalTime(SimulatedTime(clock, replay)),
     )
 
 

@@ -33,6 +33,7 @@ from kalshi_core.exchange.http.errors import (
     log,
     too_large,
 )
+from kalshi_core.exchange.http.local_clock import LocalClockHandlers
 from kalshi_core.exchange.http.markets import EventHandlers, ExchangeHandlers, MarketHandlers
 from kalshi_core.exchange.http.orders import OrderHandlers
 from kalshi_core.exchange.http.portfolio import AccountHandlers, PortfolioHandlers
@@ -51,8 +52,10 @@ SECTIONS: tuple[type[Handlers], ...] = (
     PortfolioHandlers,
     OrderHandlers,
     AccountHandlers,
+    LocalClockHandlers,
 )
-PRIVATE = ("/portfolio", "/account")  # route prefixes that need a signed request
+# Route prefixes that need a signed request.
+PRIVATE = ("/portfolio", "/account", "/local/clock/advance")
 
 
 class DroppedConnection(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -33,6 +34,7 @@ class ServerContext:
     max_skew_seconds: float = 60.0
     max_body_bytes: int = 65_536  # a batch of 20 orders is a few kilobytes
     wall_clock: Callable[[], float] = time.time
+    clock_control: Any = None  # a ClockControl (http/local_clock.py) when the owner has one
 
     def signed_account(self, headers: dict[str, str], method: str, path: str) -> str | None:
         """See :func:`kalshi_core.exchange.http.auth.signed_account`."""
