@@ -40,9 +40,14 @@ def packaged_settings_path() -> Path:
 
 
 def user_settings_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """The user's own file: ``--settings`` wins over ``KALSHI_SETTINGS_FILE``."""
+    """The user's own file: ``--settings`` wins over ``KALSHI_SETTINGS_FILE``.
+
+    Made absolute against the working directory once, here: Dynaconf searches a relative
+    name in its own places first (the packaged ``config/`` directory among them), so a
+    relative ``settings.toml`` would otherwise load the embedded defaults instead.
+    """
     chosen = explicit or os.environ.get(SETTINGS_FILE_VAR) or None
-    return Path(chosen).expanduser() if chosen else None
+    return Path(chosen).expanduser().resolve() if chosen else None
 
 
 def secrets_paths(user_file: Path | None) -> list[Path]:
