@@ -224,3 +224,24 @@ def test_a_problem_never_shows_a_nested_secret(monkeypatch: pytest.MonkeyPatch) 
         assert secret not in text
     problem = Problem("k", [{"api_key": "sk-x"}], "is bad", "good", "here")
     assert "sk-x" not in str(problem)
+
+
+def test_secrets_scan_of_every_config_command_with_nested_tables_in_secrets_toml(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".secrets.toml").write_text(
+        "[default.forecasters.llm]\n"
+        'api_key = "sk-TOP-4"\n'
+        f"models = {NESTED_MODELS}\n"
+        "[default.forecasters.llm.extra.deeper]\n"
+        'password = "pw-DEEPEST-5"\n'
+    )
+    outputs = []
+    for args in (("config", "show"), ("config", "show", "--json"), ("config", "validate")):
+        _, out, err = _run_cli(*args)
+        outputs.append(out + err)
+    _, out, err = _run_cli("config", "validate", "--strict")  # the unknown table is reported
+    assert "forecasters.llm.extra.deeper.password" in err
+    outputs.append(out + err)
+    for secret in (*SECRETS, "pw-DEEPEST-5"):
+        assert not [text for text in outputs if secret in text], secret
