@@ -151,11 +151,14 @@ def test_the_deadline_is_on_by_default_and_must_be_positive() -> None:
 def test_deadline_and_page_cap_come_from_settings() -> None:
     section = {
         "base_url": "http://127.0.0.1:1/trade-api/v2",
+        "timeout_seconds": 2.0,
         "request_deadline_seconds": 4.5,
         "max_pages": 7,
     }
     client = make_kalshi_client(section)
     assert (client.transport.deadline, client.max_pages) == (4.5, 7)
+    with pytest.raises(ConfigError, match=r"below kalshi\.timeout_seconds"):
+        make_kalshi_client(section | {"timeout_seconds": 10.0})
 
 
 async def test_endless_fresh_cursors_stop_at_the_page_cap(hostile: Hostile) -> None:
