@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +60,13 @@ def _is_known(key: str, known: set[str]) -> bool:
     if key in known or key in NOT_SETTINGS or key.startswith(NOT_SETTINGS_PREFIXES):
         return True
     parents = key.split(".")
-    # a key below a known leaf (a table-valued setting) or a known table's own entry
+    # inside a setting whose default is an empty table (free-form entries)
     return any(".".join(parents[:n]) in known for n in range(1, len(parents)))
 
 
-def unknown_keys(effective: Mapping[str, Any], known: set[str], layer_of: Any) -> list[UnknownKey]:
+def unknown_keys(
+    effective: Mapping[str, Any], known: set[str], layer_of: Callable[[str], str]
+) -> list[UnknownKey]:
     """Keys of ``effective`` (the loaded settings as a plain dict) that nobody knows."""
     found = []
     for key in leaf_keys(effective):
