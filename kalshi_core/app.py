@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,14 +23,19 @@ from kalshi_core.settings import (
     Contributions,
     Problem,
     Settings,
+    as_plain_dict,
     collect_contributions,
     layer_of,
     load_settings,
     lookup,
+    packaged_settings_path,
     user_settings_path,
     validate_settings,
 )
+from kalshi_core.settings_keys import UnknownKey, known_keys, unknown_keys, unknown_problems
 from kalshi_core.settings_rules import Rule
+
+log = logging.getLogger(__name__)
 
 # registry kind -> (hook that fills it, human name, settings key that picks names from it)
 REGISTRIES: dict[str, tuple[str, str, str | None]] = {
@@ -107,7 +113,8 @@ class App:
         bootstrap = load_settings(settings_file=settings_file, env=env)
         if manager is None:
             manager = PluginManager()
-            manager.load_entry_points(disabled=lookup(bootstrap, "plugins.disabled") or ())
+            disabled = lookup(bootstrap, "plugins.disabled")  # not a list: reported by problems()
+            manager.load_entry_points(disabled=disabled if isinstance(disabled, list) else ())
         contributions = collect_contributions(_settings_registrations(manager))
         settings = load_settings(settings_file=settings_file, env=env, contributions=contributions)
         return cls(manager, settings, contributions, user_settings_path(settings_file))
@@ -145,9 +152,24 @@ class App:
             self._registries[kind] = collect(self.manager, hook_name, human)
         return self._registries[kind]
 
-    def problems(self) -> list[Problem]:
-        """Every bad value: rule violations, then names no installed plugin provides."""
+    def unknown_settings(self) -> list[UnknownKey]:
+        """Keys no default or rule knows (typos), each with the closest known key."""
+        known = known_keys(
+            packaged_settings_path(), self.contributions.defaults, (r.key for r in self.rules)
+        )
+        effective = as_plain_dict(self.settings, ())
+        return unknown_keys(effective, known, lambda key: layer_of(self.settings, key))
+
+    def strict_by_default(self) -> bool:
+        """Production refuses unknown keys: a limit that does not apply costs money."""
+        return str(self.settings.current_env).lower() == "production"
+
+    def problems(self, *, strict: bool | None = None) -> list[Problem]:
+        """Every bad value: rule violations, names no installed plugin provides, and (strict,
+        the default in production) unknown keys."""
         problems = validate_settings(self.settings, self.rules)
+        if self.strict_by_default() if strict is None else strict:
+            problems.extend(unknown_problems(self.unknown_settings()))
         bad_keys = {p.key for p in problems}
         for kind, (_, human, key) in REGISTRIES.items():
             if key is not None and key not in bad_keys:
@@ -174,7 +196,10 @@ class App:
         await _await_all(self.manager.hook.shutdown(app=self))
 
     def check(self) -> None:
-        """Raise one :class:`ConfigError` naming every bad value."""
+        """Raise one :class:`ConfigError` naming every bad value; log unknown keys."""
+        if not self.strict_by_default():
+            for unknown in self.unknown_settings():
+                log.warning("%s", unknown)
         problems = self.problems()
         if problems:
             lines = "\n".join(f"  - {problem}" for problem in problems)

@@ -40,7 +40,22 @@ CORE_RULES: tuple[Rule, ...] = (
         maximum=300,
         description="HTTP timeout",
     ),
+    Rule(
+        key="kalshi.request_deadline_seconds",
+        types=NUMBER,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=3600,
+        description="longest one HTTP request may take in all",
+    ),
     Rule(key="kalshi.max_retries", types=(int,), minimum=0, maximum=20, description="read retries"),
+    Rule(
+        key="kalshi.max_pages",
+        types=(int,),
+        minimum=1,
+        maximum=10_000_000,
+        description="pages one paginated listing may walk",
+    ),
     Rule(key="exchange.host", types=(str,), choices=("127.0.0.1", "::1", "localhost")),
     Rule(key="exchange.port", types=(int,), minimum=0, maximum=65535, description="0 = free port"),
     Rule(

@@ -7,7 +7,10 @@ Layers, lowest first: plugin defaults (``register_settings``) -> ``[default]`` o
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -18,7 +21,7 @@ from dynaconf import Dynaconf
 from dynaconf.utils.inspect import get_history
 
 from kalshi_core.errors import ConfigError
-from kalshi_core.settings_lists import replace_lists
+from kalshi_core.settings_lists import list_keys, replace_lists
 from kalshi_core.settings_rules import Rule
 
 ENV_PREFIX = "KALSHI"
@@ -40,9 +43,14 @@ def packaged_settings_path() -> Path:
 
 
 def user_settings_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """The user's own file: ``--settings`` wins over ``KALSHI_SETTINGS_FILE``."""
+    """The user's own file: ``--settings`` wins over ``KALSHI_SETTINGS_FILE``.
+
+    Made absolute against the working directory once, here: Dynaconf searches a relative
+    name in its own places first (the packaged ``config/`` directory among them), so a
+    relative ``settings.toml`` would otherwise load the embedded defaults instead.
+    """
     chosen = explicit or os.environ.get(SETTINGS_FILE_VAR) or None
-    return Path(chosen).expanduser() if chosen else None
+    return Path(chosen).expanduser().resolve() if chosen else None
 
 
 def secrets_paths(user_file: Path | None) -> list[Path]:
@@ -125,8 +133,15 @@ def load_settings(
         **upper_defaults,
     )
     settings.as_dict()  # load every layer now (Dynaconf is lazy) so the fix-up comes last
-    replace_lists(settings, [Path(f) for f in files], environment, ENV_PREFIX)
+    lists = _default_list_keys(contributions or Contributions())
+    replace_lists(settings, [Path(f) for f in files], environment, ENV_PREFIX, lists)
     return settings
+
+
+def _default_list_keys(contributions: Contributions) -> set[str]:
+    """Keys whose default (embedded or a plugin's) is a list."""
+    embedded = tomllib.loads(packaged_settings_path().read_text(encoding="utf-8"))
+    return list_keys(embedded.get("default", {})) | list_keys(contributions.defaults)
 
 
 _MISSING = object()
@@ -144,11 +159,18 @@ def layer_of(settings: Settings, key: str) -> str:
     final = lookup(settings, key)
     source = None
     for entry in history:
-        if entry.get("value") != final:
+        if not _same(entry.get("value"), final):
             source = None
         elif source is None:
             source = entry
     return _describe_layer(source, key)
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equality where nan equals nan (a nan setting must still name its layer)."""
+    if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
+        return math.isnan(right)
+    return bool(left == right)
 
 
 def _describe_layer(entry: Mapping[str, Any] | None, key: str) -> str:
@@ -176,7 +198,7 @@ class Problem:
     secret: bool = False
 
     def __str__(self) -> str:
-        shown = MASK if self.secret else repr(self.value)
+        shown = MASK if self.secret else repr(mask_secrets(self.value))
         return f"{self.key} = {shown} {self.what}: allowed is {self.allowed} (set by {self.layer})"
 
 
@@ -201,13 +223,38 @@ def check_settings(settings: Settings, rules: Iterable[Rule]) -> None:
 
 
 def as_plain_dict(settings: Settings, rules: Iterable[Rule]) -> dict[str, Any]:
-    """All settings as a lower-cased nested dict with secret values masked."""
+    """All settings as a lower-cased nested dict with secret values masked at any depth: the
+    secret rules' keys, and inside any table or list every entry named like a secret
+    (a rule's secret name such as ``api_key``, or :data:`SECRET_NAME`)."""
     data: dict[str, Any] = _lower_keys(settings.as_dict())
     data.pop("env", None)
-    for rule in rules:
-        if rule.secret:
-            _mask(data, rule.key.split("."))
-    return data
+    secret_rules = [rule for rule in rules if rule.secret]
+    for rule in secret_rules:
+        _mask(data, rule.key.split("."))
+    names = frozenset(rule.key.rsplit(".", 1)[-1] for rule in secret_rules)
+    masked: dict[str, Any] = mask_secrets(data, names)
+    return masked
+
+
+# api_key, private_key, client_secret, password, token... but not api_key_id or *_path.
+SECRET_NAME = re.compile(r"(^|_)(api_key|private_key|secret|password|passphrase|token)$")
+
+
+def is_secret_name(name: str, names: frozenset[str] = frozenset()) -> bool:
+    lowered = name.lower()
+    return lowered in names or SECRET_NAME.search(lowered) is not None
+
+
+def mask_secrets(value: Any, names: frozenset[str] = frozenset()) -> Any:
+    """A copy of ``value`` with every non-empty entry named like a secret masked."""
+    if isinstance(value, Mapping):
+        return {
+            key: MASK if is_secret_name(str(key), names) and item else mask_secrets(item, names)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(item, names) for item in value]
+    return value
 
 
 def _lower_keys(value: Any) -> Any:

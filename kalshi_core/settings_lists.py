@@ -35,21 +35,28 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
 # is keyed by source, and reusing the original loader's key would overwrite its entry.
 
 
-def _file_lists(path: Path, environment: str) -> Iterator[tuple[str, Any, SourceMetadata]]:
+def list_keys(table: Mapping[str, Any]) -> set[str]:
+    """Dotted keys whose loaded value is a list."""
+    return {key for key, value in _flatten(table) if isinstance(value, list)}
+
+
+def _file_lists(
+    path: Path, environment: str, lists: set[str]
+) -> Iterator[tuple[str, Any, SourceMetadata]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     for section in ("default", environment):
         for key, value in _flatten(data.get(section, {})):
-            if isinstance(value, list):
+            if isinstance(value, list) or key in lists:
                 yield key, value, SourceMetadata("toml_list", str(path), section)
 
 
-def _env_lists(prefix: str) -> Iterator[tuple[str, Any, SourceMetadata]]:
+def _env_lists(prefix: str, lists: set[str]) -> Iterator[tuple[str, Any, SourceMetadata]]:
     for name, raw in sorted(os.environ.items()):
         key = name.removeprefix(f"{prefix}_")
         if key == name or key in IGNORED_VARIABLES:
             continue
         value = parse_conf_data(raw, tomlfy=True)
-        if isinstance(value, list):
+        if isinstance(value, list) or key.lower().replace("__", ".") in lists:
             yield (
                 key.lower().replace("__", "."),
                 value,
@@ -58,14 +65,15 @@ def _env_lists(prefix: str) -> Iterator[tuple[str, Any, SourceMetadata]]:
 
 
 def last_lists(
-    files: Sequence[Path], environment: str, prefix: str
-) -> dict[str, tuple[list[Any], SourceMetadata]]:
-    """For every list-valued key, the list of the last layer that set it."""
-    found: dict[str, tuple[list[Any], SourceMetadata]] = {}
+    files: Sequence[Path], environment: str, prefix: str, lists: set[str] | None = None
+) -> dict[str, tuple[Any, SourceMetadata]]:
+    """For every list-valued key (and every key in ``lists``), the last layer's value."""
+    known = lists or set()
+    found: dict[str, tuple[Any, SourceMetadata]] = {}
     for path in files:
-        for key, value, source in _file_lists(path, environment):
+        for key, value, source in _file_lists(path, environment, known):
             found[key] = (value, source)
-    for key, value, source in _env_lists(prefix):
+    for key, value, source in _env_lists(prefix, known):
         found[key] = (value, source)
     return found
 
@@ -76,9 +84,16 @@ def _plain(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def replace_lists(settings: Any, files: Sequence[Path], environment: str, prefix: str) -> None:
-    """Put each list back as its last layer wrote it (tables stay merged)."""
-    for key, (value, source) in last_lists(files, environment, prefix).items():
+def replace_lists(
+    settings: Any,
+    files: Sequence[Path],
+    environment: str,
+    prefix: str,
+    lists: set[str] | None = None,
+) -> None:
+    """Put each list back as its last layer wrote it (tables stay merged). ``lists``: the
+    keys whose defaults are lists, put back whatever a layer wrote to them."""
+    for key, (value, source) in last_lists(files, environment, prefix, lists).items():
         top, _, rest = key.partition(".")
         if not rest:
             settings.set(top, value, merge=False, loader_identifier=source)

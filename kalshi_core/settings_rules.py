@@ -8,6 +8,7 @@ set it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from typing import Any
 
@@ -76,12 +77,17 @@ class Rule:
         if isinstance(value, bool) and bool not in self.types:
             return "has the wrong type bool"
         if not isinstance(value, self.types):
-            return f"has the wrong type {type(value).__name__}"
+            return self._type_problem(value)
         if self.choices is not None and value not in self.choices:
             return "is not an allowed value"
         if self.each_choice is not None and not self._all_allowed(value):
             return "contains a value that is not allowed"
         return self._range_problem(value)
+
+    def _type_problem(self, value: Any) -> str:
+        if list in self.types and isinstance(value, str):
+            return f"is a string, not a list (write [{value!r}])"
+        return f"has the wrong type {type(value).__name__}"
 
     def _all_allowed(self, items: Any) -> bool:
         allowed = self.each_choice or ()
@@ -90,6 +96,8 @@ class Rule:
     def _range_problem(self, value: Any) -> str | None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return None
+        if not math.isfinite(value):  # nan compares false with every bound
+            return "is not a finite number"
         if self.minimum is not None:
             too_low = value <= self.minimum if self.exclusive_minimum else value < self.minimum
             if too_low:

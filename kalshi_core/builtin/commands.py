@@ -84,9 +84,15 @@ def config_show(as_json: bool) -> None:
 
 
 @config.command("validate")
-def config_validate() -> None:
+@click.option("--strict", is_flag=True, help="Unknown keys (typos) are errors, as in production.")
+def config_validate(strict: bool) -> None:
     """Check every setting; exit non-zero naming each bad value and the layer that set it."""
-    problems = current_app().problems()
+    app = current_app()
+    strict = strict or app.strict_by_default()
+    if not strict:
+        for unknown in app.unknown_settings():
+            click.echo(f"warning: {unknown}", err=True)
+    problems = app.problems(strict=strict)
     if not problems:
         click.echo("settings are valid")
         return

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 
 from kalshi_core.client import KalshiClient, RateLimiter, RetryPolicy, Signer
+from kalshi_core.client.client import DEFAULT_MAX_PAGES
+from kalshi_core.client.transport import DEFAULT_DEADLINE
 from kalshi_core.errors import ConfigError
 from kalshi_core.hookspecs import hookimpl
 
@@ -50,6 +52,12 @@ def make_kalshi_client(
             "its URL; to use another exchange set kalshi.base_url"
         )
     timeout = float(section.get("timeout_seconds", 10.0))
+    deadline = float(section.get("request_deadline_seconds", DEFAULT_DEADLINE))
+    if deadline < timeout:
+        raise ConfigError(
+            f"kalshi.request_deadline_seconds ({deadline:g}) is below kalshi.timeout_seconds "
+            f"({timeout:g}): the deadline bounds a whole request, so keep it above the timeout"
+        )
     return KalshiClient(
         url,
         allow_remote=allow_remote,
@@ -57,6 +65,8 @@ def make_kalshi_client(
         timeout=httpx.Timeout(timeout),
         rate_limiter=rate_limiter or RateLimiter.for_tier(section.get("rate_limit_tier", "basic")),
         retry=RetryPolicy(max_attempts=int(section.get("max_retries", 4)) + 1),
+        deadline=deadline,
+        max_pages=int(section.get("max_pages", DEFAULT_MAX_PAGES)),
     )
 
 

@@ -8,6 +8,7 @@ corruption in WAL mode, much faster than FULL).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,17 @@ def _pragmas(busy_timeout_ms: int) -> tuple[str, ...]:
     )
 
 
+def create_private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite opens it;
+    SQLite gives its -wal and -shm files the database file's mode. An existing file is left
+    as its owner set it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return
+
+
 class SQLiteBackend:
     """Creates the aiosqlite engine; every new connection gets the pragmas above."""
 
@@ -50,7 +62,7 @@ class SQLiteBackend:
             raise ConfigError(f"database.url {safe_url(parsed)!r} is not a {SCHEME} URL")
         in_memory = parsed.database in (None, "", ":memory:")
         if not in_memory:
-            Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(str(parsed.database)).expanduser())
         engine = create_async_engine(parsed, echo=values["echo"])
         pragmas = _pragmas(int(values["pool_timeout"] * 1000))
 

@@ -6,6 +6,8 @@ iterators plus ``get_*`` page methods); writes use the V2 order endpoints
 
 * create: retried with the same ``client_order_id``; a 409 ``order_already_exists`` after an
   attempt with unknown outcome means "already placed", and the placed order is looked up;
+  any other 4xx after such an attempt (``market_closed``, ``trading_is_paused``, ...) speaks
+  only of the retry, so the outcome is :class:`~kalshi_core.client.errors.OrderStateUnknown`;
 * cancel, batch cancel, cancel-all: idempotent, retried; a 404 on a retried cancel is checked
   against the order's status;
 * amend, decrease, batch create: never retried on an unknown outcome;
@@ -71,6 +73,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ORDERS_V2 = "/portfolio/events/orders"
 LOCAL_CLOCK = "/local/clock"  # the local exchange only: its time, stepped or not
 BATCH_CANCEL_COST = 0.2  # write tokens per cancelled order in a batch
+DEFAULT_MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop forever
 
 
 def _encode_value(name: str, value: ParamValue) -> str:
@@ -161,8 +164,12 @@ class KalshiClient:
         *,
         transport: Transport | None = None,
         allow_remote: bool = False,
+        max_pages: int = DEFAULT_MAX_PAGES,
         **options: Any,
     ) -> None:
+        if max_pages < 1:
+            raise ValueError(f"max_pages must be at least 1, got {max_pages}")
+        self.max_pages = max_pages
         self.transport = transport or Transport(base_url, allow_remote=allow_remote, **options)
 
     async def __aenter__(self) -> KalshiClient:
@@ -214,7 +221,7 @@ class KalshiClient:
     async def _iterate(self, path: str, key: str, cls: type[T], params: Params) -> AsyncIterator[T]:
         cursor: str | None = None
         seen: set[str] = set()
-        while True:
+        for _ in range(self.max_pages):
             page = await self._page(path, key, cls, params, cursor)
             for item in page.items:
                 yield item
@@ -224,6 +231,10 @@ class KalshiClient:
                 raise ExchangeError(f"pagination cursor {page.cursor!r} repeated", endpoint=path)
             seen.add(page.cursor)
             cursor = page.cursor
+        raise ExchangeError(
+            f"pagination still not finished after {self.max_pages} pages (kalshi.max_pages)",
+            endpoint=f"GET {path}",
+        )
 
     async def _write(self, call: Call, cls: type[T]) -> T:
         reply = await self.transport.request(call)
@@ -447,6 +458,17 @@ class KalshiClient:
             return _convert_write(call, lambda: from_wire(reply.data, OrderAck, where=call.where))
         if reply.after_unknown and _is_duplicate(reply):
             return await self._recover_order(order, call)
+        if reply.after_unknown and 400 <= reply.status < 500:
+            # The refusal is of the retry; the first attempt may have placed the order.
+            code = error_code(reply.data)[0]
+            raise OrderStateUnknown(
+                f"a retry was refused ({_describe_status(reply)}) after an attempt whose "
+                "outcome is unknown; look the order up before writing to this market",
+                client_order_id=order.client_order_id,
+                code=code,
+                status=reply.status,
+                endpoint=call.where,
+            )
         raise exchange_error(call, reply)
 
     async def _recover_order(self, order: OrderRequest, call: Call) -> OrderAck:
@@ -587,10 +609,12 @@ class KalshiClient:
             client_order_ids=tuple(order.client_order_id for order in orders),
         )
         reply = await self.transport.request(call)
-        return _convert_write(
+        results = _convert_write(
             call,
             lambda: many_from_wire(reply.data, BatchOrderResult, where=call.where, key="orders"),
         )
+        _check_batch_matches(call, results)
+        return results
 
     async def batch_cancel_orders(self, order_ids: Sequence[str]) -> list[BatchCancelResult]:
         call = Call(
@@ -616,6 +640,29 @@ class KalshiClient:
             write_cost=1,
         )
         await self.transport.request(call)
+
+
+def _describe_status(reply: Reply) -> str:
+    code = error_code(reply.data)[0]
+    return f"HTTP {reply.status}" + (f" {code}" if code else "")
+
+
+def _check_batch_matches(call: Call, results: Sequence[BatchOrderResult]) -> None:
+    """One result per order sent, in order; anything else leaves the batch's outcome unknown
+    (the engine then looks every order up by ``client_order_id``)."""
+    sent = call.client_order_ids
+    answered = tuple(result.client_order_id for result in results)
+    if len(answered) == len(sent) and all(
+        a in (None, s) for a, s in zip(answered, sent, strict=True)
+    ):
+        return
+    missing = [cid for cid in sent if cid not in answered]
+    raise OrderStateUnknown(
+        f"batch reply has {len(results)} result(s) for {len(sent)} order(s)"
+        + (f"; no result for {', '.join(missing)}" if missing else "; results out of order"),
+        client_order_ids=sent,
+        endpoint=call.where,
+    )
 
 
 def _is_duplicate(reply: Reply) -> bool:

@@ -33,6 +33,9 @@ DEMO_BASE_URL = "https://external-api.demo.kalshi.co/trade-api/v2"
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
+# httpx's timeouts bound each read, not the request: a server sending one byte per second
+# would hold a call for as long as it likes. Every attempt also has this overall deadline.
+DEFAULT_DEADLINE = 30.0
 
 # The request never left this machine: retrying cannot duplicate anything.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -94,12 +97,24 @@ class Reply:
 Outcome = Reply | httpx.TransportError
 
 
+def _parse_url(base_url: str) -> httpx.URL:
+    """``base_url`` parsed, or a one-line :class:`ConfigError` naming the setting."""
+    try:
+        url = httpx.URL(base_url)
+        port = url.port
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise ConfigError(f"kalshi.base_url {base_url!r} is not a valid URL: {exc}") from None
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"kalshi.base_url {base_url!r}: port {port} is not in 1-65535")
+    return url
+
+
 def check_base_url(base_url: str, *, allow_remote: bool) -> httpx.URL:
     """Parse ``base_url``; refuse anything but loopback unless ``allow_remote`` is set."""
-    url = httpx.URL(base_url)
+    url = _parse_url(base_url)
     shown = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
     if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(f"Kalshi base URL must be http(s)://host/..., got {shown}")
+        raise ConfigError(f"kalshi.base_url must be http(s)://host/..., got {shown}")
     if url.userinfo:
         raise ConfigError(f"Kalshi base URL {shown} must not carry credentials")
     if not allow_remote and not is_loopback(url.host):
@@ -201,8 +216,12 @@ class Transport:
         sleep: Sleep = asyncio.sleep,
         uniform: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.base_url = check_base_url(base_url, allow_remote=allow_remote)
+        if not deadline > 0:
+            raise ConfigError(f"request deadline must be above 0 seconds, got {deadline}")
+        self.deadline = deadline
         self.signer = signer
         self.rate_limiter = rate_limiter or RateLimiter.for_tier("basic")
         self.retry = retry or RetryPolicy()
@@ -252,6 +271,9 @@ class Transport:
             except ValueError:
                 if response.is_success:
                     raise unreadable_success(call, "response body is not valid JSON") from None
+            except RecursionError:  # a hostile server's [[[[...]]]]: never a Python traceback
+                if response.is_success:
+                    raise unreadable_success(call, "response body is nested too deeply") from None
         return Reply(status=response.status_code, data=data, retry_after=_retry_after(response))
 
     async def _attempt(self, call: Call) -> Outcome:
@@ -259,13 +281,24 @@ class Transport:
         request = self._build(call)
         started = self._clock()
         try:
-            response = await self._http.send(request)
+            response = await self._send_within_deadline(request)
         except httpx.TransportError as exc:
             kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "transport_error"
             self.metrics.record_call(call.endpoint, kind, self._clock() - started)
             return exc
         self.metrics.record_call(call.endpoint, response.status_code, self._clock() - started)
         return self._decode(call, response)
+
+    async def _send_within_deadline(self, request: httpx.Request) -> httpx.Response:
+        """``send`` (which reads the whole body) bounded as a whole, not per read."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self._http.send(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout(
+                f"no complete response within the {self.deadline:g} s request deadline",
+                request=request,
+            ) from None
 
     # ---- retries ----
 

@@ -93,6 +93,13 @@ def _add_migration_commands(
         run(lambda engine: migrate.downgrade(engine, revision))
         click.echo(f"database downgraded to {revision}")
 
+    @db.command("stamp")
+    @click.argument("revision", default="head")
+    def stamp(revision: str) -> None:
+        """Record REVISION as the schema revision without migrating (lost alembic_version)."""
+        run(lambda engine: migrate.stamp(engine, revision))
+        click.echo(f"database stamped at {revision}")
+
     @db.command("current")
     def current() -> None:
         """Show the database's schema revision and the one this version needs."""

@@ -15,10 +15,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kalshi_core import __version__
 from kalshi_core.errors import StorageError
+from kalshi_core.storage.schema import TABLE_NAMES
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -49,11 +51,55 @@ def history() -> list[str]:
     ]
 
 
+def known_revisions() -> set[str]:
+    """Every revision this version of kalshi-core ships a script for."""
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+
+
+def newer_database(found: str) -> StorageError:
+    return StorageError(
+        f"the database is at schema revision {found}, which kalshi-core {__version__} does not "
+        f"know (its newest is {head_revision()}): it was written by a newer kalshi-core; "
+        "upgrade kalshi-core (pip install -U kalshi-core) or point database.url at another "
+        "database"
+    )
+
+
+def unrecorded_schema(tables: list[str]) -> StorageError:
+    return StorageError(
+        f"the database has kalshi-core tables ({', '.join(tables[:3])}"
+        f"{', ...' if len(tables) > 3 else ''}) but no schema revision in alembic_version: "
+        "if this kalshi-core version created them run `kalshi-core db stamp head`, "
+        "otherwise point database.url at a new database and run `kalshi-core db upgrade`"
+    )
+
+
+def _our_tables(connection: Connection) -> list[str]:
+    present = set(inspect(connection).get_table_names())
+    return [name for name in TABLE_NAMES if name in present]
+
+
+def _preflight(connection: Connection) -> str | None:
+    """The current revision, after refusing states Alembic would meet with a traceback."""
+    found = _current(connection)
+    if found is not None and found not in known_revisions():
+        raise newer_database(found)
+    if found is None and (tables := _our_tables(connection)):
+        raise unrecorded_schema(tables)
+    return found
+
+
 def _run(connection: Connection, action: str, revision: str) -> None:
     config = alembic_config(connection)
+    if action != "stamp":
+        _preflight(connection)
     try:
         if action == "upgrade":
             command.upgrade(config, revision)
+        elif action == "stamp":
+            command.stamp(config, revision)
         else:
             command.downgrade(config, revision)
     except CommandError as error:
@@ -64,6 +110,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Migrate the database up to ``revision`` (the newest by default)."""
     async with engine.begin() as connection:
         await connection.run_sync(_run, "upgrade", revision)
+
+
+async def stamp(engine: AsyncEngine, revision: str = "head") -> None:
+    """Record ``revision`` as the database's schema revision without running migrations
+    (for tables this version created whose alembic_version row was lost)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_run, "stamp", revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
@@ -85,7 +138,8 @@ async def current(engine: AsyncEngine) -> str | None:
 async def check_schema(engine: AsyncEngine) -> None:
     """Raise :class:`StorageError` unless the database is at the revision this code needs."""
     needed = head_revision()
-    found = await current(engine)
+    async with engine.connect() as connection:
+        found = await connection.run_sync(_preflight)
     if found != needed:
         shown: Any = found or "none (empty database)"
         raise StorageError(

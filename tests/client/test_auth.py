@@ -14,8 +14,7 @@ from kalshi_core.client import KalshiClient, Signer, verify_signature
 from kalshi_core.client.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_text
 from kalshi_core.errors import ConfigError, ExchangeError
 
-from .conftest import KeyPair, MakeClient
-from .server import FakeKalshi
+from .conftest import BALANCE, KeyPair, MakeClient, Recorder
 
 PEM_MARKERS = ("BEGIN", "PRIVATE KEY")
 
@@ -28,20 +27,20 @@ def _key_material(pair: KeyPair) -> list[str]:
 
 @pytest.mark.parametrize("which", ["rsa_key", "ed25519_key"])
 async def test_signed_requests_verify_on_the_server(
-    which: str, request: pytest.FixtureRequest, make_client: MakeClient, fake: FakeKalshi
+    which: str, request: pytest.FixtureRequest, make_client: MakeClient, recorder: Recorder
 ) -> None:
     pair: KeyPair = request.getfixturevalue(which)
     client = make_client(signer=Signer.from_pem(pair.key_id, pair.private_pem))
     balance = await client.get_balance()
     orders = [order async for order in client.iter_orders(ticker="X", limit=5)]
-    assert balance.balance == 12345 * 100
+    assert balance.balance == BALANCE
     assert orders == []
-    assert fake.auth_failures == 0
-    assert fake.hits[("GET", "/portfolio/orders")] == 1
+    assert recorder.statuses[401] == 0
+    assert recorder.hits[("GET", "/portfolio/orders")] == 1
 
 
 async def test_a_key_the_server_does_not_know_is_refused(
-    make_client: MakeClient, rsa_key: KeyPair, fake: FakeKalshi
+    make_client: MakeClient, rsa_key: KeyPair, recorder: Recorder
 ) -> None:
     client = make_client(signer=Signer.from_pem("unknown-key", rsa_key.private_pem))
     with pytest.raises(ExchangeError) as caught:
@@ -49,7 +48,8 @@ async def test_a_key_the_server_does_not_know_is_refused(
     assert caught.value.status == 401
     assert caught.value.code == "unauthorized"
     assert caught.value.endpoint == "GET /portfolio/balance"
-    assert fake.auth_failures == 1
+    assert recorder.statuses[401] == 1
+    assert recorder.hits[("GET", "/portfolio/balance")] == 1  # a 401 is not retried
 
 
 async def test_portfolio_without_credentials_is_refused(make_client: MakeClient) -> None:
