@@ -42,6 +42,8 @@ def progress_line(ex: LocalExchange) -> str:
 
 def _announce(ex: LocalExchange) -> None:
     click.echo(f"base URL           {ex.base_url}")
+    if ex.stepped_time is not None:
+        click.echo("clock              stepped: kalshi-core run (kalshi.base_url) steps it")
     click.echo(f"API key id         {ex.api_key_id}")
     click.echo(f"private key (PEM)  {ex.private_key_path}")
     click.echo("Ctrl-C stops the exchange.")
@@ -59,6 +61,13 @@ def exchange() -> None:
 @click.option("--data", type=click.Path(file_okay=False), default=None, help="History dir.")
 @click.option("--data-set", "data_sets", multiple=True, help="Data set to replay (repeat).")
 @click.option("--seed", type=int, default=None, help="Seed for liquidity and faults.")
+@click.option(
+    "--clock",
+    type=click.Choice(["replay", "stepped"]),
+    default=None,
+    help="replay: recorded time runs at --speed; stepped: stands still until a client "
+    "(kalshi-core run) steps it, cycle by cycle (default exchange.clock).",
+)
 @click.option("--key-dir", type=click.Path(file_okay=False), default=None, help="Dev key dir.")
 @click.option("--latency-ms", type=float, default=None, help="Added to every request.")
 @click.option("--fault-429-rate", type=float, default=None, help="Share answered 429.")

@@ -9,6 +9,7 @@ from typing import Any
 
 from kalshi_core.exchange.faults import FaultSettings
 from kalshi_core.exchange.local import BUNDLED_HISTORY, LocalExchange
+from kalshi_core.exchange.replay import available_sets
 from kalshi_core.money import DOLLAR
 from kalshi_core.settings_rules import Rule
 
@@ -19,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "max_skew_seconds": 60,
     "key_dir": "",
+    "clock": "replay",
     "faults": {
         "latency_ms": 0,
         "rate_429": 0.0,
@@ -59,6 +61,12 @@ RULES = [
         description="how far a request's signed timestamp may be from the wall clock",
     ),
     Rule(key="exchange.key_dir", types=(str,), description="dev API key folder; empty = default"),
+    Rule(
+        key="exchange.clock",
+        types=(str,),
+        choices=("replay", "stepped"),
+        description="replay: recorded time runs at exchange.speed; stepped: a client steps it",
+    ),
     Rule(key="exchange.faults.latency_ms", types=NUMBER, minimum=0, maximum=60_000),
     _rate("rate_429", "429 too_many_requests"),
     _rate("rate_5xx", "503 service_unavailable"),
@@ -100,21 +108,25 @@ def pick(option: Any, section: Mapping[str, Any], key: str) -> Any:
 
 
 def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> LocalExchange:
-    """The exchange ``serve`` runs, from the ``[exchange]`` section and the options given."""
+    """The exchange ``serve`` runs, from the ``[exchange]`` section and the options given.
+
+    ``--data DIR`` without ``--data-set`` replays every data set in ``DIR``."""
     seed = int(pick(options.get("seed"), section, "seed"))
     data = options.get("data")
+    sets = options.get("data_sets") or (available_sets(Path(data)) if data else None)
     key_dir = pick(options.get("key_dir"), section, "key_dir")
     faults = fault_settings(section.get("faults") or {}, seed, **(options.get("faults") or {}))
     data = data or section.get("data_dir")
+    clock = pick(options.get("clock"), section, "clock")
     return LocalExchange.create(
         data_dir=Path(data) if data else BUNDLED_HISTORY,
-        data_sets=list(pick(options.get("data_sets"), section, "data_sets") or ()),
+        data_sets=list(pick(sets, section, "data_sets") or ()),
         speed=float(pick(options.get("speed"), section, "speed")),
         seed=seed,
         key_dir=Path(key_dir) if key_dir else None,
         starting_balance=int(pick(None, section, "starting_balance_dollars")) * DOLLAR,
         faults=faults,
         max_skew_seconds=float(pick(None, section, "max_skew_seconds")),
-        stepped=bool(options.get("stepped", False)),
+        stepped=bool(options.get("stepped")) or clock == "stepped",
         id_namespace=options.get("id_namespace"),
     )
