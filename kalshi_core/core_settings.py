@@ -97,6 +97,11 @@ CORE_RULES: tuple[Rule, ...] = (
     ),
     Rule(key="run.venue", types=(str,), description="where `run` trades: paper, simulated, kalshi"),
     Rule(
+        key="run.worker_id",
+        types=(str,),
+        description="this worker's stable name (market leases); empty = one per process",
+    ),
+    Rule(
         key="run.seed",
         types=(int,),
         minimum=0,

@@ -134,11 +134,18 @@ def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> 
         risk=RiskManager(RiskLimits.from_section(app.section("risk"))),
         allocation=AllocationLimits(max_per_event=int(app.section("run")["max_orders_per_event"])),
         run_id=run_id,
-        worker_id=f"{socket.gethostname()}:{os.getpid()}:{run_id}",
+        worker_id=worker_id(app),
         max_concurrency=int(settings.pipeline.max_concurrency),
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
     )
+
+
+def worker_id(app: App) -> str:
+    """``run.worker_id``, else one unique to this process. A worker restarted under the same
+    id takes its own market leases back at once; another id waits for them to expire."""
+    chosen = str(app.section("run").get("worker_id") or "")
+    return chosen or f"{socket.gethostname()}:{os.getpid()}"
 
 
 @attrs.define

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from fractions import Fraction
 
+import pytest
+
 from kalshi_core import signals
+from kalshi_core.app import App
 from kalshi_core.clock import ManualClock
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.execution import PlannedOrder, order_request
 from kalshi_core.engine.reconcile import NOT_FOUND
 from kalshi_core.engine.risk import RiskLimits, RiskManager
+from kalshi_core.engine.session import worker_id
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.fees import FeeSchedule
 from kalshi_core.models import (
@@ -306,3 +311,28 @@ async def test_each_market_sees_its_own_series_fee_terms_and_category(
         else:  # a series the venue knows nothing about: default terms, no category
             assert schedule == FeeSchedule()
             assert category == ""
+
+
+async def test_a_restarted_worker_takes_its_own_leases_back_at_once(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    crashed = make_engine(venue, database, clock)
+    crashed.worker_id = "worker-1"
+    first = await crashed.run_cycle()  # then the process dies: no release
+    assert first.markets == len(TICKERS)
+    clock.advance(timedelta(minutes=1))
+    other = make_engine(venue, database, clock)
+    other.worker_id = "worker-2"
+    assert (await other.run_cycle()).markets == 0  # the dead worker's leases still hold
+    restarted = make_engine(venue, database, clock)
+    restarted.worker_id = "worker-1"
+    assert (await restarted.run_cycle()).markets == len(TICKERS)
+
+
+def test_the_worker_id_comes_from_settings_or_is_unique_per_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KALSHI_RUN__WORKER_ID", "bot-a")
+    assert worker_id(App.create()) == "bot-a"
+    monkeypatch.delenv("KALSHI_RUN__WORKER_ID")
+    assert worker_id(App.create()).endswith(f":{os.getpid()}")
