@@ -214,14 +214,6 @@ def validate_settings(settings: Settings, rules: Iterable[Rule]) -> list[Problem
     return problems
 
 
-def check_settings(settings: Settings, rules: Iterable[Rule]) -> None:
-    """Raise one :class:`ConfigError` listing every bad value."""
-    problems = validate_settings(settings, rules)
-    if problems:
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        raise ConfigError(f"invalid settings:\n{lines}")
-
-
 def as_plain_dict(settings: Settings, rules: Iterable[Rule]) -> dict[str, Any]:
     """All settings as a lower-cased nested dict with secret values masked at any depth: the
     secret rules' keys, and inside any table or list every entry named like a secret
