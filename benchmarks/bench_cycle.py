@@ -48,7 +48,6 @@ from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.client.transport import Call
 from kalshi_core.clock import SystemClock
 from kalshi_core.engine.cycle import Engine
-from kalshi_core.engine.gateway import MARKETS_PAGE, ClientGateway
 from kalshi_core.engine.pipeline_steps import screen_market
 from kalshi_core.engine.session import build_engine, open_database
 from kalshi_core.models import Market
@@ -56,6 +55,7 @@ from kalshi_core.money import DOLLAR
 from kalshi_core.protocols import PipelineContext, Portfolio
 from kalshi_core.storage.database import Database
 from kalshi_core.venues.base import OpenVenue, WallTime
+from kalshi_core.venues.client_gateway import MARKETS_PAGE, ClientGateway
 from kalshi_core.wire import many_from_wire
 
 # ---- setup ----------------------------------------------------------------------------------

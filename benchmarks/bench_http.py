@@ -20,8 +20,7 @@ from pathlib import Path
 
 from kalshi_core.client import KalshiClient, OrderRequest, RateLimiter, Signer
 from kalshi_core.clock import ManualClock
-from kalshi_core.exchange import OrderRequest as VenueOrder
-from kalshi_core.exchange import Venue
+from kalshi_core.exchange import Venue, VenueOrder
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.models import BookSide, Market, MarketStatus
 from kalshi_core.money import CONTRACT, DOLLAR

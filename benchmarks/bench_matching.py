@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ExchangeError
-from kalshi_core.exchange import OrderRequest, Venue
+from kalshi_core.exchange import Venue, VenueOrder
 from kalshi_core.exchange.book import Book, OrderState
 from kalshi_core.models import BookSide, Market, MarketStatus, SelfTradePrevention, TimeInForce
 from kalshi_core.money import CONTRACT, DOLLAR
@@ -112,7 +112,7 @@ def run_venue(flow: list[Op], markets: int) -> tuple[int, int]:
                 pass  # already filled or canceled
             continue
         order = venue.place_order(
-            OrderRequest(
+            VenueOrder(
                 account=op.account,
                 ticker=names[op.market],
                 side=op.side,

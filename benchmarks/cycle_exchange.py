@@ -27,7 +27,7 @@ import attrs
 from kalshi_core.clock import SystemClock
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.local import LocalExchange
-from kalshi_core.exchange.venue import OrderRequest, Venue
+from kalshi_core.exchange.venue import Venue, VenueOrder
 from kalshi_core.models import BookSide, Market, MarketStatus
 from kalshi_core.money import CONTRACT, DOLLAR, Money
 
@@ -122,8 +122,8 @@ def plan_market(rng: random.Random, index: int, now: datetime) -> MarketPlan:
     )
 
 
-def _order(account: str, ticker: str, side: BookSide, cents: int, contracts: int) -> OrderRequest:
-    return OrderRequest(
+def _order(account: str, ticker: str, side: BookSide, cents: int, contracts: int) -> VenueOrder:
+    return VenueOrder(
         account=account, ticker=ticker, side=side, price=cents * CENT, count=contracts * CONTRACT
     )
 

@@ -33,12 +33,12 @@ import attrs
 from kalshi_core.client import KalshiClient
 from kalshi_core.engine.cycle import CycleReport, Engine
 from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
-from kalshi_core.engine.gateway import ClientGateway
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
 from kalshi_core.engine.reconcile import Reconciler, ReconcileResult
 from kalshi_core.engine.risk import RiskResult
 from kalshi_core.models import Forecast, Market
 from kalshi_core.protocols import Forecaster, PipelineContext
+from kalshi_core.venues.client_gateway import ClientGateway
 
 RECONCILE = "reconcile"
 INGEST_LIST = "ingest: list markets (HTTP)"

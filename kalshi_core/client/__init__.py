@@ -24,18 +24,20 @@ from kalshi_core.client.transport import (
 from kalshi_core.client.types import (
     AmendAck,
     BatchCancelResult,
-    BatchOrderResult,
-    CancelAck,
     Candlestick,
     DecreaseAck,
     EventDetail,
     ExchangeStatus,
-    ItemError,
     LocalClock,
-    OrderAck,
-    OrderRequest,
     Page,
     PriceOHLC,
+)
+from kalshi_core.gateway import (
+    BatchOrderResult,
+    CancelAck,
+    ItemError,
+    OrderAck,
+    OrderRequest,
 )
 
 __all__ = [

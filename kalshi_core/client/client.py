@@ -37,18 +37,20 @@ from kalshi_core.client.transport import (
 from kalshi_core.client.types import (
     AmendAck,
     BatchCancelResult,
-    BatchOrderResult,
-    CancelAck,
     Candlestick,
     DecreaseAck,
     EventDetail,
     ExchangeStatus,
     LocalClock,
-    OrderAck,
-    OrderRequest,
     Page,
 )
 from kalshi_core.errors import ExchangeError, WireFormatError
+from kalshi_core.gateway import (
+    BatchOrderResult,
+    CancelAck,
+    OrderAck,
+    OrderRequest,
+)
 from kalshi_core.models import (
     Balance,
     BookSide,

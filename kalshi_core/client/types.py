@@ -16,12 +16,12 @@ from typing import Generic, TypeVar
 
 import attrs
 
+from kalshi_core.gateway import (  # the domain's order family, on the wire too
+    ItemError,
+)
 from kalshi_core.models import (
-    BookSide,
     Event,
     Market,
-    SelfTradePrevention,
-    TimeInForce,
     WireKind,
     count_fp,
     dollars,
@@ -30,65 +30,6 @@ from kalshi_core.models import (
 from kalshi_core.money import Count, Money, Price
 
 T = TypeVar("T")
-
-
-@attrs.frozen(kw_only=True)
-class OrderRequest:
-    """A limit order on the YES-quoted book: ``bid`` buys YES at ``price``, ``ask`` sells it.
-
-    ``client_order_id`` is required: it is what makes a retried submission safe.
-    """
-
-    ticker: str
-    book_side: BookSide
-    price: Price
-    count: Count
-    client_order_id: str
-    time_in_force: TimeInForce = TimeInForce.GOOD_TILL_CANCELED
-    self_trade_prevention_type: SelfTradePrevention = SelfTradePrevention.TAKER_AT_CROSS
-    post_only: bool = False
-    reduce_only: bool = False
-    expiration_time: datetime | None = None
-    cancel_order_on_pause: bool | None = None
-    subaccount: int | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if not self.client_order_id:
-            raise ValueError(f"order on {self.ticker} needs a client_order_id")
-        if self.count <= 0:
-            raise ValueError(f"order {self.client_order_id}: count must be positive")
-        if self.price <= 0:
-            raise ValueError(f"order {self.client_order_id}: price must be positive")
-
-
-@attrs.frozen(kw_only=True)
-class OrderAck:
-    """The exchange's answer to an order creation.
-
-    ``recovered`` is true when the ack was rebuilt from a lookup after a retry found the order
-    already placed; the average prices are then unknown (``None``).
-    """
-
-    order_id: str
-    client_order_id: str | None = None
-    fill_count: Count = count_fp("fill_count", default=0)
-    remaining_count: Count = count_fp("remaining_count", default=0)
-    average_fill_price: Price | None = dollars("average_fill_price", default=None)
-    average_fee_paid: Money | None = dollars("average_fee_paid", default=None)
-    ts: datetime | None = timestamp("ts_ms", kind=WireKind.EPOCH_MS, default=None)
-    recovered: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class CancelAck:
-    """``already_canceled`` is true when a retried cancel found the order no longer resting;
-    how much the lost first attempt reduced is then unknown (``reduced_by`` is ``None``)."""
-
-    order_id: str
-    client_order_id: str | None = None
-    reduced_by: Count | None = count_fp("reduced_by", default=None)
-    ts: datetime | None = timestamp("ts_ms", kind=WireKind.EPOCH_MS, default=None)
-    already_canceled: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -108,28 +49,6 @@ class DecreaseAck:
     client_order_id: str | None = None
     remaining_count: Count = count_fp("remaining_count", default=0)
     ts: datetime | None = timestamp("ts_ms", kind=WireKind.EPOCH_MS, default=None)
-
-
-@attrs.frozen(kw_only=True)
-class ItemError:
-    """A per-item failure inside a batch response."""
-
-    code: str = ""
-    message: str = ""
-
-
-@attrs.frozen(kw_only=True)
-class BatchOrderResult:
-    """One item of a batch create: an ack, or ``error`` set."""
-
-    order_id: str | None = None
-    client_order_id: str | None = None
-    fill_count: Count | None = count_fp("fill_count", default=None)
-    remaining_count: Count | None = count_fp("remaining_count", default=None)
-    average_fill_price: Price | None = dollars("average_fill_price", default=None)
-    average_fee_paid: Money | None = dollars("average_fee_paid", default=None)
-    ts: datetime | None = timestamp("ts_ms", kind=WireKind.EPOCH_MS, default=None)
-    error: ItemError | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -21,13 +21,13 @@ from kalshi_core.clock import Clock
 from kalshi_core.engine import ids
 from kalshi_core.engine.audit import AuditTrail
 from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
-from kalshi_core.engine.gateway import Gateway
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits, Candidate, allocate
 from kalshi_core.engine.quotes import plan_quotes
 from kalshi_core.engine.reconcile import Reconciler, ReconcileResult
 from kalshi_core.engine.risk import RiskManager, RiskResult
 from kalshi_core.fees import FeeSchedule
+from kalshi_core.gateway import Gateway
 from kalshi_core.models import Fill, Market, OrderIntent, Series
 from kalshi_core.money import Money
 from kalshi_core.protocols import AnalysisRecord, PipelineContext, Portfolio

@@ -17,8 +17,8 @@ import attrs
 from kalshi_core import signals
 from kalshi_core.client import BatchOrderResult, OrderAck, OrderRequest, OrderStateUnknown
 from kalshi_core.clock import Clock
-from kalshi_core.engine.gateway import Gateway
 from kalshi_core.errors import ExchangeError
+from kalshi_core.gateway import Gateway
 from kalshi_core.models import (
     BookSide,
     Order,

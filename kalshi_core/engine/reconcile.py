@@ -18,7 +18,7 @@ import attrs
 from kalshi_core import signals
 from kalshi_core.clock import Clock
 from kalshi_core.engine.execution import Executor
-from kalshi_core.engine.gateway import Gateway
+from kalshi_core.gateway import Gateway
 from kalshi_core.models import Fill, Order, Position, Settlement
 from kalshi_core.money import Money, notional
 from kalshi_core.protocols import Portfolio

@@ -30,12 +30,12 @@ from kalshi_core import signals
 from kalshi_core.app import App
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
-from kalshi_core.engine.gateway import Gateway
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
 from kalshi_core.engine.risk import RiskLimits, RiskManager
 from kalshi_core.errors import ExchangeError
+from kalshi_core.gateway import Gateway
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
 from kalshi_core.venues.base import RunSpec, VenueRun

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kalshi_core.exchange.accounts import Account, Holding
 from kalshi_core.exchange.book import Book, OrderState
-from kalshi_core.exchange.venue import Ledger, OrderRequest, Venue
+from kalshi_core.exchange.venue import Ledger, Venue, VenueOrder
 from kalshi_core.fees import FeeModel, FeeSchedule, KalshiFeeModel, NoFees
 
 __all__ = [
@@ -20,7 +20,7 @@ __all__ = [
     "KalshiFeeModel",
     "Ledger",
     "NoFees",
-    "OrderRequest",
     "OrderState",
     "Venue",
+    "VenueOrder",
 ]

@@ -28,7 +28,7 @@ import attrs
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.accounts import cost_of
-from kalshi_core.exchange.venue import OrderRequest, Venue
+from kalshi_core.exchange.venue import Venue, VenueOrder
 from kalshi_core.history_format import Quote
 from kalshi_core.models import BookSide, Market, TimeInForce, Trade
 from kalshi_core.money import CENT, CONTRACT, DOLLAR, Count, Money, Price
@@ -369,7 +369,7 @@ class LiquidityProvider:
         """The tape's immediate-or-cancel order; returns how much of it filled."""
         unit = price if side is BookSide.BID else DOLLAR - price
         need = cost_of(unit + _FEE_ALLOWANCE_PER_CONTRACT, count) + CENT
-        request = OrderRequest(
+        request = VenueOrder(
             account=self.tape_account,
             ticker=ticker,
             side=side,
@@ -401,7 +401,7 @@ class LiquidityProvider:
     ) -> str | None:
         """A GTC order of the provider, halved until affordable; None if nothing could rest."""
         while count >= CONTRACT:
-            request = OrderRequest(
+            request = VenueOrder(
                 account=self.account, ticker=ticker, side=side, price=price, count=count
             )
             try:

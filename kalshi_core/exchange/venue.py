@@ -66,7 +66,7 @@ _TRANSITIONS: dict[MarketStatus, frozenset[MarketStatus]] = {
 
 
 @attrs.frozen(kw_only=True)
-class OrderRequest:
+class VenueOrder:
     """A new order, in YES-book terms (use :func:`kalshi_core.models.to_book` for NO orders)."""
 
     account: str
@@ -277,14 +277,14 @@ class Venue:
 
     # ---- order entry ------------------------------------------------------------------------
 
-    def place_order(self, request: OrderRequest) -> Order:
+    def place_order(self, request: VenueOrder) -> Order:
         """Validate, match and (GTC) rest an order; raises ExchangeError and changes nothing."""
         now = self._tick()
         order = self._admit(request, now)
         self._run(order, now)
         return order_report(order)
 
-    def place_orders(self, requests: Iterable[OrderRequest]) -> list[Order | ExchangeError]:
+    def place_orders(self, requests: Iterable[VenueOrder]) -> list[Order | ExchangeError]:
         """Batch create: one result per request, an error in place of a rejected one."""
         results: list[Order | ExchangeError] = []
         for request in requests:
@@ -456,7 +456,7 @@ class Venue:
 
     # ---- admission --------------------------------------------------------------------------
 
-    def _admit(self, request: OrderRequest, now: datetime) -> OrderState:
+    def _admit(self, request: VenueOrder, now: datetime) -> OrderState:
         market = self._tradable(request.ticker)
         rules.check_price(request.ticker, request.price, market.grid)
         rules.check_count(request.ticker, request.count, market.fractional)
@@ -479,7 +479,7 @@ class Venue:
         return self._create(account, request, count, now)
 
     def _create(
-        self, account: Account, request: OrderRequest, count: Count, now: datetime
+        self, account: Account, request: VenueOrder, count: Count, now: datetime
     ) -> OrderState:
         self._order_seq += 1
         order_id = f"{self._order_prefix}{self._order_seq:012x}"
@@ -541,7 +541,7 @@ class Venue:
             reserve = self._reserve_cache[key] = self.fee_model.charge(exact)
         return reserve
 
-    def _reduce_only_count(self, account: Account, request: OrderRequest) -> Count:
+    def _reduce_only_count(self, account: Account, request: VenueOrder) -> Count:
         position = account.holding(request.ticker).position
         allowed = max(0, -position) if request.side is BookSide.BID else max(0, position)
         if allowed == 0:
@@ -560,7 +560,7 @@ class Venue:
         return bid is not None and bid >= price
 
     @staticmethod
-    def _check_fillable(book: Book, request: OrderRequest, count: Count) -> None:
+    def _check_fillable(book: Book, request: VenueOrder, count: Count) -> None:
         """Raise unless a fill-or-kill order would fill entirely (walks without changing)."""
         is_bid = request.side is BookSide.BID
         needed = count

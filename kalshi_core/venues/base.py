@@ -22,8 +22,8 @@ import attrs
 
 from kalshi_core.client import KalshiClient, LocalClock
 from kalshi_core.clock import Clock, ManualClock, SimulatedTime
-from kalshi_core.engine.gateway import Gateway
 from kalshi_core.errors import KalshiCoreError
+from kalshi_core.gateway import Gateway
 
 
 @attrs.frozen(kw_only=True)

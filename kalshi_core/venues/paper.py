@@ -18,10 +18,10 @@ import httpx
 from kalshi_core.client import RateLimiter, Signer
 from kalshi_core.client.transport import is_loopback
 from kalshi_core.clock import Clock, ManualClock, SimulatedTime, SystemClock
-from kalshi_core.engine.gateway import ClientGateway
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.config import build_exchange
 from kalshi_core.venues.base import ExchangeTime, LocalTime, OpenVenue, RunSpec, WallTime
+from kalshi_core.venues.client_gateway import ClientGateway
 from kalshi_core.venues.simulated import history_dir, history_sets
 
 

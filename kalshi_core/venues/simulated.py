@@ -20,8 +20,7 @@ from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange.config import DEFAULTS
 from kalshi_core.exchange.local import BUNDLED_HISTORY
 from kalshi_core.exchange.replay import Replay, available_sets, load_history
-from kalshi_core.exchange.venue import OrderRequest as VenueOrder
-from kalshi_core.exchange.venue import Venue
+from kalshi_core.exchange.venue import Venue, VenueOrder
 from kalshi_core.models import (
     Balance,
     Fill,

@@ -25,8 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from kalshi_core.client import KalshiClient, RateLimiter, RetryPolicy, Signer
 from kalshi_core.clock import ManualClock
-from kalshi_core.exchange import OrderRequest as VenueOrder
-from kalshi_core.exchange import Venue
+from kalshi_core.exchange import Venue, VenueOrder
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.exchange.server import PREFIX
 from kalshi_core.models import BookSide, Market, MarketStatus, PriceRange, TimeInForce

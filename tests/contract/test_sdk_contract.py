@@ -18,7 +18,7 @@ import pytest
 sdk = pytest.importorskip("kalshi_python_sync")
 
 from kalshi_core.clock import ManualClock  # noqa: E402
-from kalshi_core.exchange import OrderRequest, Venue  # noqa: E402
+from kalshi_core.exchange import Venue, VenueOrder  # noqa: E402
 from kalshi_core.exchange.local import LocalExchange  # noqa: E402
 from kalshi_core.models import BookSide, Market, MarketStatus  # noqa: E402
 from kalshi_core.money import CONTRACT, DOLLAR  # noqa: E402
@@ -44,7 +44,7 @@ def _venue() -> Venue:
     venue.deposit("mm", 1_000 * DOLLAR)
     for side, price in ((BookSide.ASK, 5500), (BookSide.BID, 4500)):
         venue.place_order(
-            OrderRequest(account="mm", ticker=TICKERS[0], side=side, price=price, count=CONTRACT)
+            VenueOrder(account="mm", ticker=TICKERS[0], side=side, price=price, count=CONTRACT)
         )
     return venue
 
@@ -163,7 +163,7 @@ async def test_sdk_pages_resting_orders_while_older_ones_are_canceled(
     venue = exchange.venue
     placed = [
         venue.place_order(
-            OrderRequest(
+            VenueOrder(
                 account="dev",
                 ticker=TICKERS[2],
                 side=BookSide.BID,

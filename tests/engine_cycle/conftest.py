@@ -15,7 +15,7 @@ from kalshi_core.engine.cycle import Engine
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.risk import RiskLimits, RiskManager
-from kalshi_core.exchange.venue import OrderRequest, Venue
+from kalshi_core.exchange.venue import Venue, VenueOrder
 from kalshi_core.models import (
     Action,
     BookSide,
@@ -99,9 +99,7 @@ def list_markets(venue: Venue) -> None:
 def quote(venue: Venue, ticker: str, bid: int, ask: int, size: int = 50) -> None:
     for side, price in ((BookSide.BID, bid), (BookSide.ASK, ask)):
         venue.place_order(
-            OrderRequest(
-                account=MAKER, ticker=ticker, side=side, price=price, count=size * CONTRACT
-            )
+            VenueOrder(account=MAKER, ticker=ticker, side=side, price=price, count=size * CONTRACT)
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kalshi_core.exchange import OrderRequest
+from kalshi_core.exchange import VenueOrder
 from kalshi_core.models import (
     BookSide,
     Market,
@@ -57,10 +57,10 @@ def order(
     tif: TimeInForce = TimeInForce.GOOD_TILL_CANCELED,
     stp: SelfTradePrevention = SelfTradePrevention.TAKER_AT_CROSS,
     **kwargs: object,
-) -> OrderRequest:
+) -> VenueOrder:
     """An order for ``contracts`` whole contracts (``count=`` in kwargs overrides)."""
     count = kwargs.pop("count", int(contracts * CONTRACT))
-    return OrderRequest(
+    return VenueOrder(
         account=account,
         ticker=ticker,
         side=side,
@@ -72,9 +72,9 @@ def order(
     )
 
 
-def bid(account: str, price: int, contracts: float | int = 1, **kwargs: object) -> OrderRequest:
+def bid(account: str, price: int, contracts: float | int = 1, **kwargs: object) -> VenueOrder:
     return order(account, BookSide.BID, price, contracts, **kwargs)  # type: ignore[arg-type]
 
 
-def ask(account: str, price: int, contracts: float | int = 1, **kwargs: object) -> OrderRequest:
+def ask(account: str, price: int, contracts: float | int = 1, **kwargs: object) -> VenueOrder:
     return order(account, BookSide.ASK, price, contracts, **kwargs)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ExchangeError
-from kalshi_core.exchange import FeeSchedule, NoFees, OrderRequest, Venue
+from kalshi_core.exchange import FeeSchedule, NoFees, Venue, VenueOrder
 from kalshi_core.models import (
     BookSide,
     FeeType,
@@ -120,10 +120,10 @@ class VenueMachine(RuleBasedStateMachine):
             len(v.trades()),
         )
 
-    def _request(self, spec: OrderSpec) -> OrderRequest:
+    def _request(self, spec: OrderSpec) -> VenueOrder:
         ticker = next(t for t, frac in self.tickers.items() if frac == spec.fractional)
         gtc = spec.tif is TimeInForce.GOOD_TILL_CANCELED
-        return OrderRequest(
+        return VenueOrder(
             account=spec.account,
             ticker=ticker,
             side=spec.side,
@@ -275,7 +275,7 @@ def test_price_time_priority(
     maker_side = BookSide.ASK if taker_side is BookSide.BID else BookSide.BID
     queue = _rest(venue, maker_side, makers)
     venue.place_order(
-        OrderRequest(
+        VenueOrder(
             account="a",
             ticker=TICKER,
             side=taker_side,
@@ -297,7 +297,7 @@ def _rest(
     """Rest the makers' orders; return (price, arrival, order id, size) for each."""
     placed = []
     for arrival, (account, cents, size) in enumerate(makers):
-        request = OrderRequest(
+        request = VenueOrder(
             account=account, ticker=TICKER, side=side, price=cents * 100, count=size * CONTRACT
         )
         placed.append((cents * 100, arrival, venue.place_order(request).order_id, size * CONTRACT))

@@ -18,7 +18,7 @@ import pytest
 
 from kalshi_core.client import KalshiClient, RateLimiter, RetryPolicy, Signer
 from kalshi_core.clock import ManualClock
-from kalshi_core.exchange import OrderRequest, Venue
+from kalshi_core.exchange import Venue, VenueOrder
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.models import BookSide, Market, MarketStatus, TimeInForce
 from kalshi_core.money import CONTRACT, DOLLAR
@@ -129,8 +129,8 @@ def mm_order(
     ticker: str = TICKER,
     tif: TimeInForce = TimeInForce.GOOD_TILL_CANCELED,
     account: str = MM,
-) -> OrderRequest:
-    return OrderRequest(
+) -> VenueOrder:
+    return VenueOrder(
         account=account,
         ticker=ticker,
         side=side,

@@ -17,7 +17,7 @@ import pytest
 from kalshi_core.client import KalshiClient, RateLimiter, Signer
 from kalshi_core.client.stream import KalshiStream, stream_url
 from kalshi_core.clock import ManualClock
-from kalshi_core.exchange import OrderRequest, Venue
+from kalshi_core.exchange import Venue, VenueOrder
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.exchange.websocket import StreamFeed
 from kalshi_core.models import BookSide, Market, MarketStatus, TimeInForce
@@ -124,8 +124,8 @@ def order(
     *,
     account: str = MM,
     tif: TimeInForce = TimeInForce.GOOD_TILL_CANCELED,
-) -> OrderRequest:
-    return OrderRequest(
+) -> VenueOrder:
+    return VenueOrder(
         account=account,
         ticker=ticker,
         side=side,

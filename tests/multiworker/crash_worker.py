@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from kalshi_core.engine.execution import order_request
-from kalshi_core.engine.gateway import ClientGateway
+from kalshi_core.venues.client_gateway import ClientGateway
 from tests.multiworker.support import (
     DATABASE_URL_ENV,
     RECORDED,

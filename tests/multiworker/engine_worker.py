@@ -24,7 +24,7 @@ import attrs
 from kalshi_core.client import BatchOrderResult, KalshiClient, OrderAck, OrderRequest
 from kalshi_core.clock import SystemClock
 from kalshi_core.engine.cycle import Engine
-from kalshi_core.engine.gateway import ClientGateway
+from kalshi_core.venues.client_gateway import ClientGateway
 from tests.multiworker.support import (
     DATABASE_URL_ENV,
     GO,

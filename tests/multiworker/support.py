@@ -26,11 +26,11 @@ from kalshi_core.client import KalshiClient, RateLimiter, Signer
 from kalshi_core.clock import Clock
 from kalshi_core.engine.cycle import Engine
 from kalshi_core.engine.execution import PlannedOrder
-from kalshi_core.engine.gateway import Gateway
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.risk import RiskLimits, RiskManager
-from kalshi_core.exchange.venue import OrderRequest, Venue
+from kalshi_core.exchange.venue import Venue, VenueOrder
+from kalshi_core.gateway import Gateway
 from kalshi_core.models import (
     Action,
     BookSide,
@@ -92,7 +92,7 @@ def quote(venue: Venue, ticker: str, contracts: int) -> None:
     """The maker's two-sided quote, ``BID``/``ASK``, ``contracts`` deep on each side."""
     for side, price in ((BookSide.BID, BID), (BookSide.ASK, ASK)):
         venue.place_order(
-            OrderRequest(
+            VenueOrder(
                 account=MAKER, ticker=ticker, side=side, price=price, count=contracts * CONTRACT
             )
         )

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from kalshi_core.engine.gateway import ClientGateway
 from kalshi_core.engine.reconcile import NOT_FOUND
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.money import CONTRACT
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import OrderState, StoredOrder
+from kalshi_core.venues.client_gateway import ClientGateway
 from tests.multiworker.crash_worker import AFTER_SEND, BEFORE_SEND
 from tests.multiworker.harness import (
     assert_consistent,

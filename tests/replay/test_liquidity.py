@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ExchangeError
-from kalshi_core.exchange import OrderRequest, Venue
+from kalshi_core.exchange import Venue, VenueOrder
 from kalshi_core.exchange.liquidity import LiquidityConfig
 from kalshi_core.exchange.replay import Replay, Timing, assemble_history
 from kalshi_core.history_format import Quote
@@ -93,7 +93,7 @@ def run(
         # Rejected when the market is not open or the user is out of money: it just goes on.
         with contextlib.suppress(ExchangeError):
             venue.place_order(
-                OrderRequest(
+                VenueOrder(
                     account="user", ticker=TICKER, side=side, price=user_cents * 100, count=CONTRACT
                 )
             )
@@ -174,7 +174,7 @@ def test_user_order_inside_the_touch_is_hit_by_the_recorded_taker() -> None:
     replay.advance(trades[0].created_time)
     venue.deposit("user", 10 * DOLLAR)
     venue.place_order(
-        OrderRequest(account="user", ticker=TICKER, side=BookSide.ASK, price=4400, count=CONTRACT)
+        VenueOrder(account="user", ticker=TICKER, side=BookSide.ASK, price=4400, count=CONTRACT)
     )
     replay.advance(trades[1].created_time)
     (fill,) = venue.fills("user")
@@ -204,7 +204,7 @@ def test_ioc_user_order_never_left_resting_by_provider() -> None:
     replay.advance(trades[0].created_time)
     venue.deposit("user", 10 * DOLLAR)
     taken = venue.place_order(
-        OrderRequest(
+        VenueOrder(
             account="user",
             ticker=TICKER,
             side=BookSide.BID,

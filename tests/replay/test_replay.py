@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from kalshi_core.exchange import OrderRequest, Venue
+from kalshi_core.exchange import Venue, VenueOrder
 from kalshi_core.exchange.replay import EventKind, History, HistoryEvent, Replay, Timing
 from kalshi_core.models import BookSide, MarketResult, MarketStatus, TimeInForce
 from kalshi_core.money import CONTRACT, DOLLAR
@@ -212,7 +212,7 @@ def test_settlement_pays_the_recorded_result(
     venue.deposit("alice", 1_000 * DOLLAR)
     _, ask = best(venue, market.ticker)
     assert ask is not None
-    buy = OrderRequest(
+    buy = VenueOrder(
         account="alice",
         ticker=market.ticker,
         side=BookSide.BID,

@@ -23,21 +23,21 @@ from kalshi_core.exchange.http.params import (
     text_field,
 )
 from kalshi_core.exchange.http.shapes import epoch_ms, json_body, order_ack
-from kalshi_core.exchange.venue import OrderRequest
+from kalshi_core.exchange.venue import VenueOrder
 from kalshi_core.models import BookSide, Order, OrderStatus, SelfTradePrevention, TimeInForce
 from kalshi_core.money import Count, format_count
 
 MAX_BATCH = 20
 
 
-def parse_create(data: Any, account_id: str) -> OrderRequest:
-    """A ``CreateOrderV2Request`` body -> the venue's :class:`OrderRequest`."""
+def parse_create(data: Any, account_id: str) -> VenueOrder:
+    """A ``CreateOrderV2Request`` body -> the venue's :class:`VenueOrder`."""
     if not isinstance(data, dict):
         raise bad("each order must be a JSON object")
     subaccount = data.get("subaccount")
     if subaccount not in (None, 0):
         raise bad(f"subaccount {subaccount!r}: the local exchange has only subaccount 0")
-    return OrderRequest(
+    return VenueOrder(
         account=account_id,
         ticker=str(text_field(data, "ticker")),
         side=choice_field(data, "side", BookSide),

@@ -1,15 +1,10 @@
-"""What the engine needs from a venue, in domain terms.
-
-Paper and live trading use :class:`ClientGateway` over the Kalshi HTTP client (pointed at the
-local exchange or at Kalshi); a backtest can supply an in-process gateway with the same
-methods. Strategies and validators never see the gateway.
-"""
+"""The :class:`~kalshi_core.gateway.Gateway` over the Kalshi HTTP client: the ``paper`` venue
+(the local exchange) and the ``kalshi`` venue (Kalshi itself) trade through it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 from kalshi_core.client import BatchOrderResult, CancelAck, KalshiClient, OrderAck, OrderRequest
 from kalshi_core.errors import ExchangeError
@@ -25,38 +20,6 @@ from kalshi_core.models import (
 )
 
 MARKETS_PAGE = 1000
-
-
-class Gateway(Protocol):
-    """The venue as the engine sees it."""
-
-    async def open_markets(self) -> list[Market]: ...
-
-    async def balance(self) -> Balance: ...
-
-    async def positions(self) -> list[Position]: ...
-
-    async def all_positions(self) -> list[Position]:
-        """Every market traded, settled ones included (the session report)."""
-        ...
-
-    async def resting_orders(self) -> list[Order]: ...
-
-    async def fills(self, since: datetime | None = None) -> list[Fill]: ...
-
-    async def settlements(self) -> list[Settlement]: ...
-
-    async def find_order(self, client_order_id: str, ticker: str) -> Order | None: ...
-
-    async def series(self, series_ticker: str) -> Series | None:
-        """The series' terms (category, fee type and multiplier); ``None`` if unknown."""
-        ...
-
-    async def place(self, requests: Sequence[OrderRequest]) -> list[BatchOrderResult]: ...
-
-    async def place_one(self, request: OrderRequest) -> OrderAck: ...
-
-    async def cancel(self, order_id: str) -> CancelAck: ...
 
 
 class ClientGateway:
