@@ -21,6 +21,7 @@ from kalshi_core.models import (
     Fill,
     Market,
     Order,
+    OrderBook,
     Position,
     SelfTradePrevention,
     Series,
@@ -135,6 +136,10 @@ class Gateway(Protocol):
     async def settlements(self) -> list[Settlement]: ...
 
     async def find_order(self, client_order_id: str, ticker: str) -> Order | None: ...
+
+    async def orderbook(self, ticker: str) -> OrderBook:
+        """The market's order book as the venue shows it now."""
+        ...
 
     async def series(self, series_ticker: str) -> Series | None:
         """The series' terms (category, fee type and multiplier); ``None`` if unknown."""

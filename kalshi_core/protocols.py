@@ -61,7 +61,9 @@ class PipelineContext:
     """Everything a validator or strategy may look at besides the market itself.
 
     ``now`` comes from the injected clock: backtest, paper and live look the same.
-    ``fee_schedule`` holds the market's fee terms (``kalshi_core.fees.FeeSchedule``).
+    ``fee_schedule`` holds the market's fee terms (``kalshi_core.fees.FeeSchedule``, from its
+    series), ``category_of`` each series' category. ``orderbook`` is the market's book for a
+    plugin that declares ``wants_orderbook = True`` (``None`` otherwise: books cost a call).
     """
 
     now: datetime

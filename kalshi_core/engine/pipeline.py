@@ -6,7 +6,7 @@ Pure apart from the forecasters' awaits; the same object runs in backtest, paper
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import attrs
 
@@ -16,7 +16,7 @@ from kalshi_core.engine.pipeline_steps import (
     run_intent_stage,
     split_stages,
 )
-from kalshi_core.models import Decision, Forecast, Market, OrderIntent, Verdict
+from kalshi_core.models import Decision, Forecast, Market, OrderBook, OrderIntent, Verdict
 from kalshi_core.protocols import (
     Forecaster,
     IntentValidator,
@@ -41,21 +41,44 @@ class MarketDecision:
         return not self.decision.accepted
 
 
+BookLoader = Callable[[str], Awaitable[OrderBook]]
+
+
+def wants_orderbook(plugins: Iterable[object]) -> bool:
+    """Does any of ``plugins`` declare ``wants_orderbook = True``?"""
+    return any(getattr(plugin, "wants_orderbook", False) for plugin in plugins)
+
+
 @attrs.frozen(kw_only=True)
 class Pipeline:
-    """The plugins one engine runs, in settings order."""
+    """The plugins one engine runs, in settings order.
+
+    A plugin that sets ``wants_orderbook = True`` finds the market's order book in
+    ``context.orderbook``: it is read (one call per market that reaches that plugin) through
+    ``book_loader``, which the engine sets to its venue's; nobody else pays for it."""
 
     validators: Sequence[object] = ()
     forecasters: Sequence[Forecaster] = ()
     strategies: Sequence[Strategy] = ()
+    book_loader: BookLoader | None = None
     # each stage's validators, sorted once (protocol isinstance checks are slow per market)
     candidate_stage: tuple[Validator, ...] = attrs.field(init=False)
     intent_stage: tuple[IntentValidator, ...] = attrs.field(init=False)
+    _books_first: bool = attrs.field(init=False)  # a candidate validator wants the book
+    _books_later: bool = attrs.field(init=False)  # a forecaster, strategy or intent check does
 
     def __attrs_post_init__(self) -> None:
         candidate, intent = split_stages(self.validators)
         object.__setattr__(self, "candidate_stage", candidate)
         object.__setattr__(self, "intent_stage", intent)
+        later = wants_orderbook([*self.forecasters, *self.strategies, *intent])
+        object.__setattr__(self, "_books_first", wants_orderbook(candidate))
+        object.__setattr__(self, "_books_later", later)
+
+    async def _with_book(self, market: Market, context: PipelineContext) -> PipelineContext:
+        if self.book_loader is None or context.orderbook is not None:
+            return context
+        return attrs.evolve(context, orderbook=await self.book_loader(market.ticker))
 
     async def decide(
         self, market: Market, context: PipelineContext, decision_id: str
@@ -73,10 +96,14 @@ class Pipeline:
     async def _decide(
         self, market: Market, context: PipelineContext, decision_id: str
     ) -> MarketDecision:
+        if self._books_first:
+            context = await self._with_book(market, context)
         verdicts = tuple(run_candidate_stage(market, self.candidate_stage, context))
         if not all(v.accepted for v in verdicts):
             signals.decision_rejected.send(market, verdicts=verdicts)
             return self._decision(decision_id, market, context, verdicts)
+        if self._books_later:
+            context = await self._with_book(market, context)
         forecast = await self.forecast(market, context)
         proposed = self.propose(market, forecast, context)
         screened = run_intent_stage(proposed, self.intent_stage, market, forecast, context)

@@ -125,6 +125,7 @@ def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> 
         validators=[app.build("validators", n) for n in settings.pipeline.validators],
         forecasters=[app.build("forecasters", n) for n in settings.forecast.models],
         strategies=[app.build("strategies", n) for n in settings.strategies.enabled],
+        book_loader=venue.gateway.orderbook,
     )
     return Engine(
         gateway=venue.gateway,

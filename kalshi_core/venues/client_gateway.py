@@ -13,6 +13,7 @@ from kalshi_core.models import (
     Fill,
     Market,
     Order,
+    OrderBook,
     OrderStatus,
     Position,
     Series,
@@ -55,6 +56,9 @@ class ClientGateway:
 
     async def find_order(self, client_order_id: str, ticker: str) -> Order | None:
         return await self.client.find_order(client_order_id, ticker=ticker)
+
+    async def orderbook(self, ticker: str) -> OrderBook:
+        return await self.client.get_orderbook(ticker)
 
     async def series(self, series_ticker: str) -> Series | None:
         try:

@@ -27,6 +27,7 @@ from kalshi_core.models import (
     Market,
     MarketStatus,
     Order,
+    OrderBook,
     OrderStatus,
     Position,
     Series,
@@ -97,6 +98,9 @@ class VenueGateway:
 
     async def find_order(self, client_order_id: str, ticker: str) -> Order | None:
         return self.venue.find_order(self.account, client_order_id)
+
+    async def orderbook(self, ticker: str) -> OrderBook:
+        return self.venue.orderbook(ticker)
 
     async def series(self, series_ticker: str) -> Series | None:
         """As the local exchange answers ``GET /series/{ticker}``."""

@@ -146,13 +146,15 @@ def make_engine(
     gateway: VenueGateway | None = None,
     strategies: Sequence[Any] = (),
 ) -> Engine:
+    gateway = gateway or VenueGateway(venue, TRADER)
     return Engine(
-        gateway=gateway or VenueGateway(venue, TRADER),
+        gateway=gateway,
         database=database,
         clock=clock,
         pipeline=Pipeline(
             forecasters=[FixedForecaster(probability)],
             strategies=list(strategies) or [BuyBelowForecast()],
+            book_loader=gateway.orderbook,
         ),
         risk=RiskManager(RiskLimits.from_section(RISK)),
         allocation=AllocationLimits(max_per_event=5),

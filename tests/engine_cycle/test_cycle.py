@@ -336,3 +336,36 @@ def test_the_worker_id_comes_from_settings_or_is_unique_per_process(
     assert worker_id(App.create()) == "bot-a"
     monkeypatch.delenv("KALSHI_RUN__WORKER_ID")
     assert worker_id(App.create()).endswith(f":{os.getpid()}")
+
+
+async def test_a_strategy_that_wants_the_book_gets_it_and_others_cost_nothing(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    books: dict[str, object] = {}
+
+    class Reader(BuyBelowForecast):
+        wants_orderbook = True
+
+        def propose(self, market, forecast, context):  # type: ignore[no-untyped-def]
+            books[market.ticker] = context.orderbook
+            return []
+
+    reads: list[str] = []
+    gateway = VenueGateway(venue, TRADER)
+    loader = gateway.orderbook
+
+    async def counting(ticker: str) -> object:
+        reads.append(ticker)
+        return await loader(ticker)
+
+    gateway.orderbook = counting  # type: ignore[method-assign]
+    engine = make_engine(venue, database, clock, gateway=gateway, strategies=[Reader()])
+    await engine.run_cycle()
+    assert sorted(reads) == sorted(TICKERS)
+    for ticker, book in books.items():
+        assert book == venue.orderbook(ticker)
+        assert book.yes  # type: ignore[attr-defined]
+    plain = make_engine(venue, database, clock, gateway=gateway)
+    reads.clear()
+    await plain.run_cycle()
+    assert reads == []
