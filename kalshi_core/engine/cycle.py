@@ -124,6 +124,7 @@ class Engine:
 
     async def run_cycle(self) -> CycleReport:
         self.cycles += 1
+        signals.cycle_started.send(self)  # monitoring: cycle duration, log correlation id
         listed = await self.gateway.open_markets()
         self.reconciler.open_tickers = {m.ticker for m in listed}
         pending = await self.reconciler.pending_tickers()

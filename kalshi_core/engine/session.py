@@ -26,6 +26,7 @@ from kalshi_core.app import App
 from kalshi_core.builtin.exchange_command import build_exchange
 from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.clock import Clock, SystemClock
+from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
 from kalshi_core.engine.gateway import ClientGateway
@@ -35,6 +36,7 @@ from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
 from kalshi_core.engine.risk import RiskLimits, RiskManager
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.local import LocalExchange
+from kalshi_core.monitoring.session import monitor_session
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
 
@@ -197,13 +199,16 @@ class Session:
         gc.freeze()  # long-lived objects built so far need no more GC scans (fewer pauses)
         start = await _equity(venue.client)
         alerters = [self.app.build("alerters", n) for n in self.app.settings.alerts.channels]
-        router = AlertRouter(alerters, venue.clock)
+        policy = AlertPolicy.from_section(self.app.section("alerts"))  # monitoring (issue 19)
+        router = AlertRouter(alerters, venue.clock, policy)
         with _stop_on_signals(self.stop), router:
-            try:
-                reason = await self._loop(engine, venue)
-                await engine.final_reconcile()  # settle what is left unknown, leases still held
-            finally:
-                await engine.release()
+            # monitoring (issue 19): /metrics, /healthz, /readyz, anomalies, graded stops
+            async with monitor_session(self.app, engine, client=venue.client, router=router):
+                try:
+                    reason = await self._loop(engine, venue)
+                    await engine.final_reconcile()  # settle what is left unknown, leases held
+                finally:
+                    await engine.release()
         await router.flush()
         return await self._report(venue, database, start, reason)
 
