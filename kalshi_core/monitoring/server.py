@@ -78,7 +78,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
     address = "127.0.0.1" if host == "localhost" else host.strip("[]")
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -98,6 +98,21 @@ def _url(sock: socket.socket) -> str:
 
 
 @contextlib.asynccontextmanager
+async def serve_app(app: Any, sock: socket.socket) -> AsyncIterator[str]:
+    """Serve the ASGI ``app`` on the bound ``sock`` for the block; yields its base URL."""
+    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, http="h11")
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await _started(server, serving)
+        yield _url(sock)
+    finally:
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
+        sock.close()
+
+
+@contextlib.asynccontextmanager
 async def serve_monitoring(
     section: Mapping[str, Any], state: MonitoringState
 ) -> AsyncIterator[str | None]:
@@ -111,25 +126,14 @@ async def serve_monitoring(
         return
     host, port = str(section.get("host", "127.0.0.1")), int(section.get("port", 0))
     try:
-        sock = _bind(host, port)
+        sock = bind(host, port)
     except OSError as error:
         log.warning("monitoring endpoint not started on %s:%s: %s", host, port, error)
         yield None
         return
-    config = uvicorn.Config(
-        monitoring_app(state), lifespan="off", log_config=None, access_log=False, http="h11"
-    )
-    server = _Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        await _started(server, serving)
-        url = _url(sock)
+    async with serve_app(monitoring_app(state), sock) as url:
         log.info("monitoring endpoint at %s/metrics", url)
         yield url
-    finally:
-        server.should_exit = True
-        await asyncio.gather(serving, return_exceptions=True)
-        sock.close()
 
 
 async def _started(server: _Server, serving: asyncio.Task[None]) -> None:
