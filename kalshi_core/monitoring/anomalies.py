@@ -128,7 +128,8 @@ class DrawdownFromPeak:
 class LossStreak:
     """A run of losses too unlikely under the rolling baseline loss rate.
 
-    With loss rate ``p`` over the last ``baseline_size`` outcomes, a streak of ``k`` losses
+    With loss rate ``p`` over the ``baseline_size`` outcomes before the streak began (a
+    rolling window), a streak of ``k`` losses
     has probability ``p**k``; below ``max_probability`` (and at least ``min_streak`` long)
     it is an anomaly. An unknown baseline (too few outcomes) never alarms.
     """
@@ -139,6 +140,7 @@ class LossStreak:
     halt: str = NO_HALT
     _outcomes: deque[bool] = attrs.field(init=False)
     streak: int = 0
+    _baseline: float | None = attrs.field(default=None, init=False)
     _edge: _Edge = attrs.field(factory=_Edge, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -150,10 +152,12 @@ class LossStreak:
         return sum(self._outcomes) / len(self._outcomes)
 
     def observe_outcome(self, pnl: Money) -> Anomaly | None:
-        baseline = self.loss_rate()  # before this outcome: the streak is judged against history
         lost = pnl < 0
+        if lost and self.streak == 0:  # judge the whole streak against what came before it
+            self._baseline = self.loss_rate()
         self.streak = self.streak + 1 if lost else 0
         self._outcomes.append(lost)
+        baseline = self._baseline
         unlikely = baseline is not None and baseline**self.streak < self.max_probability
         if not self._edge.crossed(lost and self.streak >= self.min_streak and unlikely):
             return None
