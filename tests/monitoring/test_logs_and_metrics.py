@@ -89,7 +89,7 @@ def test_a_root_logger_configured_elsewhere_is_left_alone() -> None:
 
 
 def test_an_unknown_log_format_is_refused() -> None:
-    with pytest.raises(ValueError, match="logging.format 'xml'"):
+    with pytest.raises(ValueError, match=r"logging\.format 'xml'"):
         configure_logging("INFO", "xml", handler=logging.NullHandler())
 
 
