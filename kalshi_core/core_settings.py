@@ -52,7 +52,10 @@ MONITORING_RULES: tuple[Rule, ...] = (
     Rule(key="monitoring.enabled", types=(bool,), description="serve /metrics, /healthz, /readyz"),
     Rule(key="monitoring.host", types=(str,), description="address to serve on; loopback default"),
     Rule(key="monitoring.port", types=(int,), minimum=0, maximum=65535, description="0 = free"),
-    _seconds("monitoring.max_cycle_age_seconds", "engine-clock age of the last cycle when ready"),
+    _seconds(
+        "monitoring.max_cycle_age_seconds",
+        "wall seconds since the last cycle, at most, to be ready",
+    ),
     _seconds("monitoring.probe_timeout_seconds", "readiness probe timeout", maximum=60),
     Rule(key="monitoring.market_label_cap", types=(int,), minimum=0, maximum=1000),
     Rule(key="monitoring.flatten_concession_cents", types=(int,), minimum=0, maximum=99),

@@ -8,6 +8,7 @@ with credentials, and nothing served here may leak a secret.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,13 +35,21 @@ class Readiness:
 
 @attrs.define(eq=False)
 class Health(Subscriber):
-    """Tracks the last completed cycle (engine clock) and runs the readiness probes."""
+    """Tracks the last completed cycle and runs the readiness probes.
+
+    ``last_cycle_at`` is the engine's time (what ``/healthz`` shows); recency is measured on
+    ``timer``, a monotonic wall clock, because a replay's clock leaps over idle stretches and
+    would make a healthy bot look stale. Monitoring is outside the trading pipeline, so
+    reading the wall clock here changes no trading decision.
+    """
 
     clock: Clock
     max_cycle_age: timedelta
     probes: dict[str, Probe] = attrs.field(factory=dict)
     probe_timeout: float = 2.0
+    timer: Callable[[], float] = time.monotonic
     last_cycle_at: datetime | None = None
+    _last_cycle_timer: float | None = None
     cycles: int = 0
 
     def subscriptions(self) -> Sequence[tuple[Any, Handler]]:
@@ -48,6 +57,7 @@ class Health(Subscriber):
 
     def _on_cycle(self, sender: object, **_: object) -> None:
         self.last_cycle_at = self.clock.now()
+        self._last_cycle_timer = self.timer()
         self.cycles += 1
 
     def liveness(self) -> dict[str, object]:
@@ -73,10 +83,10 @@ class Health(Subscriber):
         return None
 
     def _cycle_problem(self) -> str | None:
-        if self.last_cycle_at is None:
+        if self._last_cycle_timer is None:
             return "no cycle completed yet"
-        age = self.clock.now() - self.last_cycle_at
-        if age > self.max_cycle_age:
-            limit = self.max_cycle_age.total_seconds()
-            return f"last cycle {age.total_seconds():.0f}s ago (limit {limit:.0f}s)"
+        age = self.timer() - self._last_cycle_timer
+        limit = self.max_cycle_age.total_seconds()
+        if age > limit:
+            return f"last cycle {age:.0f}s ago (limit {limit:.0f}s)"
         return None
