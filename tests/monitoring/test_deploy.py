@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from kalshi_core import signals
 from kalshi_core.client.metrics import ClientMetrics
 from kalshi_core.clock import ManualClock
+from kalshi_core.monitoring.dashboard_preview import render_svg
 from kalshi_core.monitoring.health import Health
 from kalshi_core.monitoring.metrics import KalshiMetrics
 from kalshi_core.monitoring.server import MonitoringState, serve_monitoring
@@ -181,3 +183,14 @@ async def _query_until_scraped(base: str, metric: str) -> str:
                 return str(result[0]["value"][1])
             await asyncio.sleep(0.5)  # waiting for an external process, not timing anything
     raise AssertionError(f"Prometheus never reported {metric}")
+
+
+def test_the_docs_picture_is_the_dashboard_as_committed() -> None:
+    picture = DEPLOY.parent / "docs" / "images" / "grafana-dashboard.svg"
+    rendered = render_svg(json.loads(DASHBOARD.read_text()))
+    assert picture.read_text() == rendered, (
+        "docs/images/grafana-dashboard.svg is stale: "
+        "run python -m kalshi_core.monitoring.dashboard_preview"
+    )
+    titles = [panel["title"] for panel in json.loads(DASHBOARD.read_text())["panels"]]
+    assert all(escape(title) in rendered for title in titles)
