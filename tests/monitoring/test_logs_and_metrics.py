@@ -22,7 +22,7 @@ from kalshi_core.monitoring.labels import OTHER, LabelCap
 from kalshi_core.monitoring.logs import AuditLog, CycleCorrelation, configure_logging
 from kalshi_core.monitoring.metrics import KalshiMetrics
 from kalshi_core.protocols import Portfolio
-from kalshi_core.settings import validate_settings
+from kalshi_core.settings import MASK, as_plain_dict, validate_settings
 
 
 @pytest.fixture
@@ -171,3 +171,16 @@ def test_the_shipped_settings_are_valid(kalshi_app_factory: Any) -> None:
     app = kalshi_app_factory()
     assert validate_settings(app.settings, app.rules) == []
     assert app.section("monitoring")["host"] == "127.0.0.1"
+
+
+def test_alerter_secrets_are_masked_in_config_show(kalshi_app_factory: Any) -> None:
+    app = kalshi_app_factory(
+        settings={
+            "alerters.slack.webhook_url": "http://127.0.0.1:1/services/T/B/SECRET",
+            "alerters.telegram.bot_token": "123:SECRET",
+            "alerters.email.password": "SECRET",
+        }
+    )
+    shown = as_plain_dict(app.settings, app.rules)
+    assert "SECRET" not in json.dumps(shown)
+    assert shown["alerters"]["slack"]["webhook_url"] == MASK
