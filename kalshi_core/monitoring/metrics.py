@@ -210,7 +210,8 @@ class KalshiMetrics(Subscriber):
         self.m = _Instruments(self.registry)
         if client is not None:
             self.registry.register(ClientCollector(client))
-        self.name_cap = LabelCap(label_cap)
+        self._label_cap = label_cap
+        self._caps: dict[str, LabelCap] = {}
         self.ticker_cap = LabelCap(ticker_cap)
         self._strategy_of: OrderedDict[str, str] = OrderedDict()
         self._cycle_began: float | None = None
@@ -236,17 +237,22 @@ class KalshiMetrics(Subscriber):
             (signals.stop_changed, self._on_stop),
         )
 
+    def _name(self, label: str, value: str) -> str:
+        """``value`` for ``label`` through that label's own cap (plugin names are open-ended)."""
+        cap = self._caps.setdefault(label, LabelCap(self._label_cap))
+        return cap(value)
+
     # ---- API for parts that are not signal senders ----
 
     def record_cache(self, cache: str, *, hit: bool) -> None:
         """A cache calls this on every look-up (``cache`` is its backend name)."""
-        self.m.cache.labels(self.name_cap(cache), "hit" if hit else "miss").inc()
+        self.m.cache.labels(self._name("cache", cache), "hit" if hit else "miss").inc()
 
     def record_alert(self, channel: str, outcome: str) -> None:
-        self.m.alerts.labels(self.name_cap(channel), outcome).inc()
+        self.m.alerts.labels(self._name("channel", channel), outcome).inc()
 
     def record_error(self, kind: str) -> None:
-        self.m.errors.labels(self.name_cap(kind)).inc()
+        self.m.errors.labels(self._name("kind", kind)).inc()
 
     def set_model_budget(self, budget: Money) -> None:
         self._budget = budget
@@ -297,10 +303,10 @@ class KalshiMetrics(Subscriber):
         self.m.decisions.labels(decision_outcome(decision)).inc()
         for verdict in decision.verdicts:
             if not verdict.accepted:
-                self.m.rejections.labels(self.name_cap(verdict.validator)).inc()
+                self.m.rejections.labels(self._name("validator", verdict.validator)).inc()
 
     def _strategy(self, name: str) -> str:
-        return self.name_cap(name or "unknown")
+        return self._name("strategy", name or "unknown")
 
     def _on_placed(self, order: Any, *, intent: Any = None, **_: object) -> None:
         strategy = self._strategy(getattr(intent, "strategy", ""))
@@ -329,7 +335,7 @@ class KalshiMetrics(Subscriber):
     # ---- models, risk, the rest ----
 
     def _on_spend(self, sender: object, **call: Any) -> None:
-        model = self.name_cap(str(call.get("model", "")) or "unknown")
+        model = self._name("model", str(call.get("model", "")) or "unknown")
         cost = int(call.get("cost", 0))
         self.m.model_calls.labels(model).inc()
         self.m.tokens.labels(model, "input").inc(int(call.get("input_tokens", 0)))
@@ -351,7 +357,7 @@ class KalshiMetrics(Subscriber):
         self.record_error(f"forecast_{reason}")
 
     def _on_risk_limit(self, sender: object, *, rule: str = "", **details: object) -> None:
-        self.m.risk_hits.labels(self.name_cap(rule or "unknown")).inc()
+        self.m.risk_hits.labels(self._name("rule", rule or "unknown")).inc()
         if rule == "max_daily_loss" and details.get("intent") is None:
             self.m.kill_switch.set(1)
 
@@ -359,7 +365,9 @@ class KalshiMetrics(Subscriber):
         self.m.settlements.inc()
 
     def _on_anomaly(self, sender: object, *, anomaly: Any = None, **_: object) -> None:
-        self.m.anomalies.labels(self.name_cap(getattr(anomaly, "detector", "unknown"))).inc()
+        self.m.anomalies.labels(
+            self._name("detector", getattr(anomaly, "detector", "unknown"))
+        ).inc()
 
     def _on_stop(self, sender: object, *, level: str = "running", **_: object) -> None:
         if level in STOP_LEVELS:

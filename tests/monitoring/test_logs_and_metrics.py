@@ -184,3 +184,15 @@ def test_alerter_secrets_are_masked_in_config_show(kalshi_app_factory: Any) -> N
     shown = as_plain_dict(app.settings, app.rules)
     assert "SECRET" not in json.dumps(shown)
     assert shown["alerters"]["slack"]["webhook_url"] == MASK
+
+
+def test_each_label_has_its_own_cap() -> None:
+    metrics = KalshiMetrics(ManualClock(), label_cap=1)
+    with metrics:
+        for model in ("m1", "m2"):
+            signals.ai_spend.send(object(), model=model, input_tokens=1, output_tokens=1, cost=1)
+    metrics.record_error("order_unknown")
+    text = generate_latest(metrics.registry).decode()
+    assert 'kalshi_model_calls_total{model="m1"} 1.0' in text
+    assert 'kalshi_model_calls_total{model="other"} 1.0' in text
+    assert 'kalshi_errors_total{kind="order_unknown"} 1.0' in text  # not crowded out by models
