@@ -110,6 +110,8 @@ class AuditLog(Subscriber):
         def record(sender: object, **details: Any) -> None:
             payload = payload_of(sender, details)
             extra = {"event": kind, "ticker": getattr(sender, "ticker", None), "payload": payload}
-            self.logger.info("%s %s", kind, str(details.get("reason", "")), extra=extra)
+            reason = details.get("reason")
+            message = f"{kind}: {reason}" if reason else kind
+            self.logger.info("%s", message, extra=extra)
 
         return record

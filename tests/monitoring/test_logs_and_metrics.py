@@ -59,7 +59,7 @@ def test_json_lines_carry_the_cycle_id_and_audit_events(json_lines: io.StringIO)
     lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]
     assert [(r["message"], r["cycle_id"]) for r in lines] == [
         ("inside", "abcdef012345-7"),
-        ("order_placed edge", "abcdef012345-7"),
+        ("order_placed: edge", "abcdef012345-7"),
         ("between", "-"),
     ]
     audit = lines[1]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -69,3 +72,26 @@ async def test_metrics_are_served_during_a_paper_run_and_move_with_it(port: int)
     )
     assert value(second, "kalshi_balance_dollars") > 0
     assert '"ready"' in ready
+
+
+def test_run_logs_json_lines_with_cycle_ids_and_audit_events(port: int, tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "kalshi-core"
+    env = {**os.environ, "KALSHI_LOGGING__FORMAT": "json"}
+    result = subprocess.run(
+        [str(script), "run", "--cycles", "40"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
+    assert {"time", "level", "logger", "message", "cycle_id"} <= set(lines[0])
+    audit = [line for line in lines if line["logger"] == "kalshi_core.audit"]
+    assert audit, "a paper run of 40 cycles places orders"
+    placed = [line for line in audit if line["event"] == "order_placed"]
+    assert placed
+    assert all(line["cycle_id"] != "-" for line in placed)  # orders are placed inside cycles
+    assert len({line["cycle_id"] for line in lines if line["cycle_id"] != "-"}) > 1
+    assert any(f"127.0.0.1:{port}/metrics" in line["message"] for line in lines)
