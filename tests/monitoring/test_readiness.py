@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from kalshi_core import signals
+from kalshi_core.builtin.sqlite_storage import SCHEME, sqlite_backend
 from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.client.transport import RetryPolicy
 from kalshi_core.clock import ManualClock
@@ -108,3 +110,41 @@ async def _stop(exchange: LocalExchange) -> None:
     """Stop serving while the test keeps the exchange object (to serve it again)."""
     exchange.stop()
     await exchange.wait_stopped()
+
+
+async def test_an_unreachable_database_is_named_without_its_url(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+    database = await Database.open(url, {SCHEME: sqlite_backend}, {}, check=False)
+    await database.engine.dispose()  # no pooled connection to the old file survives
+    (tmp_path / "db.sqlite3").unlink(missing_ok=True)
+    (tmp_path / "db.sqlite3").mkdir()  # a directory where the database file was: unopenable
+
+    class Venue:
+        async def balance(self) -> None:
+            return None
+
+    try:
+        engine = SimpleNamespace(gateway=Venue(), database=database)
+        made = Health(ManualClock(START), timedelta(minutes=10), probes(engine))
+        signals.cycle_completed.send(object())  # not subscribed: the cycle stays missing
+        readiness = await made.readiness()
+    finally:
+        await database.close()
+    assert not readiness.ready
+    assert dict(readiness.failures) == {
+        "database": "unreachable (StorageError)",
+        "cycle": "no cycle completed yet",
+    }
+
+
+async def test_a_hanging_probe_times_out() -> None:
+    never = asyncio.Event()
+
+    async def hang() -> None:
+        await never.wait()
+
+    made = Health(ManualClock(START), timedelta(minutes=10), {"cache": hang}, probe_timeout=0.01)
+    with made:
+        signals.cycle_completed.send(object())
+        readiness = await made.readiness()
+    assert dict(readiness.failures) == {"cache": "no answer within 0.01s"}
