@@ -6,6 +6,10 @@ Levels, each including the ones before it:
 (cancel every resting order) -> ``flatten`` (close positions with limit orders no worse than
 ``flatten_concession`` below the best bid) -> ``stop`` (end the session).
 
+The engine consults it each cycle: :meth:`StopController.admit` filters the approved intents,
+``cancels_resting`` / ``flattens`` / ``stops`` say what else to do, :meth:`flatten_intents`
+builds the closing orders.
+
 Anomalies ask for a level (``anomalies.<name>.halt``); a human (or the dashboard, later)
 calls :meth:`StopController.escalate` or :meth:`StopController.resume`. The level only rises
 by itself; going back down is always an explicit resume. Every change is announced with
@@ -14,10 +18,11 @@ by itself; going back down is always an explicit resume. Every change is announc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kalshi_core import signals
+from kalshi_core.engine.edge import lowers_risk
 from kalshi_core.models import Action, Market, OrderIntent, Position, Side, TimeInForce
 from kalshi_core.money import Price
 from kalshi_core.monitoring.anomalies import NO_HALT
@@ -84,6 +89,15 @@ class StopController(Subscriber):
     @property
     def stops(self) -> bool:
         return self.at_least("stop")
+
+    def admit(self, intents: Iterable[OrderIntent]) -> tuple[OrderIntent, ...]:
+        """What may still be sent: everything while running; only sells and reduce-only
+        orders (exits) from ``pause_entries`` to ``flatten``; nothing at ``stop``."""
+        if self.stops:
+            return ()
+        if self.allows_entries:
+            return tuple(intents)
+        return tuple(intent for intent in intents if lowers_risk(intent))
 
     def flatten_intents(
         self, positions: Mapping[str, Position], markets: Mapping[str, Market]

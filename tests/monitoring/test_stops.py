@@ -9,7 +9,15 @@ import pytest
 from kalshi_core import signals
 from kalshi_core.clock import ManualClock
 from kalshi_core.engine.audit import AuditTrail
-from kalshi_core.models import Action, Market, MarketStatus, Position, Side, TimeInForce
+from kalshi_core.models import (
+    Action,
+    Market,
+    MarketStatus,
+    OrderIntent,
+    Position,
+    Side,
+    TimeInForce,
+)
 from kalshi_core.money import CONTRACT
 from kalshi_core.monitoring.anomalies import Anomaly
 from kalshi_core.monitoring.stops import StopController
@@ -92,3 +100,27 @@ def test_flatten_sells_each_position_at_a_limit_below_the_bid() -> None:
     assert all(i.action is Action.SELL and i.reduce_only for i in intents)
     assert all(i.time_in_force is TimeInForce.IMMEDIATE_OR_CANCEL for i in intents)
     assert intents[0].reason == "flatten: drawdown"
+
+
+def _intent(action: Action, reduce_only: bool = False) -> OrderIntent:
+    return OrderIntent(
+        ticker="A",
+        side=Side.YES,
+        action=action,
+        price=4500,
+        count=CONTRACT,
+        strategy="s",
+        reduce_only=reduce_only,
+    )
+
+
+def test_admit_lets_only_exits_through_a_pause_and_nothing_through_a_stop() -> None:
+    buy, sell, reducing_buy = _intent(Action.BUY), _intent(Action.SELL), _intent(Action.BUY, True)
+    stops = StopController()
+    assert stops.admit([buy, sell, reducing_buy]) == (buy, sell, reducing_buy)
+    stops.escalate("pause_entries", "order rate")
+    assert stops.admit([buy, sell, reducing_buy]) == (sell, reducing_buy)
+    stops.escalate("flatten", "drawdown")
+    assert stops.admit([buy, sell]) == (sell,)
+    stops.escalate("stop", "operator")
+    assert stops.admit([buy, sell]) == ()
