@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from kalshi_core.engine.risk import RiskLimits, RiskManager
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import MarketResult, TimeInForce
 from kalshi_core.monitoring.session import monitor_session
+from kalshi_core.protocols import Alert
 from kalshi_core.storage.database import Database
 from tests.engine_cycle.conftest import RISK, TICKERS, BuyBelowForecast
 from tests.monitoring.conftest import Receiver, make_engine
@@ -139,3 +141,43 @@ async def test_the_kill_switch_alerts_each_channel_exactly_once(
     assert value(text, "kalshi_kill_switch_engaged") == 1
     assert value(text, "kalshi_alerts_total", {"channel": "slack", "outcome": "sent"}) >= 1
     assert value(text, "kalshi_risk_limit_hits_total", {"rule": "max_daily_loss"}) == 1
+
+
+class Hanging:
+    """A channel that never answers."""
+
+    name = "hanging"
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.never = asyncio.Event()
+
+    async def send(self, alert: Alert) -> None:
+        self.started += 1
+        await self.never.wait()
+
+
+async def test_a_channel_that_never_answers_does_not_hold_up_trading(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock)
+    engine.risk = RiskManager(RiskLimits.from_section({**RISK, "max_daily_loss_pct": 0.02}))
+    engine.pipeline = type(engine.pipeline)(
+        forecasters=engine.pipeline.forecasters,
+        strategies=[BuyBelowForecast(contracts=40, tif=TimeInForce.GOOD_TILL_CANCELED)],
+    )
+    channel = Hanging()
+    router = AlertRouter([channel], clock, AlertPolicy())
+    with router:
+        await _trip_kill_switch(engine, venue, clock)
+        tripped = await engine.run_cycle()
+        after = await engine.run_cycle()  # the cycle after the alert went out
+    assert tripped.kill_switch
+    assert after.number == tripped.number + 1
+    assert channel.started == 1  # the delivery began ...
+    pending = list(router._pending)
+    assert pending
+    assert not any(task.done() for task in pending)  # ... and is still waiting
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
