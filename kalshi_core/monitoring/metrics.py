@@ -49,7 +49,13 @@ class _Instruments:
     """The metric objects, registered on one registry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        r = registry
+        self._pipeline(registry)
+        self._trading(registry)
+        self._portfolio(registry)
+        self._models(registry)
+        self._operations(registry)
+
+    def _pipeline(self, r: CollectorRegistry) -> None:
         self.cycles = Counter("kalshi_cycles", "Trading cycles completed.", registry=r)
         self.cycle_duration = Histogram(
             "kalshi_cycle_duration_seconds",
@@ -77,6 +83,8 @@ class _Instruments:
             ("validator",),
             registry=r,
         )
+
+    def _trading(self, r: CollectorRegistry) -> None:
         self.orders = Counter(
             "kalshi_orders",
             "Orders by strategy and outcome (placed, rejected, canceled, unknown).",
@@ -93,9 +101,6 @@ class _Instruments:
             ("strategy",),
             registry=r,
         )
-        self._portfolio(r)
-        self._models(r)
-        self._operations(r)
 
     def _portfolio(self, r: CollectorRegistry) -> None:
         self.balance = Gauge("kalshi_balance_dollars", "Cash balance in dollars.", registry=r)
