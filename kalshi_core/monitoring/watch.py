@@ -64,38 +64,36 @@ class Detectors:
     @classmethod
     def from_section(cls, section: Mapping[str, Any], budget: Money = 0) -> Detectors:
         """From ``[anomalies]``; a detector whose table has ``enabled = false`` is off."""
-
-        def on(name: str) -> dict[str, Any] | None:
-            table = dict(section.get(name) or {})
-            return table if table.get("enabled", True) else None
-
-        def halt(table: Mapping[str, Any]) -> str:
-            return str(table.get("halt", NO_HALT))
-
         made = cls()
-        if (t := on("order_rate")) is not None:
-            window = timedelta(seconds=float(t.get("window_seconds", 60)))
-            made.order_rate = OrderRateSpike(window, int(t.get("max_orders", 30)), halt(t))
-        if (t := on("slippage")) is not None:
-            made.slippage = SlippageBound(int(t.get("max_cents", 2)) * 100, halt(t))
-        if (t := on("drawdown")) is not None:
-            made.drawdown = DrawdownFromPeak(float(t.get("max_fraction", 0.15)), halt(t))
-        made._more(on, halt, budget)
+        for name, build in BUILDERS.items():
+            table = dict(section.get(name) or {})
+            if table.get("enabled", True):
+                setattr(made, name, build(table, budget, str(table.get("halt", NO_HALT))))
         return made
 
-    def _more(self, on: Callable[[str], Any], halt: Callable[[Any], str], budget: Money) -> None:
-        if (t := on("loss_streak")) is not None:
-            self.loss_streak = LossStreak(
-                int(t.get("baseline_size", 30)),
-                int(t.get("min_streak", 4)),
-                float(t.get("max_probability", 0.01)),
-                halt(t),
-            )
-        if (t := on("api_errors")) is not None:
-            window = timedelta(seconds=float(t.get("window_seconds", 300)))
-            self.api_errors = ApiErrorBurst(window, int(t.get("max_errors", 20)), halt(t))
-        if (t := on("model_spend")) is not None:
-            self.model_spend = SpendAhead(budget, float(t.get("margin", 0.1)), halt(t))
+
+def _window(table: Mapping[str, Any], default: float) -> timedelta:
+    return timedelta(seconds=float(table.get("window_seconds", default)))
+
+
+Builder = Callable[[Mapping[str, Any], Money, str], Any]
+BUILDERS: dict[str, Builder] = {
+    "order_rate": lambda t, budget, halt: OrderRateSpike(
+        _window(t, 60), int(t.get("max_orders", 30)), halt
+    ),
+    "slippage": lambda t, budget, halt: SlippageBound(int(t.get("max_cents", 2)) * 100, halt),
+    "drawdown": lambda t, budget, halt: DrawdownFromPeak(float(t.get("max_fraction", 0.15)), halt),
+    "loss_streak": lambda t, budget, halt: LossStreak(
+        int(t.get("baseline_size", 30)),
+        int(t.get("min_streak", 4)),
+        float(t.get("max_probability", 0.01)),
+        halt,
+    ),
+    "api_errors": lambda t, budget, halt: ApiErrorBurst(
+        _window(t, 300), int(t.get("max_errors", 20)), halt
+    ),
+    "model_spend": lambda t, budget, halt: SpendAhead(budget, float(t.get("margin", 0.1)), halt),
+}
 
 
 class AnomalyWatch(Subscriber):
