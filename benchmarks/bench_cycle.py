@@ -48,13 +48,14 @@ from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.client.transport import Call
 from kalshi_core.clock import SystemClock
 from kalshi_core.engine.cycle import Engine
-from kalshi_core.engine.gateway import MARKETS_PAGE
+from kalshi_core.engine.gateway import MARKETS_PAGE, ClientGateway
 from kalshi_core.engine.pipeline_steps import screen_market
-from kalshi_core.engine.session import TradingVenue, build_engine, open_database
+from kalshi_core.engine.session import build_engine, open_database
 from kalshi_core.models import Market
 from kalshi_core.money import DOLLAR
 from kalshi_core.protocols import PipelineContext, Portfolio
 from kalshi_core.storage.database import Database
+from kalshi_core.venues.base import OpenVenue, WallTime
 from kalshi_core.wire import many_from_wire
 
 # ---- setup ----------------------------------------------------------------------------------
@@ -212,10 +213,14 @@ async def benchmark(markets: int, cycles: int) -> None:
             database = await open_database(app)
             try:
                 async with make_client(app, info) as client:
-                    venue = TradingVenue(
-                        client=client, clock=SystemClock(), exchange=None, description="bench"
+                    clock = SystemClock()
+                    venue = OpenVenue(
+                        gateway=ClientGateway(client),
+                        clock=clock,
+                        description="bench",
+                        time=WallTime(clock),
                     )
-                    engine = instrument(build_engine(app, venue, database), client)
+                    engine = instrument(build_engine(app, venue, database, "bench"), client)
                     results = await run_cycles(engine, client, cycles)
                     await engine.release()
                 refs = await references(app, info, engine)

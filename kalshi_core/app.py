@@ -40,6 +40,7 @@ REGISTRIES: dict[str, tuple[str, str, str | None]] = {
     "cache_backends": ("register_cache_backends", "cache backend", "cache.backend"),
     "storage_backends": ("register_storage_backends", "storage backend", None),
     "alerters": ("register_alerters", "alerter", "alerts.channels"),
+    "venues": ("register_venues", "venue", "run.venue"),
 }
 
 
@@ -52,6 +53,7 @@ SECTIONS = {
     "cache_backends": "cache",  # one shared section: [cache]
     "storage_backends": "database",  # one shared section: [database]
     "alerters": "alerters.{name}",
+    "venues": "venues.{name}",
 }
 
 

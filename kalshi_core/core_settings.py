@@ -115,6 +115,11 @@ CORE_RULES: tuple[Rule, ...] = (
         description="replay speed",
     ),
     Rule(key="exchange.data_sets", types=NAMES, description="recorded history to replay"),
+    Rule(
+        key="exchange.data_dir",
+        types=(str,),
+        description="folder of recorded history data sets; empty = the bundled history",
+    ),
     Rule(key="forecast.models", types=NAMES, description="forecasters to ask"),
     Rule(key="pipeline.validators", types=NAMES, description="validators to run"),
     Rule(key="pipeline.max_concurrency", types=(int,), minimum=1, maximum=1024),
@@ -134,9 +139,16 @@ CORE_RULES: tuple[Rule, ...] = (
         key="run.speed",
         types=NUMBER,
         minimum=0,
-        exclusive_minimum=True,
         maximum=10_000_000,
-        description="recorded seconds replayed per second by `run` on the local exchange",
+        description="recorded seconds shown per wall second (display pacing only); 0 = as fast "
+        "as possible",
+    ),
+    Rule(key="run.venue", types=(str,), description="where `run` trades: paper, simulated, kalshi"),
+    Rule(
+        key="run.seed",
+        types=(int,),
+        minimum=0,
+        description="seed of everything random in a run (the replay's liquidity, faults)",
     ),
     Rule(
         key="run.cycle_seconds",

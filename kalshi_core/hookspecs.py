@@ -102,6 +102,18 @@ def register_alerters(register: Any) -> None:
 
 
 @hookspec
+def register_venues(register: Any) -> None:
+    """Register venues, where ``kalshi-core run`` trades: ``register(name, factory)``.
+
+    Chosen by ``run.venue``. ``factory(section, *, app, run)`` returns an async context manager
+    yielding a :class:`~kalshi_core.venues.base.VenueRun` (a gateway, the clock the engine
+    reads, and how time moves between cycles); ``run`` is a
+    :class:`~kalshi_core.venues.base.RunSpec`. Built in: ``paper`` (the local exchange over
+    HTTP), ``simulated`` (the same matching venue in-process) and ``kalshi`` (Kalshi over HTTP).
+    """
+
+
+@hookspec
 def startup(app: Any) -> Any:
     """Called once when an engine (run, backtest, exchange) starts, after settings are
     validated and every registry is filled. ``app`` is the running application context.

@@ -63,7 +63,7 @@ class PipelineContext:
     """Everything a validator or strategy may look at besides the market itself.
 
     ``now`` comes from the injected clock: backtest, paper and live look the same.
-    ``fee_schedule`` holds the market's fee terms (``kalshi_core.exchange.fees.FeeSchedule``).
+    ``fee_schedule`` holds the market's fee terms (``kalshi_core.fees.FeeSchedule``).
     """
 
     now: datetime

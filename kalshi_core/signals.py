@@ -33,6 +33,9 @@ risk_limit_hit = _signals.signal("risk_limit_hit", doc="A risk rule blocked or s
 cycle_started = _signals.signal("cycle_started", doc="One trading cycle began.")
 cycle_completed = _signals.signal("cycle_completed", doc="One trading cycle ended.")
 ai_spend = _signals.signal("ai_spend", doc="A model call cost money (tokens, cost).")
+cycle_failed = _signals.signal(
+    "cycle_failed", doc="A cycle was skipped: the venue failed a read past its retries."
+)
 anomaly_detected = _signals.signal(
     "anomaly_detected",
     doc="A monitor saw the bot behave unusually; sender is the detector, ``anomaly`` the finding.",
@@ -59,6 +62,7 @@ ALL = (
     risk_limit_hit,
     cycle_started,
     cycle_completed,
+    cycle_failed,
     ai_spend,
     anomaly_detected,
     stop_changed,

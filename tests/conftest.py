@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,3 +17,19 @@ def shared_data_dir() -> Path:
     """The recorded market history shipped inside the package (one folder per data set)."""
     assert HISTORY.is_dir(), f"recorded history missing from the package at {HISTORY}"
     return HISTORY
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A `kalshi-core run` sandbox: own database file, own dev key and data dir, nothing from
+    the developer's environment, cwd in ``tmp_path``."""
+    for name in list(os.environ):
+        if name.startswith("KALSHI_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KALSHI_LOAD_PLUGINS", "builtin")
+    monkeypatch.setenv("KALSHI_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    # A cycle every 10 recorded minutes: a short session reaches the hours the history trades.
+    monkeypatch.setenv("KALSHI_RUN__CYCLE_SECONDS", "600")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

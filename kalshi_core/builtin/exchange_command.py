@@ -10,82 +10,15 @@ from this plugin); command-line options override them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import click
 
 from kalshi_core.cli import current_app
 from kalshi_core.errors import KalshiCoreError
-from kalshi_core.exchange.faults import FaultSettings
-from kalshi_core.exchange.local import BUNDLED_HISTORY, LocalExchange
+from kalshi_core.exchange.config import DEFAULTS, RULES, SECTION, build_exchange, pick
+from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.hookspecs import hookimpl
-from kalshi_core.money import DOLLAR
-from kalshi_core.settings_rules import Rule
-
-SECTION = "exchange"
-NUMBER = (int, float)
-DEFAULTS: dict[str, Any] = {
-    "starting_balance_dollars": 10_000,
-    "seed": 0,
-    "max_skew_seconds": 60,
-    "key_dir": "",
-    "faults": {
-        "latency_ms": 0,
-        "rate_429": 0.0,
-        "rate_5xx": 0.0,
-        "rate_timeout": 0.0,
-        "rate_drop": 0.0,
-        "paused": False,
-        "timeout_seconds": 60,
-    },
-}
-
-
-def _rate(name: str, what: str) -> Rule:
-    return Rule(
-        key=f"exchange.faults.{name}",
-        types=NUMBER,
-        minimum=0,
-        maximum=1,
-        description=f"share of requests answered with {what}",
-    )
-
-
-RULES = [
-    Rule(
-        key="exchange.starting_balance_dollars",
-        types=(int,),
-        minimum=0,
-        maximum=1_000_000_000,
-        description="whole dollars the dev account starts with",
-    ),
-    Rule(key="exchange.seed", types=(int,), minimum=0, description="liquidity and fault seed"),
-    Rule(
-        key="exchange.max_skew_seconds",
-        types=NUMBER,
-        minimum=0,
-        exclusive_minimum=True,
-        maximum=3600,
-        description="how far a request's signed timestamp may be from the wall clock",
-    ),
-    Rule(key="exchange.key_dir", types=(str,), description="dev API key folder; empty = default"),
-    Rule(key="exchange.faults.latency_ms", types=NUMBER, minimum=0, maximum=60_000),
-    _rate("rate_429", "429 too_many_requests"),
-    _rate("rate_5xx", "503 service_unavailable"),
-    _rate("rate_timeout", "no response (a client timeout)"),
-    _rate("rate_drop", "a dropped connection"),
-    Rule(key="exchange.faults.paused", types=(bool,), description="start with trading paused"),
-    Rule(
-        key="exchange.faults.timeout_seconds",
-        types=NUMBER,
-        minimum=0,
-        exclusive_minimum=True,
-        maximum=3600,
-        description="how long a 'timeout' response is held back",
-    ),
-]
 
 
 @hookimpl
@@ -96,47 +29,6 @@ def register_settings(register: Any) -> None:
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     cli.add_command(exchange)
-
-
-def fault_settings(section: Mapping[str, Any], seed: int, **overrides: Any) -> FaultSettings:
-    """``[exchange.faults]`` (plus command-line overrides that are not None)."""
-    values = {
-        **DEFAULTS["faults"],
-        **section,
-        **{k: v for k, v in overrides.items() if v is not None},
-    }
-    return FaultSettings(
-        latency_ms=float(values["latency_ms"]),
-        rate_429=float(values["rate_429"]),
-        rate_5xx=float(values["rate_5xx"]),
-        rate_timeout=float(values["rate_timeout"]),
-        rate_drop=float(values["rate_drop"]),
-        paused=bool(values["paused"]),
-        seed=seed,
-        timeout_seconds=float(values["timeout_seconds"]),
-    )
-
-
-def _pick(option: Any, section: Mapping[str, Any], key: str) -> Any:
-    return option if option not in (None, ()) else section.get(key, DEFAULTS.get(key))
-
-
-def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> LocalExchange:
-    """The exchange ``serve`` runs, from the ``[exchange]`` section and the options given."""
-    seed = int(_pick(options.get("seed"), section, "seed"))
-    data = options.get("data")
-    key_dir = _pick(options.get("key_dir"), section, "key_dir")
-    faults = fault_settings(section.get("faults") or {}, seed, **(options.get("faults") or {}))
-    return LocalExchange.create(
-        data_dir=Path(data) if data else BUNDLED_HISTORY,
-        data_sets=list(_pick(options.get("data_sets"), section, "data_sets") or ()),
-        speed=float(_pick(options.get("speed"), section, "speed")),
-        seed=seed,
-        key_dir=Path(key_dir) if key_dir else None,
-        starting_balance=int(_pick(None, section, "starting_balance_dollars")) * DOLLAR,
-        faults=faults,
-        max_skew_seconds=float(_pick(None, section, "max_skew_seconds")),
-    )
 
 
 def progress_line(ex: LocalExchange) -> str:
@@ -188,8 +80,8 @@ def serve(**options: Any) -> None:
     try:
         ex = build_exchange(section, {**options, "faults": faults})
         ex.serve_forever(
-            str(_pick(options["host"], section, "host") or "127.0.0.1"),
-            int(_pick(options["port"], section, "port") or 0),
+            str(pick(options["host"], section, "host") or "127.0.0.1"),
+            int(pick(options["port"], section, "port") or 0),
             on_ready=_announce,
             on_tick=lambda running: click.echo(progress_line(running), nl=False),
         )

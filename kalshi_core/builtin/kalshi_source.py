@@ -40,6 +40,7 @@ def make_kalshi_client(
     base_url: str | None = None,
     allow_remote: bool = False,
     signer: Signer | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> KalshiClient:
     """The client for ``base_url`` (default: ``kalshi.base_url``)."""
     url = base_url or section.get("base_url", "")
@@ -54,7 +55,7 @@ def make_kalshi_client(
         allow_remote=allow_remote,
         signer=signer or make_signer(section),
         timeout=httpx.Timeout(timeout),
-        rate_limiter=RateLimiter.for_tier(section.get("rate_limit_tier", "basic")),
+        rate_limiter=rate_limiter or RateLimiter.for_tier(section.get("rate_limit_tier", "basic")),
         retry=RetryPolicy(max_attempts=int(section.get("max_retries", 4)) + 1),
     )
 

@@ -13,19 +13,19 @@ from rich.table import Table
 
 from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
 from kalshi_core.engine.session import (
-    LIVE_FLAG,
     Session,
     SessionOptions,
     Tally,
-    TradingVenue,
     live_guard,
 )
 from kalshi_core.errors import KalshiCoreError
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.money import format_dollars
+from kalshi_core.venues.base import VenueRun
+from kalshi_core.venues.guard import LIVE_FLAG
 
 
-def summary(tally: Tally, venue: TradingVenue) -> Table:
+def summary(tally: Tally, venue: VenueRun) -> Table:
     """The live summary: cycle, simulated time, markets, orders, fills, exposure, cash."""
     table = Table(title=f"kalshi-core run: {venue.description}", show_header=False)
     last = tally.last
@@ -46,12 +46,12 @@ def summary(tally: Tally, venue: TradingVenue) -> Table:
     return table
 
 
-def _progress(live: Live | None) -> Callable[[Tally, TradingVenue], None]:
+def _progress(live: Live | None) -> Callable[[Tally, VenueRun], None]:
     """The live summary on a terminal; otherwise a progress line every 25 cycles."""
     if live is not None:
         return lambda tally, venue: live.update(summary(tally, venue), refresh=True)
 
-    def plain(tally: Tally, venue: TradingVenue) -> None:
+    def plain(tally: Tally, venue: VenueRun) -> None:
         if tally.cycles % 25 == 1:
             when = venue.clock.now()
             click.echo(
@@ -69,8 +69,23 @@ def _progress(live: Live | None) -> Callable[[Tally, TradingVenue], None]:
 @click.option(
     "--speed",
     type=click.FloatRange(min=0, min_open=True),
-    help="Recorded seconds per second on the local exchange (default: run.speed).",
+    help="Pace the display: recorded seconds per wall second (default run.speed; 0 = as fast "
+    "as possible). The results do not depend on it.",
 )
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of recorded history data sets (default exchange.data_dir, else the bundled).",
+)
+@click.option(
+    "--data-set",
+    "data_sets",
+    multiple=True,
+    help="Data set of that folder to replay (repeat; default: every set in --data).",
+)
+@click.option("--run-id", default="", help="Name this run (default: derived from the command).")
 @click.option(
     LIVE_FLAG,
     "confirm_live",
@@ -78,10 +93,14 @@ def _progress(live: Live | None) -> Callable[[Tally, TradingVenue], None]:
     help="Required, with mode = 'live', to trade real money.",
 )
 def run(
+    *,
     cycles: int | None,
     duration: float | None,
     speed: float | None,
     confirm_live: bool,
+    data_dir: str | None,
+    data_sets: tuple[str, ...],
+    run_id: str,
     **_: str | None,
 ) -> None:
     """Trade: paper-trade the bundled history on the local exchange by default.
@@ -90,18 +109,25 @@ def run(
     unknown, prints the session report and exits.
     """
     options = SessionOptions(
-        cycles=cycles, duration=duration, speed=speed, confirm_live=confirm_live
+        cycles=cycles,
+        duration=duration,
+        speed=speed,
+        confirm_live=confirm_live,
+        data_dir=data_dir or "",
+        data_sets=data_sets,
+        run_id=run_id,
     )
     console = Console()
     live = Live(console=console, auto_refresh=False) if console.is_terminal else None
     session = Session(current_app(), options, on_cycle=_progress(live))
     try:
-        plan = live_guard(current_app(), options)
+        plan = live_guard(current_app(), options).plan
         if plan:
             click.echo(f"About to start {plan}. Ctrl-C stops after the current cycle.")
         if live is not None:
             live.start()
         report = asyncio.run(session.run())
+        click.echo(f"run id: {session.run_id}")
     except KalshiCoreError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_CONFIG)

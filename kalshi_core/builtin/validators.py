@@ -22,7 +22,7 @@ from kalshi_core.engine.edge import (
     side_probability,
 )
 from kalshi_core.engine.units import cents, contracts, dollars, pct, qty, share, usd
-from kalshi_core.exchange.fees import FeeModel
+from kalshi_core.fees import FeeModel
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.models import Forecast, Market, OrderIntent, Verdict
 from kalshi_core.money import CONTRACT, DOLLAR

@@ -124,6 +124,11 @@ class RateLimiter:
             raise ConfigError(f"unknown Kalshi rate-limit tier {tier!r}; known: {known}") from None
         return cls.for_rates(preset.read_rps, preset.write_rps, clock=clock, sleep=sleep)
 
+    @classmethod
+    def unthrottled(cls) -> RateLimiter:
+        """For a venue with no limits of its own (the local exchange): never waits."""
+        return cls.for_rates(1e12, 1e12)
+
     async def acquire_read(self, cost: float = 1) -> float:
         return await self.read.acquire(cost)
 

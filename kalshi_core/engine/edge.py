@@ -2,8 +2,8 @@
 
 A forecast is P(YES) in basis points of certainty, so it compares directly with prices; the
 probability that a NO contract pays is ``DOLLAR - p``. Fees come from a fee model
-(:class:`~kalshi_core.exchange.fees.KalshiFeeModel` by default) and the market's
-:class:`~kalshi_core.exchange.fees.FeeSchedule` (the context's, or the default quadratic one).
+(:class:`~kalshi_core.fees.KalshiFeeModel` by default) and the market's
+:class:`~kalshi_core.fees.FeeSchedule` (the context's, or the default quadratic one).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from kalshi_core.exchange.fees import FeeModel, FeeSchedule, KalshiFeeModel
+from kalshi_core.fees import FeeModel, FeeSchedule, KalshiFeeModel
 from kalshi_core.models import Action, OrderIntent, Side, to_book
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price, notional
 

@@ -26,6 +26,10 @@ class Gateway(Protocol):
 
     async def positions(self) -> list[Position]: ...
 
+    async def all_positions(self) -> list[Position]:
+        """Every market traded, settled ones included (the session report)."""
+        ...
+
     async def resting_orders(self) -> list[Order]: ...
 
     async def fills(self, since: datetime | None = None) -> list[Fill]: ...
@@ -56,6 +60,9 @@ class ClientGateway:
 
     async def positions(self) -> list[Position]:
         return [p async for p in self.client.iter_positions(limit=MARKETS_PAGE)]
+
+    async def all_positions(self) -> list[Position]:
+        return [p async for p in self.client.iter_positions(settlement_status="all")]
 
     async def resting_orders(self) -> list[Order]:
         orders = self.client.iter_orders(status=OrderStatus.RESTING.value, limit=MARKETS_PAGE)

@@ -1,9 +1,11 @@
 """A trading session: what ``kalshi-core run`` does.
 
-Paper trading (the default) starts the local exchange in-process on a free loopback port,
-replaying the bundled history, and trades it through the real HTTP client. Live trading points
-the same client at Kalshi and needs ``mode = "live"``, credentials **and** the explicit
-confirmation flag; without it the session refuses to start.
+The session opens the venue ``run.venue`` names (a plugin: ``paper``, the default, is the local
+exchange over HTTP replaying recorded history; ``simulated`` the same venue in-process;
+``kalshi`` Kalshi itself) and runs the engine's cycles on it. On recorded history the session
+steps simulated time by ``run.cycle_seconds`` before each cycle, so a run is a pure function of
+data, settings and seed. Live trading needs ``mode = "live"``, credentials **and** the explicit
+confirmation flag (:mod:`kalshi_core.venues.guard`); without them the session refuses to start.
 """
 
 from __future__ import annotations
@@ -11,107 +13,98 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
+import json
+import logging
 import os
 import signal
 import socket
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import attrs
 
+from kalshi_core import signals
 from kalshi_core.app import App
-from kalshi_core.builtin.exchange_command import build_exchange
-from kalshi_core.client import KalshiClient, Signer
-from kalshi_core.clock import Clock, SystemClock
 from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
-from kalshi_core.engine.gateway import ClientGateway
+from kalshi_core.engine.gateway import Gateway
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
 from kalshi_core.engine.risk import RiskLimits, RiskManager
-from kalshi_core.errors import ConfigError
-from kalshi_core.exchange.local import LocalExchange
+from kalshi_core.errors import ExchangeError
 from kalshi_core.monitoring.session import monitor_session
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
+from kalshi_core.venues.base import RunSpec, VenueRun
+from kalshi_core.venues.guard import LiveDecision, LiveRequest, decide
 
-LIVE_FLAG = "--i-understand-this-is-live-trading"
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen(kw_only=True)
 class SessionOptions:
-    """Command-line choices; ``None`` means "from settings"."""
+    """Command-line choices; ``None`` / empty means "from settings"."""
 
     cycles: int | None = None
     duration: float | None = None
     speed: float | None = None
     confirm_live: bool = False
+    data_dir: str = ""
+    data_sets: tuple[str, ...] = ()
+    run_id: str = ""
 
 
-@attrs.frozen(kw_only=True)
-class TradingVenue:
-    """Where the session trades: a client, the engine's clock, and the local exchange if any."""
-
-    client: KalshiClient
-    clock: Clock
-    exchange: LocalExchange | None
-    description: str
-
-
-def live_guard(app: App, options: SessionOptions) -> str | None:
-    """``None`` for paper trading; the plan of a live session once confirmed; else refuse.
-
-    Refuses before any request is sent: without the confirmation flag, and without the
-    credentials live trading needs.
-    """
-    if app.settings.mode != "live":
-        return None
+def live_guard(app: App, options: SessionOptions) -> LiveDecision:
+    """The guard's decision for these settings and flags (see :mod:`kalshi_core.venues.guard`):
+    refuses before any request is sent unless it is paper trading on loopback or fully
+    confirmed live trading."""
     kalshi = app.section("kalshi")
-    url = kalshi.get("base_url") or "(no kalshi.base_url set)"
-    plan = f"LIVE trading with real money on {url} as API key {kalshi.get('api_key_id')!r}"
-    if not options.confirm_live:
-        raise ConfigError(f"refusing to start: mode is 'live' ({plan}); add {LIVE_FLAG} to confirm")
-    if not kalshi.get("api_key_id") or not (
+    credentials = bool(kalshi.get("api_key_id")) and bool(
         kalshi.get("private_key") or kalshi.get("private_key_path")
-    ):
-        raise ConfigError(
-            "refusing to start live trading: kalshi.api_key_id and kalshi.private_key_path "
-            "(or kalshi.private_key, in .secrets.toml) must be set"
+    )
+    return decide(
+        LiveRequest(
+            env=str(app.settings.current_env).lower(),
+            mode=str(app.settings.mode),
+            base_url=_venue_url(app),
+            confirmed=options.confirm_live,
+            has_credentials=credentials,
+            api_key_id=str(kalshi.get("api_key_id") or ""),
         )
-    return plan
+    )
 
 
-@contextlib.asynccontextmanager
-async def open_venue(app: App, options: SessionOptions) -> AsyncIterator[TradingVenue]:
-    kalshi = app.section("kalshi")
-    if app.settings.mode == "live" or kalshi.get("base_url"):
-        client = app.build("data_sources", app.settings.data.source, allow_remote=True)
-        async with client:
-            where = f"{client.transport.base_url} (live)"
-            yield TradingVenue(client=client, clock=SystemClock(), exchange=None, description=where)
-        return
-    async with _local_exchange(app, options) as exchange:
-        signer = Signer.from_file(exchange.api_key_id, str(exchange.private_key_path))
-        client = app.build("data_sources", "kalshi", base_url=exchange.base_url, signer=signer)
-        async with client:
-            where = f"the local exchange at {exchange.base_url} (paper trading)"
-            yield TradingVenue(
-                client=client, clock=exchange.clock, exchange=exchange, description=where
-            )
+def _venue_url(app: App) -> str:
+    """The URL the chosen venue will talk to ("" for an in-process venue)."""
+    if app.section("run").get("venue") == "simulated":
+        return ""
+    return str(app.section("kalshi").get("base_url") or "")
 
 
-def _local_exchange(app: App, options: SessionOptions) -> Any:
-    """The ``[exchange]`` section's local exchange (data sets, seed, faults, key folder,
-    starting balance) replayed at the run's speed, on a free loopback port."""
-    section = app.section("exchange")
-    speed = options.speed or float(app.section("run")["speed"])
-    exchange = build_exchange(section, {"speed": speed})
-    return exchange.serving(section["host"], 0)
+def fingerprint(app: App, options: SessionOptions) -> str:
+    """A short hash of what a run is a function of: settings (less storage, logging and
+    secrets), the data and the seed. Same command, same fingerprint."""
+    settings = {
+        key: value
+        for key, value in app.settings.as_dict().items()
+        if key.lower() not in ("database", "logging", "kalshi", "alerts", "alerters")
+    }
+    material = {"settings": settings, "data": options.data_dir, "sets": options.data_sets}
+    text = json.dumps(material, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+async def begin_run(app: App, options: SessionOptions, database: Database) -> str:
+    """This run's id: ``--run-id`` if given (never reused), else numbered by fingerprint."""
+    venue = str(app.section("run")["venue"])
+    if options.run_id:
+        return await database.runs.claim(options.run_id, venue)
+    return await database.runs.begin(fingerprint(app, options), venue)
 
 
 async def open_database(app: App) -> Database:
@@ -128,7 +121,7 @@ async def open_database(app: App) -> Database:
     return database
 
 
-def build_engine(app: App, venue: TradingVenue, database: Database) -> Engine:
+def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> Engine:
     settings = app.settings
     pipeline = Pipeline(
         validators=[app.build("validators", n) for n in settings.pipeline.validators],
@@ -136,14 +129,14 @@ def build_engine(app: App, venue: TradingVenue, database: Database) -> Engine:
         strategies=[app.build("strategies", n) for n in settings.strategies.enabled],
     )
     return Engine(
-        gateway=ClientGateway(venue.client),
+        gateway=venue.gateway,
         database=database,
         clock=venue.clock,
         pipeline=pipeline,
         risk=RiskManager(RiskLimits.from_section(app.section("risk"))),
         allocation=AllocationLimits(max_per_event=int(app.section("run")["max_orders_per_event"])),
-        run_id=uuid.uuid4().hex,
-        worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+        run_id=run_id,
+        worker_id=f"{socket.gethostname()}:{os.getpid()}:{run_id}",
         max_concurrency=int(settings.pipeline.max_concurrency),
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
@@ -159,6 +152,7 @@ class Tally:
     forecasts: int = 0
     placed: int = 0
     rejected: int = 0
+    failed: int = 0  # cycles skipped because the venue failed a read past its retries
     last: CycleReport | None = None
 
     def add(self, report: CycleReport) -> None:
@@ -176,17 +170,19 @@ class Session:
 
     app: App
     options: SessionOptions
-    on_cycle: Callable[[Tally, TradingVenue], None] = lambda tally, venue: None
+    on_cycle: Callable[[Tally, VenueRun], None] = lambda tally, venue: None
     stop: asyncio.Event = attrs.field(factory=asyncio.Event)
     tally: Tally = attrs.field(factory=Tally)
+    run_id: str = ""
 
     async def run(self) -> SessionReport:
         self.app.check()
-        live_guard(self.app, self.options)
+        decision = live_guard(self.app, self.options)
         database = await open_database(self.app)
         try:
+            self.run_id = await begin_run(self.app, self.options, database)
             await self.app.startup()
-            async with open_venue(self.app, self.options) as venue:
+            async with self._open_venue(decision) as venue:
                 return await self._trade(venue, database)
         finally:
             try:
@@ -194,16 +190,28 @@ class Session:
             finally:
                 await database.close()
 
-    async def _trade(self, venue: TradingVenue, database: Database) -> SessionReport:
-        engine = build_engine(self.app, venue, database)
+    def _open_venue(self, decision: LiveDecision) -> Any:
+        run = self.app.section("run")
+        spec = RunSpec(
+            run_id=self.run_id,
+            seed=int(run.get("seed", 0)),
+            data_dir=self.options.data_dir,
+            data_sets=self.options.data_sets,
+            allow_remote=decision.allow_remote,
+        )
+        return self.app.build("venues", str(run["venue"]), app=self.app, run=spec)
+
+    async def _trade(self, venue: VenueRun, database: Database) -> SessionReport:
+        engine = build_engine(self.app, venue, database, self.run_id)
+        await database.runs.started(self.run_id, venue.clock.now())
         gc.freeze()  # long-lived objects built so far need no more GC scans (fewer pauses)
-        start = await _equity(venue.client)
+        start = await _equity(venue.gateway)
         alerters = [self.app.build("alerters", n) for n in self.app.settings.alerts.channels]
         policy = AlertPolicy.from_section(self.app.section("alerts"))  # monitoring (issue 19)
         router = AlertRouter(alerters, venue.clock, policy)
         with _stop_on_signals(self.stop), router:
             # monitoring (issue 19): /metrics, /healthz, /readyz, anomalies, graded stops
-            async with monitor_session(self.app, engine, client=venue.client, router=router):
+            async with monitor_session(self.app, engine, router=router):
                 try:
                     reason = await self._loop(engine, venue)
                     await engine.final_reconcile()  # settle what is left unknown, leases held
@@ -212,17 +220,30 @@ class Session:
         await router.flush()
         return await self._report(venue, database, start, reason)
 
-    async def _loop(self, engine: Engine, venue: TradingVenue) -> str:
-        started = time.monotonic()
+    async def _loop(self, engine: Engine, venue: VenueRun) -> str:
+        started = time.monotonic()  # --duration is wall time: an operator's limit, not data
+        step = timedelta(seconds=float(self.app.section("run")["cycle_seconds"]))
         while True:
             reason = self._should_stop(venue, started)
             if reason:
                 return reason
-            self.tally.add(await engine.run_cycle())
+            if venue.stepped:
+                venue.advance(step)
+            await self._cycle(engine)
             self.on_cycle(self.tally, venue)
-            await self._pace(venue)
+            await self._pace(venue, step)
 
-    def _should_stop(self, venue: TradingVenue, started: float) -> str | None:
+    async def _cycle(self, engine: Engine) -> None:
+        """One cycle; a venue that fails a read past its retries costs that cycle, not the run
+        (the next cycle reconciles from scratch: the venue wins)."""
+        try:
+            self.tally.add(await engine.run_cycle())
+        except ExchangeError as error:
+            self.tally.failed += 1
+            log.warning("cycle skipped: the venue failed a read (%s)", error)
+            signals.cycle_failed.send(self, error=str(error))
+
+    def _should_stop(self, venue: VenueRun, started: float) -> str | None:
         if self.stop.is_set():
             return "interrupted (the current cycle finished first)"
         if self.options.cycles is not None and self.tally.cycles >= self.options.cycles:
@@ -232,27 +253,32 @@ class Session:
             and time.monotonic() - started >= self.options.duration
         ):
             return f"duration of {self.options.duration:g}s reached"
-        replay = venue.exchange.replay if venue.exchange else None
-        if replay is not None and replay.finished and self.tally.cycles > 0:
+        if venue.finished:
             return "the recorded history has been replayed to its end"
         return None
 
-    async def _pace(self, venue: TradingVenue) -> None:
-        """Wait one cycle of simulated time (wall time divided by the replay speed)."""
-        run = self.app.section("run")
-        speed = self.options.speed or float(run["speed"]) if venue.exchange else 1.0
-        wait = float(run["cycle_seconds"]) / speed
+    async def _pace(self, venue: VenueRun, step: timedelta) -> None:
+        """Wait between cycles: one cycle of wall time on a live venue; on recorded history
+        only what ``run.speed`` asks for the display (0: no wait at all)."""
+        if venue.stepped:
+            speed = self.options.speed or float(self.app.section("run")["speed"])
+            wait = step.total_seconds() / speed if speed > 0 else 0.0
+        else:
+            wait = step.total_seconds()
+        if wait <= 0:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), timeout=wait)
 
     async def _report(
-        self, venue: TradingVenue, database: Database, start: int, reason: str
+        self, venue: VenueRun, database: Database, start: int, reason: str
     ) -> SessionReport:
         """This session's figures: our stored copies of the exchange's fills, the exchange's
         settlements (market results), and its account."""
-        positions = [p async for p in venue.client.iter_positions(settlement_status="all")]
-        venue_fills = [f async for f in venue.client.iter_fills()]
-        settlements = [s async for s in venue.client.iter_settlements()]
+        gateway = venue.gateway
+        positions = await gateway.all_positions()
+        venue_fills = await gateway.fills()
+        settlements = await gateway.settlements()
         ids = {f.fill_id for f in venue_fills}
         tickers = {f.ticker for f in venue_fills}
         stored = [
@@ -268,15 +294,15 @@ class Session:
             fills_venue=len(venue_fills),
             fills_stored=len(stored),
             start_equity=start,
-            end_equity=await _equity(venue.client),
+            end_equity=await _equity(gateway),
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
         )
 
 
-async def _equity(client: KalshiClient) -> int:
+async def _equity(gateway: Gateway) -> int:
     """Cash plus open positions at cost, in money units."""
-    balance = await client.get_balance()
+    balance = await gateway.balance()
     return balance.balance + balance.portfolio_value
 
 

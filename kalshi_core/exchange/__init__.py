@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from kalshi_core.exchange.accounts import Account, Holding
 from kalshi_core.exchange.book import Book, OrderState
-from kalshi_core.exchange.fees import FeeModel, FeeSchedule, KalshiFeeModel, NoFees
 from kalshi_core.exchange.venue import Ledger, OrderRequest, Venue
+from kalshi_core.fees import FeeModel, FeeSchedule, KalshiFeeModel, NoFees
 
 __all__ = [
     "Account",

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_core.client.transport import is_loopback
-from kalshi_core.clock import Clock, ReplayClock, SystemClock
+from kalshi_core.clock import Clock, ManualClock, ReplayClock, SystemClock
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
 from kalshi_core.exchange.replay import Replay, load_history
@@ -232,18 +232,31 @@ class LocalExchange:
         key_dir: Path | None = None,
         starting_balance: Money = DEFAULT_BALANCE,
         faults: FaultSettings | None = None,
+        stepped: bool = False,
+        id_namespace: str | None = None,
         **options: Any,
     ) -> LocalExchange:
         """A venue that replays ``data_sets`` (from ``data_dir``, default the bundled
         history), or the given ``venue`` (or an empty one on the system clock), with the dev
-        account funded with ``starting_balance``."""
+        account funded with ``starting_balance``.
+
+        ``stepped``: recorded time stands still until the owner moves the exchange's
+        :class:`ManualClock` (a session stepping cycle by cycle); otherwise it runs at
+        ``speed``. ``id_namespace`` makes order, trade and fill ids reproducible (default: fresh
+        ids unique to this instance)."""
         replay = None
+        namespace = id_namespace or _fresh_namespace()
         if data_sets:
             history = load_history(data_dir or BUNDLED_HISTORY, list(data_sets))
-            venue = Venue(ReplayClock(history.start_time, speed), id_namespace=_fresh_namespace())
+            clock: Clock = (
+                ManualClock(history.start_time)
+                if stepped
+                else ReplayClock(history.start_time, speed)
+            )
+            venue = Venue(clock, id_namespace=namespace)
             replay = Replay(venue, history, seed=seed)
         exchange = cls(
-            venue or Venue(SystemClock(), id_namespace=_fresh_namespace()),
+            venue or Venue(SystemClock(), id_namespace=namespace),
             replay=replay,
             faults=FaultInjector(faults),
             **options,

@@ -24,7 +24,6 @@ from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.accounts import Account, cost_of
 from kalshi_core.exchange.book import Book, OrderState
-from kalshi_core.exchange.fees import FeeModel, FeeSchedule, KalshiFeeModel
 from kalshi_core.exchange.reports import (
     MarketActivity,
     book_report,
@@ -34,6 +33,7 @@ from kalshi_core.exchange.reports import (
     position_report,
 )
 from kalshi_core.exchange.rules import reject
+from kalshi_core.fees import FeeModel, FeeSchedule, KalshiFeeModel
 from kalshi_core.models import (
     Balance,
     BookSide,

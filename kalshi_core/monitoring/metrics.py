@@ -228,6 +228,7 @@ class KalshiMetrics(Subscriber):
         return (
             (signals.cycle_started, self._on_cycle_started),
             (signals.cycle_completed, self._on_cycle_completed),
+            (signals.cycle_failed, self._on_cycle_failed),
             (signals.decision_made, self._on_decision),
             (signals.order_placed, self._on_placed),
             (signals.order_rejected, self._on_rejected),
@@ -281,6 +282,10 @@ class KalshiMetrics(Subscriber):
         self.m.markets_total.inc(report.markets)
         self.m.kill_switch.set(1 if report.kill_switch else 0)
         self._portfolio(report.portfolio)
+
+    def _on_cycle_failed(self, sender: object, **_: object) -> None:
+        self._cycle_began = None
+        self.record_error("cycle_failed")
 
     def _portfolio(self, portfolio: Portfolio) -> None:
         m = self.m

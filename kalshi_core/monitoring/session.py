@@ -102,7 +102,9 @@ async def monitor_session(
     cache: Any = None,
     router: AlertRouter | None = None,
 ) -> AsyncIterator[Monitoring]:
-    """Monitor ``engine`` for the block (see the module docstring)."""
+    """Monitor ``engine`` for the block (see the module docstring). ``client`` (whose call
+    counters are exported) defaults to the engine gateway's client, when it has one."""
+    client = client if client is not None else getattr(engine.gateway, "client", None)
     monitoring = build_monitoring(
         app.section("monitoring"),
         app.section("anomalies"),

@@ -116,6 +116,7 @@ class AnomalyWatch(Subscriber):
             (signals.order_placed, self._on_placed),
             (signals.order_filled, self._on_filled),
             (signals.cycle_completed, self._on_cycle),
+            (signals.cycle_failed, self._on_cycle_failed),
             (signals.market_settled, self._on_settled),
             (signals.ai_spend, self._on_spend),
             (signals.forecast_rejected, self._on_forecast_rejected),
@@ -147,6 +148,13 @@ class AnomalyWatch(Subscriber):
     def _on_cycle(self, sender: object, *, report: Any = None, **_: object) -> None:
         if self.detectors.drawdown is not None and report is not None:
             self._announce(self.detectors.drawdown.observe_equity(report.portfolio.value))
+        self._poll_api_errors()
+
+    def _on_cycle_failed(self, sender: object, **_: object) -> None:
+        """A cycle skipped for a failed read: exactly when API errors pile up."""
+        self._poll_api_errors()
+
+    def _poll_api_errors(self) -> None:
         metrics = self.client()
         if self.detectors.api_errors is not None and metrics is not None:
             total = api_error_count(metrics)

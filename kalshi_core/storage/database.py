@@ -29,6 +29,7 @@ from kalshi_core.storage.repositories import (
     MarketSnapshots,
     Orders,
     Positions,
+    Runs,
     Settlements,
 )
 from kalshi_core.storage.repositories.leases import Clock, wall_clock
@@ -92,6 +93,7 @@ class Database:
         self.daily_pnl = DailyPnls(self.sessions)
         self.ai_spend = AiSpends(self.sessions)
         self.audit = AuditEvents(self.sessions)
+        self.runs = Runs(self.sessions)
         self.leases = MarketLeases(self.sessions, clock, lease_ttl or timedelta(seconds=60))
 
     @classmethod

@@ -254,5 +254,21 @@ class MarketLeaseRow(Base):
     expires_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class RunRow(Base):
+    """One run of `kalshi-core run` (or a backtest): its id and what it was a function of.
+
+    ``fingerprint`` hashes the settings, data and seed; the same command on a fresh database
+    therefore gets the same run id (``<fingerprint>-1``), and a repeat on the same database the
+    next number, so runs never mix."""
+
+    __tablename__ = "runs"
+    run_id: Mapped[str] = mapped_column(KEY, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(KEY, index=True)
+    venue: Mapped[str] = mapped_column(String(64))
+    # The venue's time when the run started (recorded time on recorded history): a stored row
+    # never depends on the wall clock.
+    started_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 TABLES = tuple(Base.metadata.sorted_tables)
 TABLE_NAMES = tuple(sorted(table.name for table in TABLES))

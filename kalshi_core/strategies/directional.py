@@ -24,7 +24,7 @@ from kalshi_core.engine.edge import (
 )
 from kalshi_core.engine.sizing import kelly_count
 from kalshi_core.engine.units import usd
-from kalshi_core.exchange.fees import FeeModel
+from kalshi_core.fees import FeeModel
 from kalshi_core.models import Action, Forecast, Market, OrderIntent, Side, TimeInForce
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 from kalshi_core.protocols import PipelineContext

@@ -20,7 +20,7 @@ from itertools import pairwise
 import attrs
 
 from kalshi_core.engine.edge import DEFAULT_FEE_MODEL, fee_per_contract, schedule_of
-from kalshi_core.exchange.fees import FeeModel
+from kalshi_core.fees import FeeModel
 from kalshi_core.models import Action, Forecast, Market, OrderIntent, Side, TimeInForce
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 from kalshi_core.protocols import PipelineContext

@@ -31,6 +31,7 @@ BUILTINS = {
     "sqlite_storage",
     "strategies",
     "validators",
+    "venues",
 }
 
 

@@ -14,7 +14,6 @@ from kalshi_core.engine.cycle import Engine
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.risk import RiskLimits, RiskManager
-from kalshi_core.engine.venue_gateway import VenueGateway
 from kalshi_core.exchange.venue import OrderRequest, Venue
 from kalshi_core.models import (
     Action,
@@ -30,6 +29,7 @@ from kalshi_core.money import CONTRACT, DOLLAR
 from kalshi_core.protocols import PipelineContext
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
+from kalshi_core.venues.simulated import VenueGateway
 
 START = datetime(2026, 1, 2, 15, 0, tzinfo=UTC)
 TRADER = "trader"

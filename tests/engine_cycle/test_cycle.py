@@ -10,13 +10,13 @@ from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.execution import PlannedOrder, order_request
 from kalshi_core.engine.reconcile import NOT_FOUND
 from kalshi_core.engine.risk import RiskLimits, RiskManager
-from kalshi_core.engine.venue_gateway import venue_order
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import Action, MarketResult, OrderIntent, OrderStatus, Side, TimeInForce
 from kalshi_core.money import CONTRACT
 from kalshi_core.protocols import Portfolio
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import OrderState
+from kalshi_core.venues.simulated import venue_order
 
 from .conftest import RISK, TICKERS, TRADER, BuyBelowForecast, make_engine
 from .test_alerts import Collecting

@@ -157,3 +157,23 @@ def test_the_watch_turns_signals_into_anomaly_signals(found: list[Anomaly]) -> N
     finally:
         signals.anomaly_detected.disconnect(heard)
     assert [a.detector for a in found] == ["order_rate"]
+
+
+def test_api_errors_are_polled_when_cycles_fail(found: list[Anomaly]) -> None:
+    clock = ManualClock(T0)
+    client = ClientMetrics()
+    detectors = Detectors(api_errors=ApiErrorBurst(timedelta(minutes=5), max_errors=2))
+
+    def heard(sender: object, *, anomaly: Anomaly, **_: object) -> None:
+        found.append(anomaly)
+
+    signals.anomaly_detected.connect(heard)
+    try:
+        with AnomalyWatch(detectors, clock, lambda: client):
+            for _ in range(3):
+                client.record_call("GET /markets", 503, 0.1)
+            signals.cycle_failed.send(object(), error="503")
+    finally:
+        signals.anomaly_detected.disconnect(heard)
+    assert [a.detector for a in found] == ["api_errors"]
+    assert found[0].message == "3 API errors within 300s (limit 2)"

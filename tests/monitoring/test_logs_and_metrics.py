@@ -196,3 +196,14 @@ def test_each_label_has_its_own_cap() -> None:
     assert 'kalshi_model_calls_total{model="m1"} 1.0' in text
     assert 'kalshi_model_calls_total{model="other"} 1.0' in text
     assert 'kalshi_errors_total{kind="order_unknown"} 1.0' in text  # not crowded out by models
+
+
+def test_a_skipped_cycle_counts_as_an_error_not_a_cycle() -> None:
+    metrics = KalshiMetrics(ManualClock())
+    with metrics:
+        signals.cycle_started.send(object())
+        signals.cycle_failed.send(object(), error="GET /markets failed")
+    text = generate_latest(metrics.registry).decode()
+    assert 'kalshi_errors_total{kind="cycle_failed"} 1.0' in text
+    assert "kalshi_cycles_total 0.0" in text
+    assert "kalshi_cycle_duration_seconds_count 0.0" in text

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from kalshi_core.app import App
-from kalshi_core.engine.session import Session, SessionOptions, Tally, TradingVenue
+from kalshi_core.engine.session import Session, SessionOptions, Tally
+from kalshi_core.venues.base import VenueRun
 from tests.monitoring.test_engine_monitoring import value
 
 
@@ -46,7 +47,7 @@ async def _scrape(url: str) -> str:
 async def test_metrics_are_served_during_a_paper_run_and_move_with_it(port: int) -> None:
     cycles: asyncio.Queue[int] = asyncio.Queue()
 
-    def on_cycle(tally: Tally, venue: TradingVenue) -> None:
+    def on_cycle(tally: Tally, venue: VenueRun) -> None:
         cycles.put_nowait(tally.cycles)
 
     session = Session(App.create(), SessionOptions(cycles=200), on_cycle=on_cycle)
@@ -74,11 +75,13 @@ async def test_metrics_are_served_during_a_paper_run_and_move_with_it(port: int)
     assert '"ready"' in ready
 
 
-def test_run_logs_json_lines_with_cycle_ids_and_audit_events(port: int, tmp_path: Path) -> None:
+def test_run_logs_json_lines(port: int) -> None:
+    """``logging.format = "json"`` reaches the CLI: every line on stderr is one JSON object
+    (cycle ids and audit events in JSON are covered in test_logs_and_metrics.py)."""
     script = Path(sys.executable).parent / "kalshi-core"
     env = {**os.environ, "KALSHI_LOGGING__FORMAT": "json"}
     result = subprocess.run(
-        [str(script), "run", "--cycles", "40"],
+        [str(script), "run", "--cycles", "3"],
         capture_output=True,
         text=True,
         env=env,
@@ -87,11 +90,6 @@ def test_run_logs_json_lines_with_cycle_ids_and_audit_events(port: int, tmp_path
     )
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
-    assert {"time", "level", "logger", "message", "cycle_id"} <= set(lines[0])
-    audit = [line for line in lines if line["logger"] == "kalshi_core.audit"]
-    assert audit, "a paper run of 40 cycles places orders"
-    placed = [line for line in audit if line["event"] == "order_placed"]
-    assert placed
-    assert all(line["cycle_id"] != "-" for line in placed)  # orders are placed inside cycles
-    assert len({line["cycle_id"] for line in lines if line["cycle_id"] != "-"}) > 1
+    assert lines
+    assert all({"time", "level", "logger", "message", "cycle_id"} <= set(line) for line in lines)
     assert any(f"127.0.0.1:{port}/metrics" in line["message"] for line in lines)

@@ -14,27 +14,15 @@ from click.testing import CliRunner
 
 from kalshi_core.app import App
 from kalshi_core.cli import make_cli
-from kalshi_core.engine.session import LIVE_FLAG, Session, SessionOptions
+from kalshi_core.engine.session import Session, SessionOptions
 from kalshi_core.errors import ConfigError
-
-
-@pytest.fixture
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Own database file, own dev key, nothing from the developer's environment."""
-    for name in list(os.environ):
-        if name.startswith("KALSHI_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KALSHI_LOAD_PLUGINS", "builtin")
-    monkeypatch.setenv("KALSHI_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+from kalshi_core.venues.guard import LIVE_FLAG
 
 
 async def test_paper_session_trades_and_our_books_match_the_exchange(isolated: Path) -> None:
-    session = Session(App.create(), SessionOptions(cycles=120))
+    session = Session(App.create(), SessionOptions(cycles=150))
     report = await session.run()
-    assert report.cycles == 120
+    assert report.cycles == 150
     assert report.orders_placed > 0
     assert report.fills_venue > 0
     assert report.fills_stored == report.fills_venue
@@ -93,8 +81,8 @@ def test_sigint_finishes_the_cycle_and_reports(isolated: Path) -> None:
 
 
 async def test_a_second_session_on_the_same_database_loses_no_fill(isolated: Path) -> None:
-    first = await Session(App.create(), SessionOptions(cycles=60)).run()
-    second = await Session(App.create(), SessionOptions(cycles=60)).run()
+    first = await Session(App.create(), SessionOptions(cycles=120)).run()
+    second = await Session(App.create(), SessionOptions(cycles=120)).run()
     assert first.fills_venue > 0
     assert second.fills_stored == second.fills_venue
     assert second.pnl_check.matches, second.lines()
@@ -109,7 +97,7 @@ async def test_paper_session_under_injected_faults_loses_and_duplicates_nothing(
     monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_429", "0.05")
     monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_5XX", "0.05")
     monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_DROP", "0.05")
-    report = await Session(App.create(), SessionOptions(cycles=60)).run()
+    report = await Session(App.create(), SessionOptions(cycles=120)).run()
     assert report.orders_placed > 0
     assert report.fills_stored == report.fills_venue
     assert report.pnl_check.matches, report.lines()

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kalshi_core.builtin import strategies as builtin
-from kalshi_core.exchange.fees import FeeSchedule
+from kalshi_core.fees import FeeSchedule
 from kalshi_core.models import FeeType, Side, TimeInForce
 from kalshi_core.money import CONTRACT, DOLLAR
 from kalshi_core.strategies.market_maker import QuoteParams, make_quote, mean_abs_change

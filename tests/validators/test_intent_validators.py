@@ -7,7 +7,7 @@ from typing import Any
 
 from kalshi_core.builtin import validators as v
 from kalshi_core.engine.pipeline_steps import screen_intents
-from kalshi_core.exchange.fees import FeeSchedule
+from kalshi_core.fees import FeeSchedule
 from kalshi_core.models import Action, Side
 from kalshi_core.money import DOLLAR
 from kalshi_core.protocols import IntentValidator

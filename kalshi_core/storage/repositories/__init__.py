@@ -12,6 +12,7 @@ from kalshi_core.storage.repositories.ledger import (
     Settlements,
 )
 from kalshi_core.storage.repositories.orders import Fills, Orders
+from kalshi_core.storage.repositories.runs import Runs
 
 __all__ = [
     "AiSpends",
@@ -24,5 +25,6 @@ __all__ = [
     "MarketSnapshots",
     "Orders",
     "Positions",
+    "Runs",
     "Settlements",
 ]

@@ -1,4 +1,5 @@
-"""A :class:`~kalshi_core.engine.gateway.Gateway` over the in-process :class:`Venue`.
+"""The ``simulated`` venue: a :class:`~kalshi_core.engine.gateway.Gateway` over the in-process
+:class:`Venue`, replaying recorded history on simulated time.
 
 Backtests use it to run the very same engine without HTTP; tests use it to exercise execution
 and reconciliation against the real matching engine. It answers exactly what the HTTP gateway
@@ -7,11 +8,18 @@ answers for the same account.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from kalshi_core.client import BatchOrderResult, CancelAck, ItemError, OrderAck, OrderRequest
+from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ExchangeError
+from kalshi_core.exchange.config import DEFAULTS
+from kalshi_core.exchange.local import BUNDLED_HISTORY
+from kalshi_core.exchange.replay import Replay, available_sets, load_history
 from kalshi_core.exchange.venue import OrderRequest as VenueOrder
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import (
@@ -24,6 +32,8 @@ from kalshi_core.models import (
     Position,
     Settlement,
 )
+from kalshi_core.money import DOLLAR
+from kalshi_core.venues.base import OpenVenue, RunSpec, SimulatedTime
 
 
 def venue_order(account: str, request: OrderRequest) -> VenueOrder:
@@ -67,6 +77,9 @@ class VenueGateway:
     async def positions(self) -> list[Position]:
         return self.venue.positions(self.account)
 
+    async def all_positions(self) -> list[Position]:
+        return self.venue.positions(self.account)
+
     async def resting_orders(self) -> list[Order]:
         return self.venue.orders(self.account, status=OrderStatus.RESTING)
 
@@ -104,3 +117,43 @@ class VenueGateway:
     async def cancel(self, order_id: str) -> CancelAck:
         order = self.venue.cancel(self.account, order_id)
         return CancelAck(order_id=order.order_id, client_order_id=order.client_order_id)
+
+
+SIMULATED_ACCOUNT = "simulated"
+
+
+@contextlib.asynccontextmanager
+async def open_simulated(
+    section: Mapping[str, Any], *, app: Any, run: RunSpec
+) -> AsyncIterator[OpenVenue]:
+    """The matching venue in-process, replaying recorded history on simulated time: no HTTP,
+    the same fills, fees and settlement as the local exchange."""
+    exchange = app.section("exchange")
+    history = load_history(history_dir(exchange, run), list(history_sets(exchange, run)))
+    clock = ManualClock(history.start_time)
+    venue = Venue(clock, id_namespace=f"kalshi-core-run/{run.run_id}")
+    replay = Replay(venue, history, seed=run.seed)
+    dollars = int(exchange.get("starting_balance_dollars", DEFAULTS["starting_balance_dollars"]))
+    venue.deposit(SIMULATED_ACCOUNT, dollars * DOLLAR)
+    yield OpenVenue(
+        gateway=VenueGateway(venue, SIMULATED_ACCOUNT),
+        clock=clock,
+        description=f"the simulated venue replaying {', '.join(history.sets)}",
+        time=SimulatedTime(clock, replay),
+    )
+
+
+def history_dir(exchange: Mapping[str, Any], run: RunSpec) -> Path:
+    """The run's history folder: ``--data``, else ``exchange.data_dir``, else the bundled."""
+    chosen = run.data_dir or exchange.get("data_dir") or ""
+    return Path(chosen) if chosen else BUNDLED_HISTORY
+
+
+def history_sets(exchange: Mapping[str, Any], run: RunSpec) -> tuple[str, ...]:
+    """The run's data sets: ``--data-set``, else ``exchange.data_sets``, else every set found
+    in a folder given with ``--data``."""
+    if run.data_sets:
+        return run.data_sets
+    if run.data_dir:
+        return tuple(available_sets(Path(run.data_dir)))
+    return tuple(exchange.get("data_sets") or ())

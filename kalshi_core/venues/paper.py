@@ -1,0 +1,89 @@
+"""The ``paper`` venue: the local exchange over HTTP through the real client.
+
+With an empty ``kalshi.base_url`` it starts the local exchange in this process on a free
+loopback port, replaying recorded history on simulated time that the session steps cycle by
+cycle (reproducible: ids derive from the run id, randomness from the seed, and the client
+applies no rate limit the local exchange does not have). With ``kalshi.base_url`` pointing at a
+``kalshi-core exchange serve`` on loopback it trades that exchange on its own clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from kalshi_core.client import RateLimiter, Signer
+from kalshi_core.clock import ManualClock, SystemClock
+from kalshi_core.engine.gateway import ClientGateway
+from kalshi_core.errors import ConfigError
+from kalshi_core.exchange.config import build_exchange
+from kalshi_core.venues.base import OpenVenue, RunSpec, SimulatedTime, WallTime
+from kalshi_core.venues.simulated import history_dir, history_sets
+
+
+@contextlib.asynccontextmanager
+async def open_paper(
+    section: Mapping[str, Any], *, app: Any, run: RunSpec
+) -> AsyncIterator[OpenVenue]:
+    if app.section("kalshi").get("base_url"):
+        async with _served_exchange(app, run) as venue:
+            yield venue
+        return
+    exchange_section = app.section("exchange")
+    options = {
+        "stepped": True,
+        "id_namespace": f"kalshi-core-run/{run.run_id}",
+        "seed": run.seed,
+        "data": str(history_dir(exchange_section, run)),
+        "data_sets": history_sets(exchange_section, run),
+    }
+    exchange = build_exchange(exchange_section, options)
+    if exchange.replay is None or not isinstance(exchange.clock, ManualClock):
+        raise ConfigError("the paper venue needs recorded history: set exchange.data_sets")
+    async with exchange.serving(exchange_section.get("host", "127.0.0.1"), 0):
+        assert exchange.private_key_path is not None  # the dev account was just added
+        signer = Signer.from_file(exchange.api_key_id, str(exchange.private_key_path))
+        client = app.build(
+            "data_sources",
+            "kalshi",
+            base_url=exchange.base_url,
+            signer=signer,
+            rate_limiter=RateLimiter.unthrottled(),
+        )
+        async with client:
+            yield OpenVenue(
+                gateway=ClientGateway(client),
+                clock=exchange.clock,
+                description=f"the local exchange at {exchange.base_url} (paper trading)",
+                time=SimulatedTime(exchange.clock, exchange.replay),
+                exchange=exchange,
+            )
+
+
+@contextlib.asynccontextmanager
+async def _served_exchange(app: Any, run: RunSpec) -> AsyncIterator[OpenVenue]:
+    """An exchange already serving at ``kalshi.base_url``, on the wall clock."""
+    client = app.build("data_sources", app.settings.data.source, allow_remote=run.allow_remote)
+    async with client:
+        clock = SystemClock()
+        yield OpenVenue(
+            gateway=ClientGateway(client),
+            clock=clock,
+            description=f"{client.transport.base_url} (paper)",
+            time=WallTime(clock),
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_kalshi(
+    section: Mapping[str, Any], *, app: Any, run: RunSpec
+) -> AsyncIterator[OpenVenue]:
+    """Kalshi itself (or any exchange at ``kalshi.base_url``), on the wall clock. A remote URL
+    is reachable only when the live guard allowed it (``run.allow_remote``)."""
+    if not app.section("kalshi").get("base_url"):
+        raise ConfigError("run.venue = 'kalshi' needs kalshi.base_url (Kalshi's API URL)")
+    async with _served_exchange(app, run) as venue:
+        kind = "live" if run.allow_remote else "paper"
+        venue.description = venue.description.replace("(paper)", f"({kind})")
+        yield venue
