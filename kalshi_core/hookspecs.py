@@ -12,22 +12,31 @@ Named things (validators, strategies, ...) are handed over through a ``register`
 ``strategies.<name>``, ...), already validated. The object it returns implements the matching
 protocol in :mod:`kalshi_core.protocols`; the hot path calls it directly, never through pluggy.
 
-Any hook may be implemented as ``async def``; the core awaits the result where it runs async.
+``startup`` and ``shutdown`` may be ``async def`` (the core awaits them). The ``register_*``
+hooks must be plain functions: the registries are filled synchronously at start-up, and an
+``async def register_*`` is refused when the plugin loads (it would register nothing).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 import pluggy
+
+if TYPE_CHECKING:
+    from kalshi_core.app import App
+
+#: ``register(name, factory)``: what every ``register_*`` hook is handed.
+Register = Callable[[str, Callable[..., Any]], None]
 
 hookspec = pluggy.HookspecMarker("kalshi_core")
 hookimpl = pluggy.HookimplMarker("kalshi_core")
 
 
 @hookspec
-def register_settings(register: Any) -> None:
+def register_settings(register: Callable[..., None]) -> None:
     """Contribute default settings and validators for your own settings section.
 
     Call ``register(section, defaults, validators)``: ``section`` is a dotted path such as
@@ -47,7 +56,7 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def register_data_sources(register: Any) -> None:
+def register_data_sources(register: Register) -> None:
     """Register market-data sources: ``register(name, factory)``.
 
     Chosen by ``data.source``. The factory returns an object that lists markets, order books
@@ -56,35 +65,35 @@ def register_data_sources(register: Any) -> None:
 
 
 @hookspec
-def register_forecasters(register: Any) -> None:
+def register_forecasters(register: Register) -> None:
     """Register forecasters: ``register(name, factory)`` returning a
     :class:`~kalshi_core.protocols.Forecaster`. Chosen by ``forecast.models``.
     """
 
 
 @hookspec
-def register_validators(register: Any) -> None:
+def register_validators(register: Register) -> None:
     """Register validators: ``register(name, factory)`` returning a
     :class:`~kalshi_core.protocols.Validator`. Enabled by ``pipeline.validators``.
     """
 
 
 @hookspec
-def register_strategies(register: Any) -> None:
+def register_strategies(register: Register) -> None:
     """Register strategies: ``register(name, factory)`` returning a
     :class:`~kalshi_core.protocols.Strategy`. Enabled by ``strategies.enabled``.
     """
 
 
 @hookspec
-def register_cache_backends(register: Any) -> None:
+def register_cache_backends(register: Register) -> None:
     """Register cache backends: ``register(name, factory)`` returning an aiocache cache.
     Chosen by ``cache.backend``.
     """
 
 
 @hookspec
-def register_storage_backends(register: Any) -> None:
+def register_storage_backends(register: Register) -> None:
     """Register storage backends: ``register(url_scheme, factory)``.
 
     ``url_scheme`` is the SQLAlchemy drivername the backend serves (``sqlite+aiosqlite``,
@@ -95,14 +104,14 @@ def register_storage_backends(register: Any) -> None:
 
 
 @hookspec
-def register_alerters(register: Any) -> None:
+def register_alerters(register: Register) -> None:
     """Register alert channels: ``register(name, factory)`` returning a
     :class:`~kalshi_core.protocols.Alerter`. Enabled by ``alerts.channels``.
     """
 
 
 @hookspec
-def register_venues(register: Any) -> None:
+def register_venues(register: Register) -> None:
     """Register venues, where ``kalshi-core run`` trades: ``register(name, factory)``.
 
     Chosen by ``run.venue``. ``factory(section, *, app, run)`` returns an async context manager
@@ -114,7 +123,7 @@ def register_venues(register: Any) -> None:
 
 
 @hookspec
-def startup(app: Any) -> Any:
+def startup(app: App) -> Any:
     """Called once when an engine (run, backtest, exchange) starts, after settings are
     validated and every registry is filled. ``app`` is the running application context.
     May be async.
@@ -122,5 +131,5 @@ def startup(app: Any) -> Any:
 
 
 @hookspec
-def shutdown(app: Any) -> Any:
+def shutdown(app: App) -> Any:
     """Called once when the engine stops, even after an error. May be async."""

@@ -68,11 +68,6 @@ def format_count(count: Count) -> str:
     return _format_fixed(count, CONTRACT, COUNT_PLACES)
 
 
-def cents_to_money(cents: int) -> Money:
-    """Integer cents (legacy fields, recorded history) -> money units."""
-    return cents * CENT
-
-
 def money_to_cents(amount: Money) -> int:
     """Money units -> whole cents, rounding toward zero is never silent: inexact raises."""
     if amount % CENT:

@@ -9,6 +9,7 @@ plugins out of the core's own test-suite.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import warnings
@@ -125,6 +126,7 @@ class PluginManager:
             module = ep.load()
             self.pm.register(module, name=ep.name)
             self.pm.check_pending()
+            _refuse_async_registration(self.pm, ep.name)
         except Exception as exc:  # any import failure must not crash the CLI
             self._unregister_quietly(ep.name)
             dist = _distribution(ep)[0]
@@ -144,6 +146,11 @@ class PluginManager:
         """Register a plugin object directly (tests, embedding applications)."""
         self.pm.register(plugin, name=name)
         self.pm.check_pending()
+        try:
+            _refuse_async_registration(self.pm, name)
+        except PluginError:
+            self._unregister_quietly(name)
+            raise
         self.infos[name] = PluginInfo(name, distribution, "", "enabled", self._hooks_of(name))
 
     def _hooks_of(self, name: str) -> tuple[str, ...]:
@@ -202,6 +209,20 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[Registered[T]]:
         return iter(self._entries.values())
+
+
+def _refuse_async_registration(pm: pluggy.PluginManager, name: str) -> None:
+    """An ``async def register_*`` would hand back a coroutine and register nothing: refuse it
+    when the plugin loads, naming the hook."""
+    plugin = pm.get_plugin(name)
+    for caller in pm.get_hookcallers(plugin) or []:
+        for impl in caller.get_hookimpls():
+            asynchronous = inspect.iscoroutinefunction(impl.function)
+            if impl.plugin is plugin and caller.name.startswith("register_") and asynchronous:
+                raise PluginError(
+                    f"plugin {name!r}: {caller.name} is async; register_* hooks must be plain "
+                    "functions (only startup and shutdown may be async)"
+                )
 
 
 def collect(manager: PluginManager, hook_name: str, kind: str) -> Registry[Any]:

@@ -15,8 +15,6 @@ import attrs
 from kalshi_core.models import Forecast, Market, OrderBook, OrderIntent, Position, Verdict
 from kalshi_core.money import Money, Price
 
-SettingsSection = Mapping[str, Any]
-
 
 @attrs.frozen(kw_only=True)
 class Portfolio:

@@ -11,7 +11,6 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-market_ingested = _signals.signal("market_ingested", doc="A market snapshot was read.")
 decision_made = _signals.signal("decision_made", doc="The pipeline finished one market.")
 decision_rejected = _signals.signal("decision_rejected", doc="A validator rejected a market.")
 forecast_made = _signals.signal("forecast_made", doc="A forecaster returned a probability.")
@@ -47,7 +46,6 @@ stop_changed = _signals.signal(
 )
 
 ALL = (
-    market_ingested,
     decision_made,
     decision_rejected,
     forecast_made,

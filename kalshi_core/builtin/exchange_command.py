@@ -10,6 +10,7 @@ from this plugin); command-line options override them.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import click
@@ -79,6 +80,10 @@ def serve(**options: Any) -> None:
     }
     try:
         ex = build_exchange(section, {**options, "faults": faults})
+        asyncio.run(app.startup())
+    except KalshiCoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
         ex.serve_forever(
             str(pick(options["host"], section, "host") or "127.0.0.1"),
             int(pick(options["port"], section, "port") or 0),
@@ -87,4 +92,6 @@ def serve(**options: Any) -> None:
         )
     except KalshiCoreError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        asyncio.run(app.shutdown())
     click.echo("\nstopped")

@@ -27,7 +27,8 @@ from kalshi_core.engine.portfolio import AllocationLimits, Candidate, allocate
 from kalshi_core.engine.quotes import plan_quotes
 from kalshi_core.engine.reconcile import Reconciler, ReconcileResult
 from kalshi_core.engine.risk import RiskManager, RiskResult
-from kalshi_core.models import Market, OrderIntent
+from kalshi_core.fees import FeeSchedule
+from kalshi_core.models import Fill, Market, OrderIntent, Series
 from kalshi_core.money import Money
 from kalshi_core.protocols import AnalysisRecord, PipelineContext, Portfolio
 from kalshi_core.storage.database import Database
@@ -81,6 +82,9 @@ class Engine:
     _shuffle: random.Random = attrs.field(init=False)
     _day: date | None = None
     _day_start: Money = 0
+    _last_value: Money = 0
+    _day_fees: Money = 0
+    _series: dict[str, Series | None] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self.executor = Executor(self.gateway, self.database.orders, self.clock)
@@ -102,18 +106,28 @@ class Engine:
             )
         )
 
-    async def _with_day_start(self, portfolio: Portfolio, spent: Money) -> Portfolio:
-        """Stamp the start-of-day value the daily-loss kill switch measures from, and keep the
-        day's P&L row current. After a restart the day's earlier P&L is taken from storage."""
+    async def _with_day_start(
+        self, portfolio: Portfolio, spent: Money, fills: Sequence[Fill] = ()
+    ) -> Portfolio:
+        """Stamp the start-of-day value the daily-loss kill switch measures from, and keep this
+        run's P&L row for the day current. A day starts where the previous one ended, so the
+        days of a run add up to the run's P&L."""
         today = self.clock.now().date()
         if today != self._day:
             if self._day is not None and self.rearm_daily and self.risk.kill_switch_tripped:
                 log.warning("new day %s: the daily-loss kill switch re-arms", today)
                 self.risk.reset()
-            stored = await self.database.daily_pnl.get(today)
-            earlier = stored.realized_pnl if stored else 0
-            self._day, self._day_start = today, portfolio.value - earlier
-        pnl = DailyPnl(day=today, realized_pnl=portfolio.value - self._day_start, ai_cost=spent)
+            first = self._day is None
+            self._day, self._day_fees = today, 0
+            self._day_start = portfolio.value if first else self._last_value
+        self._day_fees += sum(fill.fee_cost for fill in fills)
+        self._last_value = portfolio.value
+        pnl = DailyPnl(
+            day=today,
+            realized_pnl=portfolio.value - self._day_start,
+            fees=self._day_fees,
+            ai_cost=spent,
+        )
         await self.database.daily_pnl.save(pnl, self.clock.now())
         return attrs.evolve(portfolio, start_of_day_value=self._day_start)
 
@@ -127,13 +141,14 @@ class Engine:
         signals.cycle_started.send(self)  # monitoring: cycle duration, log correlation id
         listed = await self.gateway.open_markets()
         self.reconciler.open_tickers = {m.ticker for m in listed}
-        pending = await self.reconciler.pending_tickers()
+        pending = await self.reconciler.tickers_to_settle()
         self.owned = await self._claim([m.ticker for m in listed] + pending)
         state = await self.reconciler.reconcile(self.owned)
         markets = [m for m in listed if m.ticker in self.owned]
+        await self._learn_series(markets)
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
         spent = await self._spent_today()
-        portfolio = await self._with_day_start(state.portfolio, spent)
+        portfolio = await self._with_day_start(state.portfolio, spent, state.new_fills)
         context = self._context(portfolio, spent)
         decisions = await self._decide_all(markets, context)
         risk = self._approve(decisions, context)
@@ -173,20 +188,36 @@ class Engine:
         return frozenset(chosen)
 
     async def final_reconcile(self) -> None:
-        """Settle what is left (orders of unknown fate) in this worker's markets."""
-        await self.reconciler.reconcile(self.owned)
+        """Settle what is left at the end of a run: orders of unknown fate and orders that
+        left the book in this worker's markets, every settlement, and the day's P&L row."""
+        state = await self.reconciler.reconcile(self.owned, read_settlements=True)
+        await self._with_day_start(state.portfolio, await self._spent_today(), state.new_fills)
 
     async def release(self) -> None:
         """Give up every market lease (at the end of a session)."""
         await self.database.leases.release(self.worker_id)
 
+    async def _learn_series(self, markets: Sequence[Market]) -> None:
+        """Each series' terms (category, fee type, multiplier), asked once per run."""
+        for ticker in sorted({m.series_ticker for m in markets} - self._series.keys()):
+            self._series[ticker] = await self.gateway.series(ticker)
+
     def _context(self, portfolio: Portfolio, spent_today: int) -> PipelineContext:
+        categories = {t: s.category for t, s in self._series.items() if s and s.category}
         return PipelineContext(
             now=self.clock.now(),
             portfolio=portfolio,
             last_analysis=dict(self.last_analysis),
             ai_spend_today=spent_today,
+            category_of=categories,
         )
+
+    def _market_context(self, market: Market, context: PipelineContext) -> PipelineContext:
+        """The cycle's context with this market's fee terms (its series')."""
+        series = self._series.get(market.series_ticker)
+        if series is None:
+            return context
+        return attrs.evolve(context, fee_schedule=FeeSchedule.from_series(series))
 
     async def _decide_all(
         self, markets: Sequence[Market], context: PipelineContext
@@ -196,7 +227,8 @@ class Engine:
         async def decide(market: Market) -> MarketDecision:
             async with gate:
                 decision_id = ids.decision_id(market.ticker, context.now, self.run_id)
-                return await self.pipeline.decide(market, context, decision_id)
+                own = self._market_context(market, context)
+                return await self.pipeline.decide(market, own, decision_id)
 
         decisions = await asyncio.gather(*(decide(m) for m in markets))
         for made in decisions:

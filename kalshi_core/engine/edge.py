@@ -62,11 +62,6 @@ def order_fee(
     return fee_model.charge(exact)
 
 
-def edge_per_contract(probability: int, side: Side, price: Price, fee: Fraction) -> Fraction:
-    """Expected profit of buying one contract of ``side`` at ``price`` paying ``fee``."""
-    return side_probability(probability, side) - price - fee
-
-
 def expected_value(probability: int, side: Side, price: Price, count: Count, fee: Money) -> Money:
     """Expected profit in money of buying ``count`` of ``side`` at ``price`` (rounded down)."""
     gross = Fraction((side_probability(probability, side) - price) * count, CONTRACT)

@@ -69,10 +69,12 @@ def order_request(planned: PlannedOrder) -> OrderRequest:
     )
 
 
-def _status_after(request: OrderRequest, remaining: int) -> OrderStatus:
-    if remaining == 0:
+def _status_after(request: OrderRequest, filled: int, remaining: int) -> OrderStatus:
+    """As the venue reports it: executed only when fully filled; an IOC/FOK remainder (even
+    all of it) is canceled, not executed."""
+    if filled == request.count:
         return OrderStatus.EXECUTED
-    if request.time_in_force is TimeInForce.GOOD_TILL_CANCELED:
+    if remaining > 0 and request.time_in_force is TimeInForce.GOOD_TILL_CANCELED:
         return OrderStatus.RESTING
     return OrderStatus.CANCELED
 
@@ -87,7 +89,7 @@ def order_from_ack(request: OrderRequest, ack: OrderAck | BatchOrderResult) -> O
         ticker=request.ticker,
         outcome_side=to_book_outcome(request),
         book_side=request.book_side,
-        status=_status_after(request, remaining),
+        status=_status_after(request, filled, remaining),
         yes_price=request.price,
         no_price=DOLLAR - request.price,
         initial_count=request.count,

@@ -12,7 +12,17 @@ from datetime import datetime
 from typing import Protocol
 
 from kalshi_core.client import BatchOrderResult, CancelAck, KalshiClient, OrderAck, OrderRequest
-from kalshi_core.models import Balance, Fill, Market, Order, OrderStatus, Position, Settlement
+from kalshi_core.errors import ExchangeError
+from kalshi_core.models import (
+    Balance,
+    Fill,
+    Market,
+    Order,
+    OrderStatus,
+    Position,
+    Series,
+    Settlement,
+)
 
 MARKETS_PAGE = 1000
 
@@ -37,6 +47,10 @@ class Gateway(Protocol):
     async def settlements(self) -> list[Settlement]: ...
 
     async def find_order(self, client_order_id: str, ticker: str) -> Order | None: ...
+
+    async def series(self, series_ticker: str) -> Series | None:
+        """The series' terms (category, fee type and multiplier); ``None`` if unknown."""
+        ...
 
     async def place(self, requests: Sequence[OrderRequest]) -> list[BatchOrderResult]: ...
 
@@ -78,6 +92,14 @@ class ClientGateway:
 
     async def find_order(self, client_order_id: str, ticker: str) -> Order | None:
         return await self.client.find_order(client_order_id, ticker=ticker)
+
+    async def series(self, series_ticker: str) -> Series | None:
+        try:
+            return await self.client.get_series(series_ticker)
+        except ExchangeError as error:
+            if error.status == 404:
+                return None
+            raise
 
     async def place(self, requests: Sequence[OrderRequest]) -> list[BatchOrderResult]:
         return await self.client.batch_create_orders(requests)

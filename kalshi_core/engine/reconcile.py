@@ -28,6 +28,7 @@ from kalshi_core.storage.records import OrderState, StoredOrder
 log = logging.getLogger(__name__)
 UNSETTLED = (OrderState.PENDING_SUBMIT, OrderState.PENDING_UNKNOWN)
 NOT_FOUND = "not on the venue after an unknown outcome: never placed"
+GONE = "no longer on the venue's books: final, can never fill"
 
 
 @attrs.frozen(kw_only=True)
@@ -60,17 +61,23 @@ class Reconciler:
     _last_fill_time: datetime | None = None
     _seen_fills: set[str] = attrs.field(factory=set)
     _rounds: int = 0
+    _held: frozenset[str] = frozenset()
 
-    async def reconcile(self, owned: Collection[str] | None = None) -> ReconcileResult:
+    async def reconcile(
+        self, owned: Collection[str] | None = None, *, read_settlements: bool = False
+    ) -> ReconcileResult:
         """Read the venue's view; settle unknown orders in ``owned`` markets (all if None)."""
         await self.settle_unknown_orders(owned)
         balance = await self.gateway.balance()
         positions = await self.gateway.positions()
         resting = await self.gateway.resting_orders()
         fills = await self._new_fills()
-        settlements = await self._new_settlements() if self._settlements_due(positions) else []
-        await self.database.positions.save(positions)
+        due = self._settlements_due(positions) or read_settlements
+        settlements = await self._new_settlements() if due else []
+        await self.database.positions.replace_all(positions)
+        self._announce_closed(positions)
         await self._refresh_orders(resting)
+        await self._settle_departed(resting, owned)
         portfolio = self._portfolio(balance.balance, positions, resting)
         return ReconcileResult(
             portfolio=portfolio,
@@ -88,6 +95,13 @@ class Reconciler:
             event_of={t: e for t, e in self.event_of.items() if t in held},
         )
 
+    def _announce_closed(self, positions: list[Position]) -> None:
+        """``position_closed`` for every market we held last round and hold no more."""
+        held = frozenset(p.ticker for p in positions if p.position)
+        for ticker in sorted(self._held - held):
+            signals.position_closed.send(ticker)
+        self._held = held
+
     def _settlements_due(self, positions: list[Position]) -> bool:
         """Read settlements when a held market is no longer open (it closed or settled), on the
         first round, and every ``settlements_every`` rounds: a steady cycle saves the call."""
@@ -99,6 +113,12 @@ class Reconciler:
     async def pending_tickers(self) -> list[str]:
         """Markets with an order of unknown fate: they must be leased to be settled."""
         return sorted({o.intent.ticker for o in await self._unsettled()})
+
+    async def tickers_to_settle(self) -> list[str]:
+        """Markets with an order of unknown fate or one stored as resting: they must be leased
+        to be settled (a closed market's resting orders end canceled on the venue)."""
+        resting = await self.database.orders.in_state(OrderState.RESTING)
+        return sorted(set(await self.pending_tickers()) | {o.intent.ticker for o in resting})
 
     async def _unsettled(self) -> list[StoredOrder]:
         return [o for state in UNSETTLED for o in await self.database.orders.in_state(state)]
@@ -145,6 +165,22 @@ class Reconciler:
                 fresh.append(settlement)
                 signals.market_settled.send(settlement)
         return fresh
+
+    async def _settle_departed(self, resting: list[Order], owned: Collection[str] | None) -> None:
+        """Our stored resting orders the venue no longer rests (filled, canceled, expired, or
+        their market closed) get the venue's final word; one it no longer knows is final as
+        canceled (it can never fill)."""
+        on_book = {o.client_order_id for o in resting}
+        now = self.clock.now()
+        for stored in await self.database.orders.in_state(OrderState.RESTING):
+            ticker = stored.intent.ticker
+            if stored.client_order_id in on_book or (owned is not None and ticker not in owned):
+                continue
+            found = await self.gateway.find_order(stored.client_order_id, ticker)
+            if found is None:
+                await self.database.orders.mark_gone(stored.client_order_id, now, GONE)
+            else:
+                await self.database.orders.mark_acknowledged(found, now)
 
     async def _refresh_orders(self, resting: list[Order]) -> None:
         """Store the venue's view of our resting orders; ours only (by client_order_id)."""

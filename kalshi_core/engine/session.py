@@ -181,6 +181,7 @@ class Session:
         database = await open_database(self.app)
         try:
             self.run_id = await begin_run(self.app, self.options, database)
+            database.scope.run_id = self.run_id
             await self.app.startup()
             async with self._open_venue(decision) as venue:
                 return await self._trade(venue, database)

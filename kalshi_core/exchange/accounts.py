@@ -29,11 +29,6 @@ def cost_of(unit_price: Price, count: Count) -> Money:
     return -(-unit_price * count // CONTRACT)
 
 
-def proceeds_of(unit_price: Price, count: Count) -> Money:
-    """What ``count`` contracts fetch at ``unit_price``, rounded down."""
-    return unit_price * count // CONTRACT
-
-
 class Holding:
     """One account's state in one market.
 

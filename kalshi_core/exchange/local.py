@@ -255,6 +255,8 @@ class LocalExchange:
             )
             venue = Venue(clock, id_namespace=namespace)
             replay = Replay(venue, history, seed=seed)
+        if replay is not None and "catalog" not in options:
+            options["catalog"] = Catalog(series=dict(replay.history.series))
         exchange = cls(
             venue or Venue(SystemClock(), id_namespace=namespace),
             replay=replay,

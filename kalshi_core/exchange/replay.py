@@ -29,7 +29,7 @@ from kalshi_core.history_format import (
     read_history,
     trade_from_legacy,
 )
-from kalshi_core.models import Market, MarketResult, MarketStatus, Trade
+from kalshi_core.models import Market, MarketResult, MarketStatus, Series, Trade
 from kalshi_core.money import DOLLAR, Money
 
 __all__ = [
@@ -95,6 +95,7 @@ class History:
     markets: tuple[Market, ...]
     results: Mapping[str, MarketResult]
     events: tuple[HistoryEvent, ...]
+    series: Mapping[str, Series] = attrs.field(factory=dict)
 
     @property
     def start_time(self) -> datetime:
@@ -126,18 +127,20 @@ def load_history(data_dir: Path, sets: Sequence[str], *, timing: Timing | None =
         )
     markets: list[Market] = []
     results: dict[str, MarketResult] = {}
+    series: dict[str, Series] = {}
     trades: list[Trade] = []
     quotes: list[Quote] = []
     for name in names:
         folder = _set_folder(data_dir, name)
-        recorded = _read_markets(folder / MARKETS_FILE, results)
+        recorded = _read_markets(folder / MARKETS_FILE, results, series)
         markets.extend(recorded)
         known = {m.ticker for m in recorded}
         trades.extend(_read_optional(folder / TRADES_FILE, trade_from_legacy, known))
         quotes.extend(_read_optional(folder / QUOTES_FILE, quote_from_history, known))
-    return assemble_history(
+    history = assemble_history(
         names, markets, results=results, trades=trades, quotes=quotes, timing=timing or Timing()
     )
+    return attrs.evolve(history, series=series)
 
 
 def assemble_history(
@@ -192,11 +195,15 @@ def _set_folder(data_dir: Path, name: str) -> Path:
     return folder
 
 
-def _read_markets(path: Path, results: dict[str, MarketResult]) -> list[Market]:
-    """Markets as they are listed: initialized, result kept aside in ``results``."""
+def _read_markets(
+    path: Path, results: dict[str, MarketResult], series: dict[str, Series]
+) -> list[Market]:
+    """Markets as they are listed: initialized, result kept aside in ``results``, and each
+    series with the category its records carry in ``series``."""
 
     def parse(record: dict[str, Any], *, where: str) -> Market:
         market = market_from_history(record, where=where)
+        _remember_series(series, market, record)
         if market.ticker in results:
             raise WireFormatError(f"{where}: ticker: {market.ticker} is listed twice")
         if market.close_time <= market.open_time:
@@ -213,6 +220,14 @@ def _read_markets(path: Path, results: dict[str, MarketResult]) -> list[Market]:
         )
 
     return list(read_history(path, parse))
+
+
+def _remember_series(series: dict[str, Series], market: Market, record: dict[str, Any]) -> None:
+    ticker = market.series_ticker
+    category = record.get("category")
+    if ticker not in series or (isinstance(category, str) and not series[ticker].category):
+        text = category if isinstance(category, str) else ""
+        series[ticker] = Series(ticker=ticker, title=ticker, category=text)
 
 
 def _read_optional(path: Path, parse: Callable[..., _Record], known: set[str]) -> list[_Record]:

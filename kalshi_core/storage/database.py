@@ -32,6 +32,7 @@ from kalshi_core.storage.repositories import (
     Runs,
     Settlements,
 )
+from kalshi_core.storage.repositories._base import RunScope
 from kalshi_core.storage.repositories.leases import Clock, wall_clock
 from kalshi_core.storage.settings import resolve_url, safe_url
 
@@ -83,17 +84,18 @@ class Database:
     ) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self.market_snapshots = MarketSnapshots(self.sessions)
-        self.forecasts = Forecasts(self.sessions)
-        self.decisions = Decisions(self.sessions)
-        self.orders = Orders(self.sessions)
-        self.fills = Fills(self.sessions)
-        self.positions = Positions(self.sessions)
-        self.settlements = Settlements(self.sessions)
-        self.daily_pnl = DailyPnls(self.sessions)
-        self.ai_spend = AiSpends(self.sessions)
-        self.audit = AuditEvents(self.sessions)
-        self.runs = Runs(self.sessions)
+        self.scope = RunScope()
+        self.market_snapshots = MarketSnapshots(self.sessions, self.scope)
+        self.forecasts = Forecasts(self.sessions, self.scope)
+        self.decisions = Decisions(self.sessions, self.scope)
+        self.orders = Orders(self.sessions, self.scope)
+        self.fills = Fills(self.sessions, self.scope)
+        self.positions = Positions(self.sessions, self.scope)
+        self.settlements = Settlements(self.sessions, self.scope)
+        self.daily_pnl = DailyPnls(self.sessions, self.scope)
+        self.ai_spend = AiSpends(self.sessions, self.scope)
+        self.audit = AuditEvents(self.sessions, self.scope)
+        self.runs = Runs(self.sessions, self.scope)
         self.leases = MarketLeases(self.sessions, clock, lease_ttl or timedelta(seconds=60))
 
     @classmethod

@@ -87,6 +87,7 @@ class ForecastRow(Base):
 class DecisionRow(Base):
     __tablename__ = "decisions"
     decision_id: Mapped[str] = mapped_column(KEY, primary_key=True)
+    run_id: Mapped[str] = mapped_column(KEY, default="", server_default="", index=True)
     ticker: Mapped[str] = mapped_column(TICKER)
     created_time: Mapped[datetime] = mapped_column(UTCDateTime())
     accepted: Mapped[bool] = mapped_column(Boolean)
@@ -137,6 +138,7 @@ class OrderRow(Base):
 
     __tablename__ = "orders"
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(KEY, default="", server_default="", index=True)
     client_order_id: Mapped[str] = mapped_column(KEY, unique=True)
     order_id: Mapped[str | None] = mapped_column(KEY, unique=True)
     decision_id: Mapped[str | None] = mapped_column(KEY)
@@ -164,6 +166,7 @@ class OrderRow(Base):
 class FillRow(Base):
     __tablename__ = "fills"
     fill_id: Mapped[str] = mapped_column(KEY, primary_key=True)
+    run_id: Mapped[str] = mapped_column(KEY, default="", server_default="", index=True)
     order_id: Mapped[str] = mapped_column(KEY, index=True)
     client_order_id: Mapped[str | None] = mapped_column(KEY)
     ticker: Mapped[str] = mapped_column(TICKER)
@@ -199,6 +202,8 @@ class PositionRow(Base):
 
 class SettlementRow(Base):
     __tablename__ = "settlements"
+    # One settlement per market per run: a second run on one database keeps its own.
+    run_id: Mapped[str] = mapped_column(KEY, primary_key=True, default="", server_default="")
     ticker: Mapped[str] = mapped_column(TICKER, primary_key=True)
     event_ticker: Mapped[str] = mapped_column(TICKER)
     market_result: Mapped[str] = mapped_column(ENUM)
@@ -213,6 +218,8 @@ class SettlementRow(Base):
 
 class DailyPnlRow(Base):
     __tablename__ = "daily_pnl"
+    # One row per day per run: a run's day-start value never comes from another run.
+    run_id: Mapped[str] = mapped_column(KEY, primary_key=True, default="", server_default="")
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     realized_pnl: Mapped[int] = mapped_column(MONEY)
     unrealized_pnl: Mapped[int] = mapped_column(MONEY)
@@ -224,6 +231,7 @@ class DailyPnlRow(Base):
 class AiSpendRow(Base):
     __tablename__ = "ai_spend"
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(KEY, default="", server_default="", index=True)
     created_time: Mapped[datetime] = mapped_column(UTCDateTime())
     model: Mapped[str] = mapped_column(NAME)
     purpose: Mapped[str] = mapped_column(NAME)
@@ -237,6 +245,7 @@ class AiSpendRow(Base):
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(KEY, default="", server_default="", index=True)
     created_time: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(64))
     ticker: Mapped[str | None] = mapped_column(TICKER)

@@ -30,6 +30,7 @@ from kalshi_core.models import (
     Order,
     OrderStatus,
     Position,
+    Series,
     Settlement,
 )
 from kalshi_core.money import DOLLAR
@@ -64,9 +65,12 @@ def ack_of(order: Order) -> OrderAck:
 class VenueGateway:
     """The engine's view of one account on an in-process venue."""
 
-    def __init__(self, venue: Venue, account: str) -> None:
+    def __init__(
+        self, venue: Venue, account: str, catalog: Mapping[str, Series] | None = None
+    ) -> None:
         self.venue = venue
         self.account = account
+        self.catalog = dict(catalog or {})
 
     async def open_markets(self) -> list[Market]:
         return [m for m in self.venue.markets() if m.status is MarketStatus.ACTIVE]
@@ -94,6 +98,15 @@ class VenueGateway:
 
     async def find_order(self, client_order_id: str, ticker: str) -> Order | None:
         return self.venue.find_order(self.account, client_order_id)
+
+    async def series(self, series_ticker: str) -> Series | None:
+        """As the local exchange answers ``GET /series/{ticker}``."""
+        known = self.catalog.get(series_ticker)
+        if known is not None or not any(
+            m.series_ticker == series_ticker for m in self.venue.markets()
+        ):
+            return known
+        return Series(ticker=series_ticker, title=series_ticker, category="", frequency="custom")
 
     async def place(self, requests: Sequence[OrderRequest]) -> list[BatchOrderResult]:
         return [self._place_item(request) for request in requests]
@@ -136,7 +149,7 @@ async def open_simulated(
     dollars = int(exchange.get("starting_balance_dollars", DEFAULTS["starting_balance_dollars"]))
     venue.deposit(SIMULATED_ACCOUNT, dollars * DOLLAR)
     yield OpenVenue(
-        gateway=VenueGateway(venue, SIMULATED_ACCOUNT),
+        gateway=VenueGateway(venue, SIMULATED_ACCOUNT, history.series),
         clock=clock,
         description=f"the simulated venue replaying {', '.join(history.sets)}",
         time=SimulatedTime(clock, replay),

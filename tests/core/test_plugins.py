@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import os
+import signal
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -220,3 +224,78 @@ def test_every_hookspec_has_a_test_of_its_own() -> None:
     specs = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)]
     missing = [n for n in specs if f"def {n}(" not in text and f"{n}(" not in text]
     assert missing == []
+
+
+def test_the_manual_s_hookimpl_is_importable_from_the_package(third_party: Path) -> None:
+    _install_fake_distribution(
+        third_party,
+        "kalshi-plugin-manual",
+        "manual = manual_plugin",
+        """
+        import kalshi_core
+
+        @kalshi_core.hookimpl
+        def register_strategies(register):
+            register("from-the-manual", lambda section: object())
+        """,
+    )
+    assert "from-the-manual" in App.create().registry("strategies")
+
+
+def test_an_async_register_hook_is_refused_when_the_plugin_loads(third_party: Path) -> None:
+    _install_fake_distribution(
+        third_party,
+        "kalshi-plugin-async",
+        "asyncreg = async_plugin",
+        """
+        from kalshi_core import hookimpl
+
+        @hookimpl
+        async def register_validators(register):
+            register("never", lambda section: None)
+        """,
+    )
+    with pytest.warns(PluginLoadWarning, match="register_validators is async"):
+        app = App.create()
+    assert _statuses(app)["asyncreg"] == "failed"
+    assert "never" not in app.registry("validators")
+
+
+def test_exchange_serve_runs_the_startup_and_shutdown_hooks(
+    third_party: Path, tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks.txt"
+    _install_fake_distribution(
+        third_party,
+        "kalshi-plugin-lifecycle",
+        "lifecycle = lifecycle_plugin",
+        f"""
+        from kalshi_core import hookimpl
+
+        @hookimpl
+        def startup(app):
+            open({str(marks)!r}, "a").write("startup\\n")
+
+        @hookimpl
+        async def shutdown(app):
+            open({str(marks)!r}, "a").write("shutdown\\n")
+        """,
+    )
+    script = Path(sys.executable).parent / "kalshi-core"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(third_party),
+        "KALSHI_LOAD_PLUGINS": "builtin,lifecycle",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [str(script), "exchange", "serve", "--data-set", "kxinxu"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("base URL"):
+                assert marks.read_text() == "startup\n"
+                process.send_signal(signal.SIGINT)
+                break
+        process.wait(timeout=60)
+    assert marks.read_text() == "startup\nshutdown\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,14 +140,21 @@ RISK = {
 
 
 def make_engine(
-    venue: Venue, database: Database, clock: ManualClock, probability: int = 6000
+    venue: Venue,
+    database: Database,
+    clock: ManualClock,
+    probability: int = 6000,
+    *,
+    gateway: VenueGateway | None = None,
+    strategies: Sequence[Any] = (),
 ) -> Engine:
     return Engine(
-        gateway=VenueGateway(venue, TRADER),
+        gateway=gateway or VenueGateway(venue, TRADER),
         database=database,
         clock=clock,
         pipeline=Pipeline(
-            forecasters=[FixedForecaster(probability)], strategies=[BuyBelowForecast()]
+            forecasters=[FixedForecaster(probability)],
+            strategies=list(strategies) or [BuyBelowForecast()],
         ),
         risk=RiskManager(RiskLimits.from_section(RISK)),
         allocation=AllocationLimits(max_per_event=5),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from fractions import Fraction
 
 from kalshi_core import signals
 from kalshi_core.clock import ManualClock
@@ -11,12 +12,21 @@ from kalshi_core.engine.execution import PlannedOrder, order_request
 from kalshi_core.engine.reconcile import NOT_FOUND
 from kalshi_core.engine.risk import RiskLimits, RiskManager
 from kalshi_core.exchange.venue import Venue
-from kalshi_core.models import Action, MarketResult, OrderIntent, OrderStatus, Side, TimeInForce
+from kalshi_core.fees import FeeSchedule
+from kalshi_core.models import (
+    Action,
+    MarketResult,
+    OrderIntent,
+    OrderStatus,
+    Series,
+    Side,
+    TimeInForce,
+)
 from kalshi_core.money import CONTRACT
 from kalshi_core.protocols import Portfolio
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import OrderState
-from kalshi_core.venues.simulated import venue_order
+from kalshi_core.venues.simulated import VenueGateway, venue_order
 
 from .conftest import RISK, TICKERS, TRADER, BuyBelowForecast, make_engine
 from .test_alerts import Collecting
@@ -242,3 +252,57 @@ async def test_the_daily_kill_switch_rearms_the_next_day_unless_manual(
         clock.advance(timedelta(days=1))
         report = await engine.run_cycle()
         assert report.kill_switch is not rearm
+
+
+async def test_a_settled_position_announces_position_closed_once(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    engine = make_engine(venue, database, clock)
+    await engine.run_cycle()
+    clock.advance(timedelta(minutes=1))
+    await engine.run_cycle()  # the fills are reconciled: positions held
+    closed: list[str] = []
+
+    def collect(sender: object, **_: object) -> None:
+        closed.append(str(sender))
+
+    signals.position_closed.connect(collect)
+    try:
+        venue.determine(TICKERS[0], MarketResult.NO)
+        clock.advance(timedelta(minutes=1))
+        await engine.run_cycle()
+        clock.advance(timedelta(minutes=1))
+        await engine.run_cycle()
+    finally:
+        signals.position_closed.disconnect(collect)
+    assert closed == [TICKERS[0]]
+    stored = await database.positions.get(TICKERS[0])
+    assert stored is not None
+    assert stored.position == 0  # zeroed as the venue reports it, not a phantom open position
+    assert stored.realized_pnl < 0
+
+
+async def test_each_market_sees_its_own_series_fee_terms_and_category(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    seen: dict[str, tuple[object, str]] = {}
+
+    class Spy(BuyBelowForecast):
+        def propose(self, market, forecast, context):  # type: ignore[no-untyped-def]
+            category = context.category_of.get(market.series_ticker, "")
+            seen[market.ticker] = (context.fee_schedule, category)
+            return []
+
+    series = Series(ticker="KXTEST", title="test", category="Economics", fee_multiplier=1.75)
+    gateway = VenueGateway(venue, TRADER, {"KXTEST": series})
+    engine = make_engine(venue, database, clock, gateway=gateway, strategies=[Spy()])
+    await engine.run_cycle()
+    assert set(seen) == set(TICKERS)
+    for ticker, (schedule, category) in seen.items():
+        if ticker.startswith("KXTEST-"):
+            assert schedule == FeeSchedule.from_series(series)
+            assert schedule.multiplier == Fraction(7, 4)
+            assert category == "Economics"
+        else:  # a series the venue knows nothing about: default terms, no category
+            assert schedule == FeeSchedule()
+            assert category == ""

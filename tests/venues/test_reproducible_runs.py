@@ -4,9 +4,6 @@ stored orders, fills and P&L, on the in-process venue and on the local exchange 
 from __future__ import annotations
 
 import contextlib
-import gzip
-import json
-import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -20,6 +17,7 @@ from kalshi_core.hookspecs import hookimpl
 from kalshi_core.plugins import PluginManager
 from kalshi_core.venues.base import OpenVenue, RunSpec
 from kalshi_core.venues.simulated import open_simulated
+from tests.venues.conftest import copy_set
 
 ORDERS = (
     "select client_order_id, order_id, state, ticker, side, action, price, count, fill_count, "
@@ -67,31 +65,10 @@ async def test_a_second_run_on_one_database_gets_its_own_run_id(
     assert second.run_id == first.run_id[:-1] + "2"
 
 
-def copy_set(source: Path, target: Path, prefix: str) -> None:
-    """A data set the project never shipped: the bundled one with every ticker renamed."""
-    target.mkdir(parents=True)
-    lines = (source / "markets.jsonl").read_text().splitlines()
-    (target / "markets.jsonl").write_text(
-        "\n".join(_renamed(json.loads(line), prefix) for line in lines) + "\n"
-    )
-    with gzip.open(source / "trades.jsonl.gz", "rt") as read:
-        trades = [_renamed(json.loads(line), prefix) for line in read]
-    with gzip.open(target / "trades.jsonl.gz", "wt") as write:
-        write.write("\n".join(trades) + "\n")
-    shutil.copy(source / "LICENSE", target / "LICENSE")
-
-
-def _renamed(record: dict[str, Any], prefix: str) -> str:
-    for key in ("ticker", "event_ticker", "series_ticker"):
-        if isinstance(record.get(key), str):
-            record[key] = prefix + record[key]
-    return json.dumps(record)
-
-
 async def test_run_on_a_data_folder_it_was_never_given(
     isolated: Path, monkeypatch: pytest.MonkeyPatch, shared_data_dir: Path
 ) -> None:
-    copy_set(shared_data_dir / "kxinxu", isolated / "mine" / "week", "ZZ")
+    copy_set(shared_data_dir / "kxinxu", isolated / "mine" / "week", prefix="ZZ")
     monkeypatch.setenv("KALSHI_RUN__VENUE", "simulated")
     options = {"cycles": 150, "data_dir": str(isolated / "mine")}
     first = dump(await run_into(isolated, monkeypatch, "a", **options))

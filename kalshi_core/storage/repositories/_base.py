@@ -34,11 +34,28 @@ def load_json(text: str, kind: type[T]) -> T:
     return converter.structure(json.loads(text), kind)
 
 
+class RunScope:
+    """The run every row written through one :class:`Database` belongs to ("" outside a run).
+
+    The session sets it once, when the run begins; repositories stamp it on what they write
+    and scope by it what must never mix between runs (settlements, daily P&L)."""
+
+    def __init__(self, run_id: str = "") -> None:
+        self.run_id = run_id
+
+
 class Repository:
     """Base of all repositories: each public method runs in its own short transaction."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], scope: RunScope | None = None
+    ) -> None:
         self._sessions = sessions
+        self._scope = scope or RunScope()
+
+    @property
+    def run_id(self) -> str:
+        return self._scope.run_id
 
 
 def _dialect_insert(session: AsyncSession, model: type[Base]) -> Any:

@@ -259,7 +259,10 @@ class Decisions(Repository):
             stored = set((await session.scalars(query)).all())
             decisions = [d for d in decisions if d.decision_id not in stored]
             forecast_ids = await self._insert_forecasts(session, decisions)
-            rows = [_decision_values(d, forecast_ids.get(d.decision_id)) for d in decisions]
+            rows = [
+                {**_decision_values(d, forecast_ids.get(d.decision_id)), "run_id": self.run_id}
+                for d in decisions
+            ]
             if not rows:
                 return 0
             statement = insert_ignore(session, DecisionRow, rows, ["decision_id"])
@@ -292,7 +295,7 @@ class Decisions(Repository):
             session.add(row)
             await session.flush()
             forecast_id = row.id
-        values = _decision_values(decision, forecast_id)
+        values = {**_decision_values(decision, forecast_id), "run_id": self.run_id}
         insert = insert_ignore(session, DecisionRow, [values], ["decision_id"])
         inserted = await session.execute(insert.returning(DecisionRow.decision_id))
         if inserted.first() is None:

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import Select, delete, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalshi_core.models import MarketResult, Position, Settlement
 from kalshi_core.money import Money
@@ -57,17 +58,30 @@ class Positions(Repository):
     async def save(self, positions: Iterable[Position]) -> None:
         """Insert or replace each position (a flat one is kept with ``position == 0``)."""
         async with self._sessions.begin() as session:
-            for p in positions:
-                row = {
-                    "ticker": p.ticker,
-                    "position": p.position,
-                    "market_exposure": p.market_exposure,
-                    "total_traded": p.total_traded,
-                    "realized_pnl": p.realized_pnl,
-                    "fees_paid": p.fees_paid,
-                    "last_updated_ts": p.last_updated_ts,
-                }
-                await session.execute(upsert(session, PositionRow, row, ["ticker"]))
+            await self._save(session, positions)
+
+    async def replace_all(self, positions: Iterable[Position]) -> None:
+        """The venue's complete list: markets it no longer reports (settled, or traded on an
+        exchange that is gone) are not open positions any more."""
+        listed = list(positions)
+        async with self._sessions.begin() as session:
+            gone = delete(PositionRow).where(PositionRow.ticker.not_in([p.ticker for p in listed]))
+            await session.execute(gone)
+            await self._save(session, listed)
+
+    @staticmethod
+    async def _save(session: AsyncSession, positions: Iterable[Position]) -> None:
+        for p in positions:
+            row = {
+                "ticker": p.ticker,
+                "position": p.position,
+                "market_exposure": p.market_exposure,
+                "total_traded": p.total_traded,
+                "realized_pnl": p.realized_pnl,
+                "fees_paid": p.fees_paid,
+                "last_updated_ts": p.last_updated_ts,
+            }
+            await session.execute(upsert(session, PositionRow, row, ["ticker"]))
 
     async def get(self, ticker: str) -> Position | None:
         async with self._sessions() as session:
@@ -102,6 +116,7 @@ class Settlements(Repository):
     async def record(self, settlement: Settlement) -> bool:
         """Store ``settlement``; ``False`` (a no-op) when that market is already settled."""
         values = {
+            "run_id": self.run_id,
             "ticker": settlement.ticker,
             "event_ticker": settlement.event_ticker,
             "market_result": str(settlement.market_result),
@@ -114,13 +129,13 @@ class Settlements(Repository):
             "settled_time": settlement.settled_time,
         }
         async with self._sessions.begin() as session:
-            statement = insert_ignore(session, SettlementRow, [values], ["ticker"])
+            statement = insert_ignore(session, SettlementRow, [values], ["run_id", "ticker"])
             inserted = await session.execute(statement.returning(SettlementRow.ticker))
             return inserted.first() is not None
 
     async def get(self, ticker: str) -> Settlement | None:
         async with self._sessions() as session:
-            row = await session.get(SettlementRow, ticker)
+            row = await session.get(SettlementRow, (self.run_id, ticker))
         return None if row is None else _to_settlement(row)
 
     async def between(self, since: datetime, until: datetime) -> list[Settlement]:
@@ -149,6 +164,7 @@ class DailyPnls(Repository):
 
     async def save(self, pnl: DailyPnl, at: datetime) -> None:
         row = {
+            "run_id": self.run_id,
             "day": pnl.day,
             "realized_pnl": pnl.realized_pnl,
             "unrealized_pnl": pnl.unrealized_pnl,
@@ -157,17 +173,18 @@ class DailyPnls(Repository):
             "updated_time": at,
         }
         async with self._sessions.begin() as session:
-            await session.execute(upsert(session, DailyPnlRow, row, ["day"]))
+            await session.execute(upsert(session, DailyPnlRow, row, ["run_id", "day"]))
 
     async def get(self, day: date) -> DailyPnl | None:
         async with self._sessions() as session:
-            row = await session.get(DailyPnlRow, day)
+            row = await session.get(DailyPnlRow, (self.run_id, day))
         return None if row is None else _to_daily(row)
 
     async def between(self, first: date, last: date) -> list[DailyPnl]:
         """Days from ``first`` to ``last`` inclusive, oldest first."""
         query = (
             select(DailyPnlRow)
+            .where(DailyPnlRow.run_id == self.run_id)
             .where(DailyPnlRow.day >= first, DailyPnlRow.day <= last)
             .order_by(DailyPnlRow.day)
         )
@@ -181,6 +198,7 @@ class AiSpends(Repository):
 
     async def record(self, spend: AiSpend) -> None:
         row = AiSpendRow(
+            run_id=self.run_id,
             created_time=spend.created_time,
             model=spend.model,
             purpose=spend.purpose,
@@ -224,6 +242,7 @@ class AuditEvents(Repository):
 
     async def record(self, event: AuditEvent) -> None:
         row = AuditEventRow(
+            run_id=self.run_id,
             created_time=event.created_time,
             kind=event.kind,
             ticker=event.ticker,

@@ -66,6 +66,7 @@ class Orders(Repository):
         ``state`` before sending anything.
         """
         values = {
+            "run_id": self.run_id,
             "client_order_id": client_order_id,
             "decision_id": decision_id,
             "state": str(OrderState.PENDING_SUBMIT),
@@ -162,6 +163,12 @@ class Orders(Repository):
             rows = (await session.scalars(query)).all()
         return [_to_stored(r) for r in rows]
 
+    async def mark_gone(self, client_order_id: str, at: datetime, error: str) -> StoredOrder:
+        """A resting order the venue no longer knows (its exchange is gone, or it aged out of
+        the venue's records): it can never fill again, so it is final as canceled."""
+        values = {"state": str(OrderState.CANCELED), "error": error, "remaining_count": 0}
+        return await self._update(client_order_id, at, values)
+
     async def count(self) -> int:
         async with self._sessions() as session:
             return int((await session.scalar(select(func.count()).select_from(OrderRow))) or 0)
@@ -190,6 +197,7 @@ class Fills(Repository):
     async def record(self, fill: Fill) -> bool:
         """Store ``fill``; ``False`` (a no-op) when that ``fill_id`` is already stored."""
         values = {
+            "run_id": self.run_id,
             "fill_id": fill.fill_id,
             "order_id": fill.order_id,
             "client_order_id": fill.client_order_id,
