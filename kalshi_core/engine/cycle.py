@@ -85,6 +85,7 @@ class Engine:
     _last_value: Money = 0
     _day_fees: Money = 0
     _series: dict[str, Series | None] = attrs.field(factory=dict)
+    _saved_pnl: DailyPnl | None = None
 
     def __attrs_post_init__(self) -> None:
         self.executor = Executor(self.gateway, self.database.orders, self.clock)
@@ -128,7 +129,9 @@ class Engine:
             fees=self._day_fees,
             ai_cost=spent,
         )
-        await self.database.daily_pnl.save(pnl, self.clock.now())
+        if pnl != self._saved_pnl:
+            await self.database.daily_pnl.save(pnl, self.clock.now())
+            self._saved_pnl = pnl
         return attrs.evolve(portfolio, start_of_day_value=self._day_start)
 
     async def _spent_today(self) -> int:

@@ -27,6 +27,7 @@ from kalshi_core.storage.records import OrderState, StoredOrder
 
 log = logging.getLogger(__name__)
 UNSETTLED = (OrderState.PENDING_SUBMIT, OrderState.PENDING_UNKNOWN)
+RESTING = OrderState.RESTING
 NOT_FOUND = "not on the venue after an unknown outcome: never placed"
 GONE = "no longer on the venue's books: final, can never fill"
 
@@ -62,11 +63,21 @@ class Reconciler:
     _seen_fills: set[str] = attrs.field(factory=set)
     _rounds: int = 0
     _held: frozenset[str] = frozenset()
+    _stored_positions: list[Position] | None = None
+    _open_orders: list[StoredOrder] | None = None  # this round's, read once
 
     async def reconcile(
         self, owned: Collection[str] | None = None, *, read_settlements: bool = False
     ) -> ReconcileResult:
         """Read the venue's view; settle unknown orders in ``owned`` markets (all if None)."""
+        try:
+            return await self._reconcile(owned, read_settlements)
+        finally:
+            self._open_orders = None  # the next round reads them afresh
+
+    async def _reconcile(
+        self, owned: Collection[str] | None, read_settlements: bool
+    ) -> ReconcileResult:
         await self.settle_unknown_orders(owned)
         balance = await self.gateway.balance()
         positions = await self.gateway.positions()
@@ -74,7 +85,9 @@ class Reconciler:
         fills = await self._new_fills()
         due = self._settlements_due(positions) or read_settlements
         settlements = await self._new_settlements() if due else []
-        await self.database.positions.replace_all(positions)
+        if positions != self._stored_positions:
+            await self.database.positions.replace_all(positions)
+            self._stored_positions = positions
         self._announce_closed(positions)
         await self._refresh_orders(resting)
         await self._settle_departed(resting, owned)
@@ -117,11 +130,16 @@ class Reconciler:
     async def tickers_to_settle(self) -> list[str]:
         """Markets with an order of unknown fate or one stored as resting: they must be leased
         to be settled (a closed market's resting orders end canceled on the venue)."""
-        resting = await self.database.orders.in_state(OrderState.RESTING)
-        return sorted(set(await self.pending_tickers()) | {o.intent.ticker for o in resting})
+        return sorted({o.intent.ticker for o in await self._stored_open_orders()})
+
+    async def _stored_open_orders(self) -> list[StoredOrder]:
+        """Our orders of unknown fate or stored as resting, read once per round."""
+        if self._open_orders is None:
+            self._open_orders = await self.database.orders.in_states((*UNSETTLED, RESTING))
+        return self._open_orders
 
     async def _unsettled(self) -> list[StoredOrder]:
-        return [o for state in UNSETTLED for o in await self.database.orders.in_state(state)]
+        return [o for o in await self._stored_open_orders() if o.state in UNSETTLED]
 
     async def settle_unknown_orders(self, owned: Collection[str] | None = None) -> None:
         """Look every order of unknown fate up by ``client_order_id``; unblock its market.
@@ -172,8 +190,10 @@ class Reconciler:
         canceled (it can never fill)."""
         on_book = {o.client_order_id for o in resting}
         now = self.clock.now()
-        for stored in await self.database.orders.in_state(OrderState.RESTING):
+        for stored in await self._stored_open_orders():
             ticker = stored.intent.ticker
+            if stored.state is not RESTING:
+                continue
             if stored.client_order_id in on_book or (owned is not None and ticker not in owned):
                 continue
             found = await self.gateway.find_order(stored.client_order_id, ticker)

@@ -26,18 +26,18 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
-from kalshi_core.client.auth import KEY_HEADER, TIMESTAMP_HEADER, verify_signature
 from kalshi_core.errors import ExchangeError
+from kalshi_core.exchange.http.auth import Unauthorized, header_map
+from kalshi_core.exchange.http.errors import error_response
 from kalshi_core.models import Fill, Market, OrderBook, Trade
 from kalshi_core.money import Count, Price, format_count, format_dollars
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
 
-    from kalshi_core.exchange.server import ServerContext
+    from kalshi_core.exchange.http.context import ServerContext
     from kalshi_core.exchange.venue import Venue
 
     Scope = MutableMapping[str, Any]
@@ -593,34 +593,22 @@ class Connection:
 # ---- the feed ---------------------------------------------------------------------------------
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-
-
 def authenticate(context: ServerContext, scope: Scope) -> tuple[str | None, str]:
     """(account id, "") for a correctly signed handshake, else (None, why it was refused)."""
-    headers = _headers(scope)
-    key_id = headers.get(KEY_HEADER.lower())
-    if key_id is None:
+    try:
+        account_id = context.signed_account(header_map(scope["headers"]), "GET", WS_PATH)
+    except Unauthorized as exc:
+        return None, str(exc)
+    if account_id is None:
         return None, "the WebSocket handshake needs KALSHI-ACCESS-* headers"
-    key = context.keys.get(key_id)
-    if key is None:
-        return None, "unknown API key id"
-    stamp = headers.get(TIMESTAMP_HEADER.lower(), "")
-    skew = context.max_skew_seconds * 1000
-    if not stamp.isdigit() or abs(context.wall_clock() * 1000 - int(stamp)) > skew:
-        return None, "KALSHI-ACCESS-TIMESTAMP is missing or too far from the server's clock"
-    if not verify_signature(key.public_key, headers, "GET", WS_PATH):
-        return None, "invalid KALSHI-ACCESS-SIGNATURE"
-    return key.account_id, ""
+    return account_id, ""
 
 
 async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
     if "websocket.http.response" not in websocket.scope.get("extensions", {}):
         await websocket.close(code=1008, reason=message)
         return
-    body = {"error": {"code": code, "message": message, "service": "exchange"}}
-    await websocket.send_denial_response(JSONResponse(body, status_code=status))
+    await websocket.send_denial_response(error_response(status, code, message))
 
 
 class StreamFeed:

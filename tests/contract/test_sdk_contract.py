@@ -127,3 +127,63 @@ async def test_order_lifecycle_fills_and_positions(
     orders = (await call(sdk_client.get_orders)).orders
     assert [o.client_order_id for o in orders] == ["sdk-1"]
     assert len(exchange.venue.orders("dev")) == 1
+
+
+async def test_series_list_user_data_timestamp_resting_value_and_limits(sdk_client: Any) -> None:
+    series = (await call(sdk_client.get_series_list, include_volume=True)).series
+    assert [(s.ticker, s.volume_fp) for s in series] == [("KXSDK", "0.00")]
+    stamp = await call(sdk_client.get_user_data_timestamp)
+    assert stamp.as_of_time == START
+    await call(
+        sdk_client.create_order_v2,
+        ticker=TICKERS[1],
+        client_order_id="rest-1",
+        side="bid",
+        count="2",
+        price="0.30",
+        time_in_force="good_till_canceled",
+        self_trade_prevention_type="taker_at_cross",
+    )
+    value = await call(sdk_client.get_portfolio_resting_order_total_value)
+    assert value.total_resting_order_value == 60
+    assert [(b.exchange_index, b.balance) for b in value.resting_order_value_breakdown] == [
+        (0, "0.6000")
+    ]
+    limits = await call(sdk_client.get_account_api_limits)
+    assert (limits.usage_tier, limits.read.refill_rate, limits.write.refill_rate) == (
+        "basic",
+        200,
+        100,
+    )
+
+
+async def test_sdk_pages_resting_orders_while_older_ones_are_canceled(
+    sdk_client: Any, exchange: LocalExchange
+) -> None:
+    venue = exchange.venue
+    placed = [
+        venue.place_order(
+            OrderRequest(
+                account="dev",
+                ticker=TICKERS[2],
+                side=BookSide.BID,
+                price=1000 + i * 100,
+                count=CONTRACT,
+            )
+        ).order_id
+        for i in range(7)
+    ]
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        page = await call(sdk_client.get_orders, status="resting", limit=2, cursor=cursor or None)
+        seen.extend(o.order_id for o in page.orders)
+        if not page.cursor:
+            break
+        cursor = page.cursor
+        oldest = [i for i in placed if i not in seen and venue.get_order(i).remaining_count]
+        if len(oldest) > 1:
+            venue.cancel("dev", oldest[0])  # an older, not yet seen order leaves the list
+    assert len(seen) == len(set(seen))
+    survivors = {i for i in placed if venue.get_order(i).remaining_count}
+    assert survivors <= set(seen)

@@ -145,3 +145,43 @@ def cross(venue: Venue, price: int, contracts: int = 1, ticker: str = TICKER) ->
     venue.place_order(mm_order(BookSide.ASK, price, contracts, ticker))
     ioc = TimeInForce.IMMEDIATE_OR_CANCEL
     venue.place_order(mm_order(BookSide.BID, price, contracts, ticker, ioc, account=TAKER))
+
+
+class RawHttp:
+    """Raw requests to the exchange over loopback, signed by the dev key unless told not to:
+    for inputs no well-behaved client would send."""
+
+    def __init__(self, exchange: LocalExchange, http: httpx.AsyncClient) -> None:
+        assert exchange.private_key_path is not None
+        self.exchange = exchange
+        self.http = http
+        self.signer = Signer.from_file(exchange.api_key_id, exchange.private_key_path)
+
+    async def send(
+        self, method: str, path: str, *, signed: bool = True, **options: Any
+    ) -> httpx.Response:
+        url = self.exchange.base_url + path
+        full_path = httpx.URL(url).path
+        headers = dict(options.pop("headers", {}))
+        if signed:
+            headers = {**self.signer.headers(method, full_path), **headers}
+        return await self.http.request(method, url, headers=headers, **options)
+
+
+@pytest.fixture
+async def raw(exchange: LocalExchange) -> AsyncIterator[RawHttp]:
+    # The timeout turns a stalled server into a failure instead of a hung suite.
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
+        yield RawHttp(exchange, http)
+
+
+def assert_kalshi_error(response: httpx.Response, status: int, code: str | None = None) -> None:
+    """``response`` is ``status`` with Kalshi's error body (and ``code``, if given)."""
+    assert response.status_code == status, (response.status_code, response.text)
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "service"}
+    assert error["service"] == "exchange"
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    if code is not None:
+        assert error["code"] == code, error

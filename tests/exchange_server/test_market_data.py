@@ -23,9 +23,11 @@ async def test_markets_page_through_every_market_once(client: KalshiClient) -> N
     assert len(first.items) == 5
     assert first.cursor
     seen = [m.ticker async for m in client.iter_markets(limit=5)]
-    assert seen == tickers()
-    last = await client.get_markets(limit=5, cursor="10")
-    assert [m.ticker for m in last.items] == tickers()[10:]
+    assert seen == sorted(tickers())  # in ticker order: the cursor is the last ticker seen
+    second = await client.get_markets(limit=5, cursor=first.cursor)
+    assert [m.ticker for m in second.items] == sorted(tickers())[5:10]
+    last = await client.get_markets(limit=5, cursor=second.cursor)
+    assert [m.ticker for m in last.items] == sorted(tickers())[10:]
     assert last.cursor == ""
 
 
@@ -34,7 +36,7 @@ async def test_market_filters(client: KalshiClient) -> None:
     assert len(open_markets) == 9
     assert all(m.status is MarketStatus.ACTIVE for m in open_markets)
     unopened = [m.ticker async for m in client.iter_markets(status="unopened")]
-    assert unopened == [t for t in tickers() if t.endswith("T80")]
+    assert unopened == sorted(t for t in tickers() if t.endswith("T80"))
     by_event = [m.ticker async for m in client.iter_markets(event_ticker=EVENTS[1])]
     assert by_event == [t for t in tickers() if t.startswith(EVENTS[1] + "-")]
     by_series = [m.ticker async for m in client.iter_markets(series_ticker="KXOTHER")]
@@ -138,7 +140,7 @@ async def test_candlesticks_from_the_tape(
 
 async def test_events_series_and_status(client: KalshiClient) -> None:
     events = [e.event_ticker async for e in client.iter_events(limit=2)]
-    assert events == list(EVENTS)
+    assert events == sorted(EVENTS)
     detail = await client.get_event(EVENTS[2])
     assert detail.event.series_ticker == "KXOTHER"
     assert len(detail.markets) == 4

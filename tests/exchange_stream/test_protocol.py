@@ -54,6 +54,26 @@ async def test_a_signature_over_the_rest_path_is_refused(
     assert refused.value.response.status_code == 401
 
 
+@pytest.mark.parametrize("stamp", ["\u00b2", "9" * 40, "1e12", ""])
+async def test_a_bad_timestamp_is_refused_like_rest_does(
+    exchange: LocalExchange, signer: Signer, stamp: str
+) -> None:
+    """The handshake goes through the same auth module as REST: 401 in Kalshi's shape."""
+    headers: dict[str, str | bytes] = {
+        **signer.headers("GET", "/trade-api/ws/v2"),
+        "KALSHI-ACCESS-TIMESTAMP": stamp.encode(),
+    }
+    with pytest.raises(InvalidStatus) as refused:
+        await websockets.connect(
+            stream_url(exchange.base_url), additional_headers=headers, proxy=None
+        )
+    response = refused.value.response
+    assert response.status_code == 401
+    error = json.loads(response.body or b"{}")["error"]
+    assert (error["code"], error["service"]) == ("unauthorized", "exchange")
+    assert "TIMESTAMP" in error["message"]
+
+
 async def test_a_remote_url_is_refused_before_any_connection(signer: Signer) -> None:
     with pytest.raises(ConfigError, match="non-loopback"):
         KalshiStream("wss://demo-api.kalshi.co/trade-api/ws/v2", signer)

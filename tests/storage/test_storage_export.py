@@ -79,14 +79,16 @@ def test_db_commands_upgrade_current_history_export_downgrade(tmp_path: Path) ->
 
     assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
     assert f"current: {head} " in runner.invoke(cli, ["db", "current"]).output
-    assert runner.invoke(cli, ["db", "history"]).output.startswith(f"{head} (base)")
+    history = runner.invoke(cli, ["db", "history"]).output
+    assert history.startswith(f"{head} (")
+    assert "0001 (base): initial schema" in history
 
     output = tmp_path / "orders.csv"
     exported = runner.invoke(
         cli, ["db", "export", "--format", "csv", "--table", "orders", "--output", str(output)]
     )
     assert exported.exit_code == 0, exported.output
-    assert output.read_text().startswith("id,client_order_id,order_id,")
+    assert output.read_text().startswith("id,run_id,client_order_id,order_id,")
 
     assert runner.invoke(cli, ["db", "downgrade", "base"]).exit_code == 0
     assert "current: none" in runner.invoke(cli, ["db", "current"]).output

@@ -53,6 +53,24 @@ async def test_the_same_command_twice_stores_identical_orders_fills_and_pnl(
     assert first == second
 
 
+async def test_the_in_process_venue_trades_exactly_like_the_local_exchange_over_http(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the transport differs: the same decisions meet the same matching engine."""
+    monkeypatch.setenv("KALSHI_RUN__VENUE", "simulated")
+    simulated = dump(await run_into(isolated, monkeypatch, "simulated", cycles=150))
+    monkeypatch.setenv("KALSHI_RUN__VENUE", "paper")
+    paper = dump(await run_into(isolated, monkeypatch, "paper", cycles=150))
+    assert simulated[ORDERS]
+
+    def comparable(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return sorted(row[2:] for row in rows)  # the run (and so the ids) differ by venue
+
+    assert comparable(simulated[ORDERS]) == comparable(paper[ORDERS])
+    assert sorted(r[1:] for r in simulated[FILLS]) == sorted(r[1:] for r in paper[FILLS])
+    assert simulated[PNL] == paper[PNL]
+
+
 async def test_a_second_run_on_one_database_gets_its_own_run_id(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

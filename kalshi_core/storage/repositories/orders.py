@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -154,6 +155,14 @@ class Orders(Repository):
         """Orders of ``ticker`` that rest or may rest on the book (pending ones included)."""
         async with self._sessions() as session:
             rows = (await session.scalars(live_orders_query(ticker))).all()
+        return [_to_stored(r) for r in rows]
+
+    async def in_states(self, states: Iterable[OrderState]) -> list[StoredOrder]:
+        """Every order in any of ``states``, oldest first (one query)."""
+        wanted = [str(state) for state in states]
+        query = select(OrderRow).where(OrderRow.state.in_(wanted)).order_by(OrderRow.id)
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
         return [_to_stored(r) for r in rows]
 
     async def in_state(self, state: OrderState) -> list[StoredOrder]:

@@ -1,0 +1,46 @@
+"""What the HTTP face and the WebSocket feed serve from."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import attrs
+
+from kalshi_core.exchange.faults import FaultInjector
+from kalshi_core.exchange.http.auth import KeyRegistry, signed_account
+from kalshi_core.exchange.venue import Venue
+from kalshi_core.models import Event, Series
+
+
+@attrs.define(kw_only=True)
+class Catalog:
+    """Series and events known beyond what the listed markets imply."""
+
+    series: dict[str, Series] = attrs.field(factory=dict)
+    events: dict[str, Event] = attrs.field(factory=dict)
+
+
+@attrs.define(kw_only=True)
+class ServerContext:
+    """Everything the HTTP face serves from. ``sync`` runs before each request."""
+
+    venue: Venue
+    keys: KeyRegistry
+    faults: FaultInjector = attrs.field(factory=FaultInjector)
+    catalog: Catalog = attrs.field(factory=Catalog)
+    sync: Callable[[], None] = lambda: None
+    max_skew_seconds: float = 60.0
+    max_body_bytes: int = 65_536  # a batch of 20 orders is a few kilobytes
+    wall_clock: Callable[[], float] = time.time
+
+    def signed_account(self, headers: dict[str, str], method: str, path: str) -> str | None:
+        """See :func:`kalshi_core.exchange.http.auth.signed_account`."""
+        return signed_account(
+            self.keys,
+            headers,
+            method,
+            path,
+            now_seconds=self.wall_clock(),
+            max_skew_seconds=self.max_skew_seconds,
+        )
