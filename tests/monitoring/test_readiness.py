@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from kalshi_core import signals
-from kalshi_core.builtin.sqlite_storage import SCHEME, sqlite_backend
 from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.client.transport import RetryPolicy
 from kalshi_core.clock import ManualClock
@@ -112,12 +113,12 @@ async def _stop(exchange: LocalExchange) -> None:
     await exchange.wait_stopped()
 
 
-async def test_an_unreachable_database_is_named_without_its_url(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
-    database = await Database.open(url, {SCHEME: sqlite_backend}, {}, check=False)
-    await database.engine.dispose()  # no pooled connection to the old file survives
-    (tmp_path / "db.sqlite3").unlink(missing_ok=True)
-    (tmp_path / "db.sqlite3").mkdir()  # a directory where the database file was: unopenable
+async def test_an_unreachable_database_is_named_without_its_url() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    url = f"postgresql+asyncpg://bot:SECRET-PW@127.0.0.1:{port}/kalshi"
+    database = Database(create_async_engine(url))
 
     class Venue:
         async def balance(self) -> None:
