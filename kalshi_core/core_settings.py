@@ -8,6 +8,8 @@ NUMBER = (int, float)
 NAMES = (list,)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TIERS = ("basic", "advanced", "premier", "prime")
+SEVERITIES = ("info", "warning", "critical")
+HALTS = ("none", "pause_entries", "cancel_resting", "flatten", "stop")
 
 
 def _fraction(key: str, description: str) -> Rule:
@@ -20,6 +22,67 @@ def _fraction(key: str, description: str) -> Rule:
         maximum=1,
         description=f"{description}, as a fraction of the portfolio: 0.05 = 5%",
     )
+
+
+def _seconds(key: str, description: str, maximum: float = 86_400) -> Rule:
+    return Rule(
+        key=key,
+        types=NUMBER,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=maximum,
+        description=description,
+    )
+
+
+def _halt(name: str) -> tuple[Rule, ...]:
+    return (
+        Rule(key=f"anomalies.{name}.enabled", types=(bool,), description="run this detector"),
+        Rule(
+            key=f"anomalies.{name}.halt",
+            types=(str,),
+            choices=HALTS,
+            description="stop level this anomaly asks for; none = alert only",
+        ),
+    )
+
+
+MONITORING_RULES: tuple[Rule, ...] = (
+    Rule(key="logging.format", types=(str,), choices=("text", "json"), description="log lines"),
+    Rule(key="monitoring.enabled", types=(bool,), description="serve /metrics, /healthz, /readyz"),
+    Rule(key="monitoring.host", types=(str,), description="address to serve on; loopback default"),
+    Rule(key="monitoring.port", types=(int,), minimum=0, maximum=65535, description="0 = free"),
+    _seconds(
+        "monitoring.max_cycle_age_seconds",
+        "wall seconds since the last cycle, at most, to be ready",
+    ),
+    _seconds("monitoring.probe_timeout_seconds", "readiness probe timeout", maximum=60),
+    Rule(key="monitoring.market_label_cap", types=(int,), minimum=0, maximum=1000),
+    Rule(key="monitoring.flatten_concession_cents", types=(int,), minimum=0, maximum=99),
+    Rule(key="alerts.min_severity", types=(str,), choices=SEVERITIES, description="lowest sent"),
+    Rule(key="alerts.routes", types=(dict,), description="severity -> channels; absent = all"),
+    Rule(key="alerts.dedup_seconds", types=NUMBER, minimum=0, maximum=604_800),
+    Rule(key="alerts.rate_limit_count", types=(int,), minimum=1, maximum=100_000),
+    _seconds("alerts.rate_limit_seconds", "rate-limit window per channel"),
+    Rule(key="alerts.retry_attempts", types=(int,), minimum=1, maximum=20),
+    Rule(key="alerts.retry_backoff_seconds", types=NUMBER, minimum=0, maximum=600),
+    *_halt("order_rate"),
+    _seconds("anomalies.order_rate.window_seconds", "order-rate window"),
+    Rule(key="anomalies.order_rate.max_orders", types=(int,), minimum=1, maximum=1_000_000),
+    *_halt("slippage"),
+    Rule(key="anomalies.slippage.max_cents", types=(int,), minimum=0, maximum=99),
+    *_halt("drawdown"),
+    _fraction("anomalies.drawdown.max_fraction", "drawdown from peak equity"),
+    *_halt("loss_streak"),
+    Rule(key="anomalies.loss_streak.baseline_size", types=(int,), minimum=2, maximum=10_000),
+    Rule(key="anomalies.loss_streak.min_streak", types=(int,), minimum=1, maximum=1000),
+    _fraction("anomalies.loss_streak.max_probability", "streak probability under baseline"),
+    *_halt("api_errors"),
+    _seconds("anomalies.api_errors.window_seconds", "API error window"),
+    Rule(key="anomalies.api_errors.max_errors", types=(int,), minimum=1, maximum=1_000_000),
+    *_halt("model_spend"),
+    Rule(key="anomalies.model_spend.margin", types=NUMBER, minimum=0, maximum=1),
+)
 
 
 CORE_RULES: tuple[Rule, ...] = (
@@ -133,4 +196,5 @@ CORE_RULES: tuple[Rule, ...] = (
     Rule(key="cache.backend", types=(str,), description="registered cache backend"),
     Rule(key="cache.ttl_seconds", types=NUMBER, minimum=0, maximum=86_400),
     Rule(key="alerts.channels", types=NAMES, description="registered alerters to deliver to"),
+    *MONITORING_RULES,
 )

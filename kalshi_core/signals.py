@@ -29,10 +29,20 @@ order_unknown = _signals.signal(
 position_closed = _signals.signal("position_closed", doc="A position went back to zero.")
 market_settled = _signals.signal("market_settled", doc="A market we held settled.")
 risk_limit_hit = _signals.signal("risk_limit_hit", doc="A risk rule blocked or stopped trading.")
+cycle_started = _signals.signal("cycle_started", doc="One trading cycle began.")
 cycle_completed = _signals.signal("cycle_completed", doc="One trading cycle ended.")
 ai_spend = _signals.signal("ai_spend", doc="A model call cost money (tokens, cost).")
 cycle_failed = _signals.signal(
     "cycle_failed", doc="A cycle was skipped: the venue failed a read past its retries."
+)
+anomaly_detected = _signals.signal(
+    "anomaly_detected",
+    doc="A monitor saw the bot behave unusually; sender is the detector, ``anomaly`` the finding.",
+)
+stop_changed = _signals.signal(
+    "stop_changed",
+    doc="The graded stop level changed (pause entries, cancel resting, flatten, stop); "
+    "sender is the controller, ``level`` and ``previous`` the level names, ``reason`` why.",
 )
 
 ALL = (
@@ -48,7 +58,10 @@ ALL = (
     position_closed,
     market_settled,
     risk_limit_hit,
+    cycle_started,
     cycle_completed,
     cycle_failed,
     ai_spend,
+    anomaly_detected,
+    stop_changed,
 )

@@ -16,6 +16,8 @@ import click
 from kalshi_core import __version__
 from kalshi_core.app import App
 from kalshi_core.errors import KalshiCoreError
+from kalshi_core.monitoring.logs import FORMATS as LOG_FORMATS
+from kalshi_core.monitoring.logs import configure_logging as configure_log_format
 
 EXIT_CONFIG = 2
 
@@ -79,12 +81,11 @@ NOISY_LOGGERS = ("httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.acces
 
 
 def configure_logging(app: App) -> None:
-    """Log to stderr at ``logging.level`` (an invalid level is reported by ``config validate``)."""
+    """Log to stderr at ``logging.level`` in ``logging.format`` (text or json; an invalid value
+    is reported by ``config validate``)."""
     level = str(app.settings.get("logging.level", "INFO")).upper()
-    logging.basicConfig(
-        level=level if level in logging.getLevelNamesMapping() else "INFO",
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    fmt = str(app.settings.get("logging.format", "text"))
+    configure_log_format(level, fmt if fmt in LOG_FORMATS else "text")  # logging.format: json
     for chatty in NOISY_LOGGERS:  # one line per HTTP request would drown the summary
         logging.getLogger(chatty).setLevel(logging.WARNING)
 

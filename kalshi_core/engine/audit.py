@@ -24,6 +24,7 @@ AUDITED = (
     signals.order_filled,
     signals.risk_limit_hit,
     signals.market_settled,
+    signals.stop_changed,  # graded stops (kalshi_core.monitoring.stops)
 )
 FIELDS = (
     "order_id",

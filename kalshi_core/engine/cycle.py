@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -28,13 +28,32 @@ from kalshi_core.engine.reconcile import Reconciler, ReconcileResult
 from kalshi_core.engine.risk import RiskManager, RiskResult
 from kalshi_core.fees import FeeSchedule
 from kalshi_core.gateway import Gateway
-from kalshi_core.models import Fill, Market, OrderIntent, Series
+from kalshi_core.models import Fill, Market, OrderIntent, Position, Series
 from kalshi_core.money import Money
 from kalshi_core.protocols import AnalysisRecord, PipelineContext, Portfolio
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import AiSpend, DailyPnl
 
 log = logging.getLogger(__name__)
+
+
+class StopGate(Protocol):
+    """Graded stops the engine obeys each cycle (``kalshi_core.monitoring.stops``)."""
+
+    @property
+    def cancels_resting(self) -> bool: ...
+
+    @property
+    def flattens(self) -> bool: ...
+
+    @property
+    def stops(self) -> bool: ...
+
+    def admit(self, intents: Iterable[OrderIntent]) -> Sequence[OrderIntent]: ...
+
+    def flatten_intents(
+        self, positions: Mapping[str, Position], markets: Mapping[str, Market]
+    ) -> Sequence[OrderIntent]: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -70,6 +89,7 @@ class Engine:
     max_concurrency: int = 32
     max_markets: int = 0  # 0: lease every open market
     rearm_daily: bool = True  # a tripped daily-loss kill switch re-arms on the next day
+    stops: StopGate | None = None  # graded stops (monitoring's StopController), if any
     owned: frozenset[str] = frozenset()
     executor: Executor = attrs.field(init=False)
     audit: AuditTrail = attrs.field(init=False)
@@ -141,6 +161,7 @@ class Engine:
 
     async def run_cycle(self) -> CycleReport:
         self.cycles += 1
+        signals.cycle_started.send(self)  # monitoring: cycle duration, log correlation id
         listed = await self.gateway.open_markets()
         self.reconciler.open_tickers = {m.ticker for m in listed}
         pending = await self.reconciler.tickers_to_settle()
@@ -154,10 +175,15 @@ class Engine:
         context = self._context(portfolio, spent)
         decisions = await self._decide_all(markets, context)
         risk = self._approve(decisions, context)
-        if self.risk.kill_switch_tripped:
+        if self.risk.kill_switch_tripped or (self.stops and self.stops.cancels_resting):
             await self._stand_down(state)
-        to_place = await self._replace_quotes(risk.approved, state, markets)
+        admitted = self._admit(risk.approved, portfolio, markets)
+        to_place = await self._replace_quotes(admitted, state, markets)
         owner = {made.market.ticker: made.decision.decision_id for made in decisions}
+        for intent in to_place:  # a flatten order may be for a market nobody decided on
+            owner.setdefault(
+                intent.ticker, ids.decision_id(intent.ticker, context.now, self.run_id)
+            )
         execution = await self.executor.execute(_plan(to_place, owner))
         await self._store(decisions)
         await self._store_spend()
@@ -251,6 +277,31 @@ class Engine:
         for rejection in result.rejections:
             signals.order_rejected.send(rejection.intent, reason=rejection.reason)
         return result
+
+    def _owners(
+        self, decisions: Sequence[MarketDecision], orders: Sequence[OrderIntent]
+    ) -> dict[str, str]:
+        """Each order's decision id; a flatten order for a market nobody decided on this cycle
+        gets that market's decision id for this cycle all the same (deterministic)."""
+        owner = {made.market.ticker: made.decision.decision_id for made in decisions}
+        now = self.clock.now()
+        for intent in orders:
+            owner.setdefault(intent.ticker, ids.decision_id(intent.ticker, now, self.run_id))
+        return owner
+
+    def _admit(
+        self, approved: Sequence[OrderIntent], portfolio: Portfolio, markets: Sequence[Market]
+    ) -> tuple[OrderIntent, ...]:
+        """What the graded stops let through (all, without a controller), plus the orders that
+        flatten our positions once the level asks for it."""
+        if self.stops is None:
+            return tuple(approved)
+        admitted = tuple(self.stops.admit(approved))
+        if not self.stops.flattens or self.stops.stops:
+            return admitted
+        by_ticker = {m.ticker: m for m in markets}
+        flatten = self.stops.flatten_intents(portfolio.positions, by_ticker)
+        return admitted + tuple(flatten)
 
     @property
     def quoting(self) -> frozenset[str]:

@@ -28,6 +28,7 @@ import attrs
 
 from kalshi_core import signals
 from kalshi_core.app import App
+from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
 from kalshi_core.engine.pipeline import Pipeline
@@ -36,6 +37,7 @@ from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
 from kalshi_core.engine.risk import RiskLimits, RiskManager
 from kalshi_core.errors import ExchangeError
 from kalshi_core.gateway import Gateway
+from kalshi_core.monitoring.session import monitor_session
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
 from kalshi_core.venues.base import RunSpec, VenueRun
@@ -214,13 +216,17 @@ class Session:
         gc.freeze()  # long-lived objects built so far need no more GC scans (fewer pauses)
         start = await _equity(venue.gateway)
         alerters = [self.app.build("alerters", n) for n in self.app.settings.alerts.channels]
-        router = AlertRouter(alerters, venue.clock)
+        policy = AlertPolicy.from_section(self.app.section("alerts"))  # monitoring (issue 19)
+        router = AlertRouter(alerters, venue.clock, policy)
         with _stop_on_signals(self.stop), router:
-            try:
-                reason = await self._loop(engine, venue)
-                await engine.final_reconcile()  # settle what is left unknown, leases still held
-            finally:
-                await engine.release()
+            # monitoring (issue 19): /metrics, /healthz, /readyz, anomalies, graded stops
+            async with monitor_session(self.app, engine, router=router) as monitoring:
+                engine.stops = monitoring.stops
+                try:
+                    reason = await self._loop(engine, venue)
+                    await engine.final_reconcile()  # settle what is left unknown, leases held
+                finally:
+                    await engine.release()
         await router.flush()
         return await self._report(venue, database, start, reason)
 
@@ -228,7 +234,7 @@ class Session:
         started = time.monotonic()  # --duration is wall time: an operator's limit, not data
         step = timedelta(seconds=float(self.app.section("run")["cycle_seconds"]))
         while True:
-            reason = self._should_stop(venue, started)
+            reason = self._should_stop(venue, started) or _stopped(engine)
             if reason:
                 return reason
             await venue.advance(step)
@@ -300,6 +306,12 @@ class Session:
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
         )
+
+
+def _stopped(engine: Engine) -> str | None:
+    if engine.stops is not None and engine.stops.stops:
+        return "stopped by the graded stops (the audit trail says why)"
+    return None
 
 
 async def _equity(gateway: Gateway) -> int:

@@ -27,6 +27,8 @@ BUILTINS = {
     "exchange_command",
     "kalshi_source",
     "log_alerter",
+    "webhook_alerters",
+    "email_alerter",
     "market_validators",
     "memory_cache",
     "run_command",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kalshi_core import signals
 from kalshi_core.clock import ManualClock
+from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.protocols import Alert
 
@@ -27,7 +28,7 @@ class Broken:
 
 async def test_risk_limit_and_unknown_order_reach_every_channel(clock: ManualClock) -> None:
     good = Collecting()
-    router = AlertRouter([Broken(), good], clock)
+    router = AlertRouter([Broken(), good], clock, AlertPolicy(retry_backoff_seconds=0))
     with router:
         signals.risk_limit_hit.send(object(), rule="max_daily_loss", reason="lost 11%")
         signals.risk_limit_hit.send(object(), rule="kill_switch", reason="x", intent=object())

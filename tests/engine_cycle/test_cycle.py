@@ -28,6 +28,7 @@ from kalshi_core.models import (
     TimeInForce,
 )
 from kalshi_core.money import CONTRACT
+from kalshi_core.monitoring.stops import StopController
 from kalshi_core.protocols import Portfolio
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import OrderState
@@ -369,3 +370,31 @@ async def test_a_strategy_that_wants_the_book_gets_it_and_others_cost_nothing(
     reads.clear()
     await plain.run_cycle()
     assert reads == []
+
+
+async def test_graded_stops_pause_entries_cancel_resting_and_flatten(
+    venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    gtc = BuyBelowForecast(tif=TimeInForce.GOOD_TILL_CANCELED)
+    engine = make_engine(venue, database, clock, strategies=[gtc])
+    engine.stops = StopController()
+    await engine.run_cycle()  # buys: fills at the ask
+    clock.advance(timedelta(minutes=1))
+    held = {p.ticker for p in venue.positions(TRADER) if p.position}
+    assert held == set(TICKERS)
+
+    engine.stops.escalate("pause_entries", "test")
+    assert (await engine.run_cycle()).placed == 0  # entries refused, nothing to exit
+    clock.advance(timedelta(minutes=1))
+
+    engine.stops.escalate("flatten", "test")
+    report = await engine.run_cycle()
+    assert report.placed == len(TICKERS)  # one reduce-only IOC sell per position
+    flattening = [o for o in venue.orders(TRADER) if o.reduce_only]
+    assert {o.ticker for o in flattening} == set(TICKERS)
+    assert all(o.time_in_force is TimeInForce.IMMEDIATE_OR_CANCEL for o in flattening)
+    assert venue.orders(TRADER, status=OrderStatus.RESTING) == []
+
+    engine.stops.escalate("stop", "test")
+    clock.advance(timedelta(minutes=1))
+    assert (await engine.run_cycle()).placed == 0
