@@ -135,6 +135,8 @@ def run(
         if live is not None:
             live.stop()
     click.echo("\n".join(report.lines()))
+    if session.storage_failure:  # the report stands, but the run did not end well
+        sys.exit(1)
 
 
 @hookimpl

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 import attrs
+from sqlalchemy.exc import SQLAlchemyError
 
 from kalshi_core import signals
 from kalshi_core.app import App
@@ -35,8 +36,9 @@ from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
 from kalshi_core.engine.risk import RiskLimits, RiskManager
-from kalshi_core.errors import ExchangeError
+from kalshi_core.errors import ExchangeError, StorageError
 from kalshi_core.gateway import Gateway
+from kalshi_core.models import Fill
 from kalshi_core.monitoring.session import monitor_session
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
@@ -182,6 +184,7 @@ class Session:
     stop: asyncio.Event = attrs.field(factory=asyncio.Event)
     tally: Tally = attrs.field(factory=Tally)
     run_id: str = ""
+    storage_failure: str = ""  # set when the database failed: the run stops and reports
 
     async def run(self) -> SessionReport:
         self.app.check()
@@ -224,11 +227,23 @@ class Session:
                 engine.stops = monitoring.stops
                 try:
                     reason = await self._loop(engine, venue)
-                    await engine.final_reconcile()  # settle what is left unknown, leases held
+                    await self._finish(engine)
                 finally:
-                    await engine.release()
+                    await self._release(engine)
         await router.flush()
         return await self._report(venue, database, start, reason)
+
+    async def _finish(self, engine: Engine) -> None:
+        """Settle what is left unknown, leases still held; skipped when storage failed (the
+        next run reconciles: the venue wins)."""
+        if not self.storage_failure:
+            await engine.final_reconcile()
+
+    async def _release(self, engine: Engine) -> None:
+        try:
+            await engine.release()
+        except (StorageError, SQLAlchemyError, OSError) as error:
+            log.error("could not release the market leases (%s): they expire", _one_line(error))
 
     async def _loop(self, engine: Engine, venue: VenueRun) -> str:
         started = time.monotonic()  # --duration is wall time: an operator's limit, not data
@@ -244,15 +259,21 @@ class Session:
 
     async def _cycle(self, engine: Engine) -> None:
         """One cycle; a venue that fails a read past its retries costs that cycle, not the run
-        (the next cycle reconciles from scratch: the venue wins)."""
+        (the next cycle reconciles from scratch: the venue wins). A database that fails (a full
+        disk, a lost server) stops the run: nothing more can be recorded before it is sent."""
         try:
             self.tally.add(await engine.run_cycle())
         except ExchangeError as error:
             self.tally.failed += 1
             log.warning("cycle skipped: the venue failed a read (%s)", error)
             signals.cycle_failed.send(self, error=str(error))
+        except (StorageError, SQLAlchemyError, OSError) as error:
+            self.storage_failure = _one_line(error)
+            log.error("stopping: the database failed (%s)", self.storage_failure)
 
     def _should_stop(self, venue: VenueRun, started: float) -> str | None:
+        if self.storage_failure:
+            return f"the database failed: {self.storage_failure}"
         if self.stop.is_set():
             return "interrupted (the current cycle finished first)"
         if self.options.cycles is not None and self.tally.cycles >= self.options.cycles:
@@ -278,6 +299,19 @@ class Session:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), timeout=wait)
 
+    async def _stored_fills(self, database: Database, venue_fills: list[Fill]) -> list[Fill]:
+        """Our stored copies of ``venue_fills`` (none readable when the database failed)."""
+        ids = {f.fill_id for f in venue_fills}
+        try:
+            return [
+                f
+                for t in sorted({f.ticker for f in venue_fills})
+                for f in await database.fills.for_market(t)
+                if f.fill_id in ids
+            ]
+        except (StorageError, SQLAlchemyError, OSError):
+            return []
+
     async def _report(
         self, venue: VenueRun, database: Database, start: int, reason: str
     ) -> SessionReport:
@@ -287,11 +321,7 @@ class Session:
         positions = await gateway.all_positions()
         venue_fills = await gateway.fills()
         settlements = await gateway.settlements()
-        ids = {f.fill_id for f in venue_fills}
-        tickers = {f.ticker for f in venue_fills}
-        stored = [
-            f for t in tickers for f in await database.fills.for_market(t) if f.fill_id in ids
-        ]
+        stored = await self._stored_fills(database, venue_fills)
         return SessionReport(
             cycles=self.tally.cycles,
             markets_scanned=self.tally.markets,
@@ -306,6 +336,11 @@ class Session:
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
         )
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
 def _stopped(engine: Engine) -> str | None:
