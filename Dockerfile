@@ -35,7 +35,7 @@ RUN groupadd --system --gid 10001 kalshi \
     && useradd --system --uid 10001 --gid kalshi --home-dir /home/kalshi --create-home kalshi \
     && mkdir -p /data /etc/kalshi-core \
     && chown kalshi:kalshi /data
-USER kalshi
+USER 10001:10001
 WORKDIR /home/kalshi
 VOLUME ["/data"]
 # `kalshi-core run` finishes the current cycle on SIGTERM, settles every order whose outcome is
