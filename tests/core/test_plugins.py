@@ -24,6 +24,7 @@ BUILTINS = {
     "kalshi_source",
     "log_alerter",
     "market_validators",
+    "new_command",
     "memory_cache",
     "run_command",
     "sqlite_storage",

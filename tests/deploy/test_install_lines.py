@@ -26,6 +26,7 @@ PAGES = sorted(
 )
 INSTALL = re.compile(r"pip install ([^`\n&|;#]+)")
 OUR_NAMES = re.compile(r"^kalshi[-_](core|plugin)", re.IGNORECASE)
+GENERATED = re.compile(r"kalshi-core new strategy (\w+)")
 
 
 def _targets(arguments: str) -> list[str]:
@@ -34,8 +35,15 @@ def _targets(arguments: str) -> list[str]:
     return [w for w in words if w and not w.startswith("-")]
 
 
-def _problems(target: str) -> list[str]:
+def _generated(page: str) -> set[str]:
+    """Folders that a `kalshi-core new strategy NAME` line on the page creates."""
+    return {f"kalshi-{name.replace('_', '-')}" for name in GENERATED.findall(page)}
+
+
+def _problems(target: str, generated: frozenset[str] | set[str] = frozenset()) -> list[str]:
     local = target.split("[", maxsplit=1)[0]  # `.[dev]`, `./plugins/x[test]`
+    if Path(local).parts[:1] and Path(local).parts[0] in generated:
+        return []
     if local.startswith((".", "/")) or "/" in local:
         path = REPO / local
         return [] if path.exists() or "*" in local else [f"{target}: no such path in the checkout"]
@@ -46,11 +54,12 @@ def _problems(target: str) -> list[str]:
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
 def test_install_lines_in_the_docs_work_from_a_checkout(page: Path) -> None:
+    text = page.read_text()
     problems = [
         f"{page.relative_to(REPO)}: pip install {arguments.strip()} -> {problem}"
-        for arguments in INSTALL.findall(page.read_text())
+        for arguments in INSTALL.findall(text)
         for target in _targets(arguments)
-        for problem in _problems(target)
+        for problem in _problems(target, _generated(text))
     ]
     assert problems == []
 
@@ -64,3 +73,5 @@ def test_a_distribution_name_of_ours_is_caught() -> None:
     assert _problems("kalshi-plugin-postgres") != []
     assert _problems("./plugins/kalshi-plugin-nowhere") != []
     assert _problems("tox") == []
+    assert _problems("./kalshi-my-edge[test]", {"kalshi-my-edge"}) == []
+    assert _problems("./kalshi-my-edge[test]") != []
