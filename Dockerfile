@@ -1,7 +1,7 @@
 # kalshi-core with its plugins, installed from a wheelhouse built beforehand: the build itself
 # needs no network and no compiler. See docs/docker.md.
 #
-#   python3.11 -m pip wheel --wheel-dir wheelhouse . ./plugins/kalshi-plugin-postgres
+#   python3.11 -m pip wheel --wheel-dir wheelhouse . ./plugins/*/     # core, plugins, dependencies
 #   docker build -t kalshi-core .                                 # BASE_IMAGE: Python 3.11
 #   docker run --rm -v kalshi-data:/data kalshi-core run --cycles 50
 #
