@@ -1,39 +1,48 @@
-# syntax=docker/dockerfile:1
-# kalshi-core with the PostgreSQL storage plugin. Default command: `kalshi-core run`, paper
-# trading the bundled history on the in-process local exchange (loopback inside the container).
+# kalshi-core with its plugins, installed from a wheelhouse built beforehand: the build itself
+# needs no network and no compiler. See docs/docker.md.
 #
-#   docker build -t kalshi-core .
-#   docker run --rm -v kalshi-data:/data kalshi-core            # SQLite in the volume
-#   docker run --rm kalshi-core config show                     # any sub-command
+#   python3.11 -m pip wheel --wheel-dir wheelhouse . ./plugins/*/     # core, plugins, dependencies
+#   docker build -t kalshi-core .                                 # BASE_IMAGE: Python 3.11
+#   docker run --rm -v kalshi-data:/data kalshi-core run --cycles 50
+#
+# BASE_IMAGE needs python3 with the venv module, of the same minor version as the wheelhouse
+# (the wheels of asyncpg, greenlet, ... are built per Python version).
+ARG BASE_IMAGE=python:3.11-slim-bookworm
 
-# ---- build: the two wheels -----------------------------------------------------------------
-FROM python:3.12-slim AS build
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-WORKDIR /src
-COPY pyproject.toml README.md LICENSE ./
-COPY config ./config
-COPY kalshi_core ./kalshi_core
-COPY plugins/kalshi-plugin-postgres ./plugins/kalshi-plugin-postgres
-RUN pip wheel --no-deps --wheel-dir /wheels . ./plugins/kalshi-plugin-postgres
+# ---- install: a virtual environment from the wheelhouse, without pip in the end ----------------
+FROM ${BASE_IMAGE} AS install
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_NO_INDEX=1
+COPY wheelhouse /wheelhouse
+# Every wheel in the wheelhouse named kalshi_* is a distribution of this project: the core and
+# each plugin. Their dependencies come from the same folder (--no-index: nothing is downloaded).
+RUN python3 -m venv /opt/kalshi-core \
+    && /opt/kalshi-core/bin/pip install --no-index --find-links /wheelhouse /wheelhouse/kalshi_*.whl \
+    && /opt/kalshi-core/bin/pip uninstall --yes pip \
+    && /opt/kalshi-core/bin/kalshi-core version
 
-# ---- runtime ---------------------------------------------------------------------------------
-FROM python:3.12-slim
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# ---- runtime: the base image plus the virtual environment, nothing else -------------------------
+FROM ${BASE_IMAGE}
+ENV PATH=/opt/kalshi-core/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1 \
     # platformdirs puts the SQLite file and the local exchange's dev key under
     # $XDG_DATA_HOME/kalshi-core, i.e. /data/kalshi-core: the volume below.
     XDG_DATA_HOME=/data
-RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install /wheels/*.whl
+COPY --from=install /opt/kalshi-core /opt/kalshi-core
+# Settings and secrets are mounted, never baked in: /etc/kalshi-core/settings.toml with
+# KALSHI_SETTINGS_FILE pointing at it, and .secrets.toml beside it.
 RUN groupadd --system --gid 10001 kalshi \
     && useradd --system --uid 10001 --gid kalshi --home-dir /home/kalshi --create-home kalshi \
-    && mkdir -p /data \
+    && mkdir -p /data /etc/kalshi-core \
     && chown kalshi:kalshi /data
-USER kalshi
+USER 10001:10001
 WORKDIR /home/kalshi
 VOLUME ["/data"]
+# `kalshi-core run` finishes the current cycle on SIGTERM, settles every order whose outcome is
+# unknown and prints its report: give it time with `docker stop --time 30`.
+STOPSIGNAL SIGTERM
+# TODO(monitoring): probe the /healthz endpoint once the monitoring plugin serves it; until
+# then the check only proves the installation imports and its plugins load.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=10s --retries=3 \
     CMD ["kalshi-core", "version"]
 ENTRYPOINT ["kalshi-core"]

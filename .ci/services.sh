@@ -22,6 +22,10 @@ install_missing() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
     command -v redis-server >/dev/null || missing+=(redis-server)
     command -v promtool >/dev/null || missing+=(prometheus)  # deploy/ rules check, a real scrape
+    # tox -e e2e: a Docker engine of its own, a debootstrapped base image, `docker-compose config`.
+    command -v dockerd >/dev/null || missing+=(docker.io)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    command -v docker-compose >/dev/null || missing+=(docker-compose)
     if [ "${#missing[@]}" -gt 0 ]; then
         log "installing ${missing[*]}"
         as_root apt-get update -qq >/dev/null

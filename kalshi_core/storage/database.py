@@ -36,10 +36,11 @@ from kalshi_core.storage.repositories._base import RunScope
 from kalshi_core.storage.repositories.leases import Clock, wall_clock
 from kalshi_core.storage.settings import resolve_url, safe_url
 
-#: Which distribution serves a URL scheme that is not installed.
+#: Which distribution serves a URL scheme that is not installed, as a pip argument that works
+#: today: the plugins are not on an index yet, so the path inside a kalshi-core checkout.
 PLUGIN_FOR_SCHEME = {
-    "postgresql": "kalshi-plugin-postgres",
-    "postgres": "kalshi-plugin-postgres",
+    "postgresql": "./plugins/kalshi-plugin-postgres",
+    "postgres": "./plugins/kalshi-plugin-postgres",
 }
 
 
@@ -67,8 +68,8 @@ def choose_backend(
     hint = ""
     if family in PLUGIN_FOR_SCHEME:
         hint = (
-            f"; install it with `pip install {PLUGIN_FOR_SCHEME[family]}` and use a "
-            "postgresql+asyncpg:// URL"
+            f"; install it with `pip install {PLUGIN_FOR_SCHEME[family]}` (from a kalshi-core "
+            "checkout) and use a postgresql+asyncpg:// URL"
         )
     raise ConfigError(
         f"database.url {safe_url(url)!r}: no storage backend for scheme {url.drivername!r} "

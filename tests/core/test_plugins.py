@@ -30,6 +30,7 @@ BUILTINS = {
     "webhook_alerters",
     "email_alerter",
     "market_validators",
+    "new_command",
     "memory_cache",
     "run_command",
     "sqlite_storage",

@@ -52,7 +52,7 @@ async def test_unknown_scheme_lists_installed_backends_and_names_the_plugin() ->
     message = str(raised.value)
     assert "no storage backend for scheme 'postgresql+asyncpg'" in message
     assert "installed: sqlite+aiosqlite" in message
-    assert "pip install kalshi-plugin-postgres" in message
+    assert "pip install ./plugins/kalshi-plugin-postgres` (from a kalshi-core checkout)" in message
     assert "s3cret-pw" not in message
     assert "trader:***@127.0.0.1" in message
 
