@@ -23,6 +23,9 @@ from kalshi_core.venues.base import OpenVenue, RunSpec
 from kalshi_core.venues.paper import open_paper
 from kalshi_core.venues.simulated import VenueGateway, open_simulated
 
+# Whole runs over recorded history: the full suite on one Python (tox.ini).
+pytestmark = pytest.mark.slow
+
 
 class Capture:
     """Wraps a built-in venue and keeps hold of its matching engine and account."""

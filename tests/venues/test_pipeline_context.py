@@ -11,6 +11,9 @@ import pytest
 from kalshi_core.app import App
 from kalshi_core.engine.session import Session, SessionOptions
 
+# Whole runs over recorded history: the full suite on one Python (tox.ini).
+pytestmark = pytest.mark.slow
+
 VALIDATORS = (
     '["market_status", "categories", "ai_budget", "dedup", "liquidity", "time_to_close", '
     '"positions", "spread", "exposure", "cash_reserve", "min_edge"]'

@@ -19,6 +19,9 @@ from kalshi_core.venues.base import OpenVenue, RunSpec
 from kalshi_core.venues.simulated import open_simulated
 from tests.venues.conftest import copy_set
 
+# Whole runs over recorded history: the full suite on one Python (tox.ini).
+pytestmark = pytest.mark.slow
+
 ORDERS = (
     "select client_order_id, order_id, state, ticker, side, action, price, count, fill_count, "
     "remaining_count, created_time, updated_time from orders order by 1"

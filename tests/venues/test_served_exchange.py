@@ -24,6 +24,9 @@ from kalshi_core.engine.session import Session, SessionOptions
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange.local import LocalExchange
 
+# Whole runs over recorded history: the full suite on one Python (tox.ini).
+pytestmark = pytest.mark.slow
+
 SERVE_LINES = {"base URL": "base_url", "API key id": "key_id", "private key (PEM)": "pem"}
 
 
