@@ -87,7 +87,7 @@ def killed_runs(env: dict[str, str], kills: int, rng: random.Random) -> int:
     for _ in range(kills):
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         with subprocess.Popen(command("run", "--cycles", "400"), env=env, **quiet) as process:
-            time.sleep(rng.uniform(1.0, 6.0))
+            time.sleep(rng.uniform(8.0, 25.0))  # start-up takes a few seconds of its own
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 done += 1
@@ -139,9 +139,10 @@ def main() -> None:
             last = command("run", "--cycles", "50")
             final = subprocess.run(last, env=env, capture_output=True, text=True, check=False)
             orders, fills, positions = asyncio.run(exchange_view(server))
-    counts = compare(database, orders, fills, positions)
+        counts = compare(database, orders, fills, positions)
+    report = [line for line in final.stdout.splitlines() if line.startswith(("stopped", "fills"))]
     print(
-        f"SIGKILLs: {kills}; final run exit {final.returncode}; "
+        f"SIGKILLs: {kills}; final run exit {final.returncode} ({'; '.join(report)}); "
         f"exchange orders {len(orders)}, fills {len(fills)}"
     )
     for name, count in counts.items():
