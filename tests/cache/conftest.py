@@ -53,8 +53,16 @@ class FakeMonotonic:
 
 
 def redis_backend(url: str, namespace: str, **section: Any) -> Any:
-    plugin = pytest.importorskip("kalshi_plugin_redis.plugin")
-    return plugin.redis_cache({"url": url, "namespace": namespace, **section})
+    """The kalshi-plugin-redis backend (tox env ``plugin-redis`` installs it)."""
+    try:
+        from kalshi_plugin_redis.plugin import redis_cache  # noqa: PLC0415
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("kalshi-plugin-redis is not installed but CI=true")
+        pytest.skip(
+            "kalshi-plugin-redis is not installed (pip install ./plugins/kalshi-plugin-redis)"
+        )
+    return redis_cache({"url": url, "namespace": namespace, **section})
 
 
 def shared_cache(
