@@ -41,6 +41,10 @@ class LruMemoryCache(BaseCache):  # type: ignore[misc]  # aiocache ships no type
         self._clock = clock
         self._entries: OrderedDict[str, tuple[Any, float | None]] = OrderedDict()
 
+    def use_clock(self, clock: Monotonic) -> None:
+        """Measure TTLs on ``clock`` from now on (the engine's trading clock)."""
+        self._clock = clock
+
     def _build_key(self, key: str, namespace: str | None = None) -> str:
         prefix = self.namespace if namespace is None else namespace
         return f"{prefix}:{key}" if prefix else key  # as aiocache's Redis cache builds keys

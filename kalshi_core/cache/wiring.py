@@ -17,6 +17,7 @@ from kalshi_core.cache.settings import ttls_from_section
 from kalshi_core.cache.stats import CacheStats
 from kalshi_core.cache.store import Backends, SharedCache, Tier
 from kalshi_core.client.ratelimit import RateLimiter
+from kalshi_core.clock import Clock
 from kalshi_core.engine.gateway import Gateway
 from kalshi_core.forecasting.prompts import SYSTEM_PROMPT
 from kalshi_core.plugins import Registry
@@ -34,6 +35,8 @@ def cache_from_section(
     """The cache ``cache.backend`` names, with a memory fallback when that backend is shared."""
     primary = backends.create(str(section.get("backend", "memory")), section)
     shared = is_shared(primary)
+    if isinstance(primary, LruMemoryCache):
+        primary.use_clock(clock)
     fallback = (
         Tier(LruMemoryCache(int(section.get("max_entries", 100_000)), clock=clock), shared=False)
         if shared
@@ -53,9 +56,17 @@ def cache_from_section(
     )
 
 
-def build_cache(app: Any) -> SharedCache:
-    """The cache of a running :class:`~kalshi_core.app.App` (``[cache]`` section)."""
-    return cache_from_section(app.section("cache"), app.registry("cache_backends"))
+def seconds_of(clock: Clock) -> Monotonic:
+    """The trading clock as seconds: memory TTLs follow replayed time in paper trading."""
+    return lambda: clock.now().timestamp()
+
+
+def build_cache(app: Any, clock: Clock | None = None) -> SharedCache:
+    """The cache of a running :class:`~kalshi_core.app.App` (``[cache]`` section). Memory
+    TTLs run on ``clock`` (the engine's) when given; a shared backend's TTLs are its own
+    (real seconds on Redis)."""
+    monotonic = seconds_of(clock) if clock is not None else time.monotonic
+    return cache_from_section(app.section("cache"), app.registry("cache_backends"), clock=monotonic)
 
 
 @attrs.frozen(kw_only=True)
