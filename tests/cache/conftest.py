@@ -112,3 +112,33 @@ async def make_primary(backend_kind: str, namespace: str) -> AsyncIterator[Calla
         await cleaner.close()
         for backend in made:
             await backend.close()
+
+
+@pytest.fixture
+async def own_postgres_url() -> AsyncIterator[str]:
+    """A migrated database of this test's own on the test PostgreSQL server, dropped after:
+    other suites may be resetting the server's default database at the same time."""
+    pytest.importorskip("asyncpg")
+    from sqlalchemy import text  # noqa: PLC0415
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+
+    from kalshi_core.storage import migrate  # noqa: PLC0415
+    from tests.multiworker.support import open_database  # noqa: PLC0415
+    from tests.storage.conftest import postgres_url  # noqa: PLC0415
+
+    server = make_url(postgres_url())
+    name = f"kc_cache_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    database = open_database(url)
+    try:
+        await migrate.upgrade(database.engine)
+    finally:
+        await database.close()
+    yield url
+    async with admin.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    await admin.dispose()
