@@ -3,12 +3,15 @@
 The key is the market, its mid price bucket (``mid // price_bucket``), the forecaster's
 model identity and the prompt version, so a new model, a new prompt or a price move asks
 again. On Redis the forecasts outlive a restart: a restarted worker does not pay for the
-same analysis twice. Declined forecasts (``None``) are never cached.
+same analysis twice. Declined forecasts (``None``) are never cached. A reused forecast keeps
+its model, prompt hash and time, with cost and tokens zero: the reuse cost nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+
+import attrs
 
 from kalshi_core.cache import kinds
 from kalshi_core.cache.store import SharedCache
@@ -66,7 +69,8 @@ class CachingForecaster:
             cached = await self.cache.get(kinds.FORECAST, key)
             if cached is not None:
                 self.reused += 1
-                return cached
+                # reusing cost nothing: the stored decision must not count the spend twice
+                return attrs.evolve(cached, cost=0, input_tokens=0, output_tokens=0)
         self.calls += 1
         made = await self.inner.forecast(market, context)
         if made is not None and key is not None:

@@ -68,8 +68,10 @@ async def test_unchanged_market_is_never_asked_twice_even_after_a_restart(
     first = CachingForecaster(llm, shared_cache(make_primary()), price_bucket=100, prompt="p1")
     made = await first.forecast(quoted(5800, 6100), CONTEXT)
     assert made is not None
-    assert await first.forecast(quoted(5800, 6100), CONTEXT) == made
-    assert await first.forecast(quoted(5810, 6110), CONTEXT) == made  # same 1-cent bucket
+    assert made.cost > 0
+    reused = attrs.evolve(made, cost=0, input_tokens=0, output_tokens=0)
+    assert await first.forecast(quoted(5800, 6100), CONTEXT) == reused
+    assert await first.forecast(quoted(5810, 6110), CONTEXT) == reused  # same 1-cent bucket
     assert len(openai_server.fake.requests) == 1
     assert (first.calls, first.reused) == (1, 2)
 
