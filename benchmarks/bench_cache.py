@@ -92,6 +92,7 @@ class Scenario:
     workers: int
     cached: bool
     llm: bool = False
+    markets_ttl: float | None = None  # None: the default markets_ttl_seconds
 
     def sections(
         self, directory: Path, markets: int, redis_url: str, openai_url: str
@@ -101,6 +102,8 @@ class Scenario:
         if self.cached:
             namespace = f"kc-bench-{uuid.uuid4().hex[:8]}"
             cache = {"backend": "redis", "url": redis_url, "namespace": namespace}
+            if self.markets_ttl is not None:
+                cache["markets_ttl_seconds"] = self.markets_ttl
         sections: dict[str, dict[str, Any]] = {
             "database": {"url": f"sqlite+aiosqlite:///{database}"},
             "run": {"max_markets": markets // self.workers if self.workers > 1 else 0},
@@ -160,6 +163,8 @@ class ScenarioResult:
     seconds: list[float]
     hits: float
     lookups: float
+    market_hits: float
+    market_lookups: float
     model_calls: int = 0
     repeated_calls: int = 0
     calls_after_restart: int = 0
@@ -176,6 +181,10 @@ class ScenarioResult:
     def hit_rate(self) -> float:
         return self.hits / self.lookups if self.lookups else 0.0
 
+    @property
+    def market_hit_rate(self) -> float:
+        return self.market_hits / self.market_lookups if self.market_lookups else 0.0
+
 
 def reads_of(calls: Counter[str]) -> tuple[int, int]:
     """(all GET calls, market-data GET calls) in a per-endpoint count."""
@@ -184,10 +193,13 @@ def reads_of(calls: Counter[str]) -> tuple[int, int]:
     return sum(gets.values()), market
 
 
-def cache_totals(workers: Sequence[Worker]) -> tuple[float, float]:
+def cache_totals(workers: Sequence[Worker], kind: str = "") -> tuple[float, float]:
+    """(hits, lookups) over every worker's cache, of one kind or (``""``) of all kinds."""
     hits = misses = 0.0
     for worker in workers:
         for name, value in worker.cache_stats.items():
+            if kind and not name.endswith(f".{kind}"):
+                continue
             hits += value if name.startswith("hits.") else 0.0
             misses += value if name.startswith("misses.") else 0.0
     return hits, hits + misses
@@ -263,6 +275,7 @@ async def run_scenario(
     try:
         await run_round(workers)  # warm-up: every market new
         hits0, lookups0 = cache_totals(workers)
+        market_hits0, market_lookups0 = cache_totals(workers, "markets")
         reads, market_reads, seconds = [], [], []
         for _ in range(cycles):
             calls, took = await run_round(workers)
@@ -271,6 +284,7 @@ async def run_scenario(
             market_reads.append(market)
             seconds.append(took)
         hits1, lookups1 = cache_totals(workers)
+        market_hits1, market_lookups1 = cache_totals(workers, "markets")
     finally:
         for worker in workers:
             await stop_worker(worker)
@@ -288,6 +302,8 @@ async def run_scenario(
         seconds=seconds,
         hits=hits1 - hits0,
         lookups=lookups1 - lookups0,
+        market_hits=market_hits1 - market_hits0,
+        market_lookups=market_lookups1 - market_lookups0,
         model_calls=sum(asked.values()),
         repeated_calls=sum(n - 1 for n in asked.values()),
         calls_after_restart=sum(asked.values()) - calls_before_restart,
@@ -335,13 +351,14 @@ async def openai_server() -> AsyncIterator[str]:
 def print_report(results: Sequence[ScenarioResult], markets: int, cycles: int) -> None:
     print(f"\nbench_cache: {markets} open markets, {cycles} steady-state rounds per scenario\n")
     header = f"{'scenario':<34}{'reads/round':>12}{'market':>8}{'account':>9}"
-    print(header + f"{'hit rate':>10}{'round s':>9}{'p90 s':>8}")
+    print(header + f"{'hit rate':>10}{'(list)':>8}{'round s':>9}{'p90 s':>8}")
     for r in results:
         account = r.reads_per_cycle - r.market_reads_per_cycle
         p90 = sorted(r.seconds)[max(0, math.ceil(0.9 * len(r.seconds)) - 1)]
         print(
             f"{r.scenario.name:<34}{r.reads_per_cycle:>12.2f}{r.market_reads_per_cycle:>8.2f}"
-            f"{account:>9.2f}{r.hit_rate:>9.1%}{statistics.median(r.seconds):>9.3f}{p90:>8.3f}"
+            f"{account:>9.2f}{r.hit_rate:>10.1%}{r.market_hit_rate:>8.1%}"
+            f"{statistics.median(r.seconds):>9.3f}{p90:>8.3f}"
         )
     by_name = {r.scenario.name: r for r in results}
     print()
@@ -364,14 +381,17 @@ def print_report(results: Sequence[ScenarioResult], markets: int, cycles: int) -
             )
 
 
-async def benchmark(markets: int, cycles: int, workers: int, redis_url: str) -> None:
+async def benchmark(
+    markets: int, cycles: int, workers: int, redis_url: str, markets_ttl: float | None
+) -> None:
+    ttl = {"markets_ttl": markets_ttl}
     scenarios = [
         Scenario(name="1 worker, no cache", workers=1, cached=False),
-        Scenario(name="1 worker, Redis", workers=1, cached=True),
+        Scenario(name="1 worker, Redis", workers=1, cached=True, **ttl),
         Scenario(name=f"{workers} workers, no cache", workers=workers, cached=False),
-        Scenario(name=f"{workers} workers, Redis", workers=workers, cached=True),
+        Scenario(name=f"{workers} workers, Redis", workers=workers, cached=True, **ttl),
         Scenario(name="llm, 1 worker, no cache", workers=1, cached=False, llm=True),
-        Scenario(name="llm, 1 worker, Redis", workers=1, cached=True, llm=True),
+        Scenario(name="llm, 1 worker, Redis", workers=1, cached=True, llm=True, **ttl),
     ]
     results = []
     with tempfile.TemporaryDirectory(prefix="kalshi-bench-cache-") as temp:
@@ -387,6 +407,8 @@ async def benchmark(markets: int, cycles: int, workers: int, redis_url: str) -> 
                     print(f"running: {scenario.name}", flush=True)
                     results.append(await run_scenario(scenario, settings, info, cycles))
     print_report(results, markets, cycles)
+    if markets_ttl is not None:
+        print(f"(Redis scenarios with markets_ttl_seconds = {markets_ttl:g})")
 
 
 def main() -> None:
@@ -395,12 +417,17 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=20, help="measured rounds per scenario")
     parser.add_argument("--workers", type=int, default=4, help="workers in the shared scenario")
     parser.add_argument("--redis-url", default=os.environ.get("KALSHI_TEST_REDIS_URL", ""))
+    parser.add_argument(
+        "--markets-ttl", type=float, default=None, help="cache.markets_ttl_seconds with Redis"
+    )
     args = parser.parse_args()
     if not args.redis_url:
         parser.error("need a Redis: --redis-url or KALSHI_TEST_REDIS_URL (a throwaway server)")
     if args.markets < 1 or args.cycles < 1 or args.workers < 2:
         parser.error("need at least 1 market, 1 cycle and 2 workers")
-    asyncio.run(benchmark(args.markets, args.cycles, args.workers, args.redis_url))
+    asyncio.run(
+        benchmark(args.markets, args.cycles, args.workers, args.redis_url, args.markets_ttl)
+    )
 
 
 if __name__ == "__main__":
