@@ -8,6 +8,7 @@ from typing import Any
 from kalshi_core.settings_rules import Rule
 
 NUMBER = (int, float)
+DEFAULT_KIND = "*"
 DAY = 86_400
 WEEK = 7 * DAY
 
@@ -86,5 +87,8 @@ CACHE_RULES: tuple[Rule, ...] = (
 
 
 def ttls_from_section(section: Mapping[str, Any]) -> dict[str, float]:
-    """Kind name -> TTL seconds from a validated ``[cache]`` section."""
-    return {kind: float(section.get(key, 0)) for key, kinds in TTL_KEYS.items() for kind in kinds}
+    """Kind name -> TTL seconds from a validated ``[cache]`` section; ``DEFAULT_KIND`` holds
+    ``ttl_seconds``, the TTL of any kind without a setting of its own."""
+    ttls = {kind: float(section.get(key, 0)) for key, kinds in TTL_KEYS.items() for kind in kinds}
+    ttls[DEFAULT_KIND] = float(section.get("ttl_seconds", 0))
+    return ttls

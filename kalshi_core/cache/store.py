@@ -173,7 +173,8 @@ class SharedCache:
         return self.backends.stats
 
     def ttl(self, kind: Kind[Any]) -> float:
-        return float(self.ttls.get(kind.name, 0))
+        """The kind's TTL; a kind without one of its own gets ``ttls["*"]`` (or 0)."""
+        return float(self.ttls.get(kind.name, self.ttls.get("*", 0)))
 
     async def get(self, kind: Kind[T], key: str) -> T | None:
         """The cached value, counted as a hit or a miss; ``None`` when absent."""

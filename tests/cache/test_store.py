@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from kalshi_core.cache import kinds
-from kalshi_core.cache.store import SharedCache
+from kalshi_core.cache.codec import model_codec
+from kalshi_core.cache.store import Kind, SharedCache
 from kalshi_core.models import Forecast, Market, MarketStatus
 from tests.cache.conftest import shared_cache
 
@@ -183,3 +184,16 @@ async def test_values_are_json_text_on_redis_never_pickle(
     raw = await primary.get("markets:open")
     assert raw.startswith('[{"ticker":"KXTEST-26JAN02-A"')
     assert '"yes_bid_dollars":"0.4213"' in raw
+
+
+async def test_a_kind_without_a_ttl_of_its_own_uses_the_default(
+    make_primary: Callable[[], Any],
+) -> None:
+    custom = Kind("candles", model_codec(Market))
+    cache = shared_cache(make_primary(), ttls={"*": 30.0})
+    load = Loader(market())
+    await cache.fetch(custom, "A-1", load)
+    assert await cache.fetch(custom, "A-1", load) == market()
+    assert load.calls == 1
+    assert cache.ttl(custom) == 30.0
+    assert shared_cache(make_primary()).ttl(custom) == 0.0  # no default: not cached

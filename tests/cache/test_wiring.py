@@ -32,6 +32,7 @@ def test_default_settings_build_a_memory_cache_with_a_ttl_per_kind() -> None:
         "event": 3600.0,
         "status": 10.0,
         "forecast": 86400.0,
+        "*": 30.0,
     }
     assert cache.lease_seconds == 10.0
 
