@@ -12,9 +12,10 @@ import pytest
 
 from kalshi_core.cache import kinds
 from kalshi_core.cache.codec import model_codec
+from kalshi_core.cache.memory import LruMemoryCache
 from kalshi_core.cache.store import Kind, SharedCache
 from kalshi_core.models import Forecast, Market, MarketStatus
-from tests.cache.conftest import shared_cache
+from tests.cache.conftest import FakeMonotonic, shared_cache
 
 pytestmark = pytest.mark.redis
 
@@ -197,3 +198,22 @@ async def test_a_kind_without_a_ttl_of_its_own_uses_the_default(
     assert load.calls == 1
     assert cache.ttl(custom) == 30.0
     assert shared_cache(make_primary()).ttl(custom) == 0.0  # no default: not cached
+
+
+async def test_a_crashed_refresher_holds_the_others_off_only_for_its_lease() -> None:
+    clock = FakeMonotonic()
+    primary = LruMemoryCache(100, clock=clock)
+    crashed = shared_cache(primary, clock=clock)
+    await crashed.backends.primary.try_lock("lock:markets:open", "dead-worker", 10.0)
+    polls = 0
+
+    async def sleep(delay: float) -> None:
+        nonlocal polls
+        polls += 1
+        clock.now += 1.0  # each poll waits a second of the lease away
+
+    survivor = shared_cache(primary, clock=clock, sleep=sleep, lease_seconds=10.0)
+    load = Loader([market()])
+    assert await survivor.fetch(kinds.MARKETS, "open", load) == [market()]
+    assert load.calls == 1
+    assert polls == 10
