@@ -101,7 +101,7 @@ def redis_options(url: str) -> dict[str, Any]:
 
 def redis_cache(section: Mapping[str, Any]) -> SharedRedisCache:
     """Factory handed to ``register_cache_backends``: the ``[cache]`` section's Redis."""
-    timeout = float(section.get("timeout_seconds", 1))
+    timeout = float(section.get("timeout_seconds", 5))
     return SharedRedisCache(
         serializer=StringSerializer(),
         namespace=str(section.get("namespace", "kalshi_core")),
