@@ -13,7 +13,7 @@ from kalshi_core.cache.memory import LruMemoryCache
 from kalshi_core.cache.wiring import build_cache, cache_from_section, share_rate_budget
 from kalshi_core.client import KalshiClient, RateLimiter
 from kalshi_core.clock import ManualClock
-from kalshi_core.errors import ConfigError
+from kalshi_core.errors import ConfigError, PluginError
 from kalshi_core.plugins import Registry
 from tests.cache.conftest import redis_backend, redis_url
 from tests.cache.test_store import Loader, market
@@ -68,8 +68,10 @@ async def test_memory_ttls_follow_the_trading_clock() -> None:
 
 
 def test_unknown_backend_names_what_is_installed() -> None:
-    with pytest.raises(Exception, match="no cache backend named 'redis' is installed"):
-        cache_from_section({"backend": "redis"}, App.create().registry("cache_backends"))
+    with pytest.raises(
+        PluginError, match=r"no cache backend named 'memcached' is installed \(installed: memory"
+    ):
+        cache_from_section({"backend": "memcached"}, App.create().registry("cache_backends"))
 
 
 @pytest.mark.redis
