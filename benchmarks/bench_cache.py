@@ -47,10 +47,12 @@ from kalshi_core.cache.gateway import CachingGateway
 from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.clock import SystemClock
 from kalshi_core.engine.cycle import Engine
-from kalshi_core.engine.session import TradingVenue, build_engine, open_database
+from kalshi_core.engine.session import build_engine, open_database
 from kalshi_core.models import Forecast, Market
 from kalshi_core.protocols import Forecaster, PipelineContext
 from kalshi_core.storage.database import Database
+from kalshi_core.venues.base import OpenVenue, WallTime
+from kalshi_core.venues.client_gateway import ClientGateway
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKET_DATA = ("GET /markets", "GET /series", "GET /events", "GET /exchange")
@@ -231,8 +233,11 @@ async def start_worker(
     )
     await client.__aenter__()
     database = await open_database(app)
-    venue = TradingVenue(client=client, clock=SystemClock(), exchange=None, description="bench")
-    engine = build_engine(app, venue, database)
+    clock = SystemClock()
+    venue = OpenVenue(
+        gateway=ClientGateway(client), clock=clock, description="bench", time=WallTime(clock)
+    )
+    engine = build_engine(app, venue, database, f"bench-{uuid.uuid4().hex[:8]}")
     if asked is not None:
         for forecaster in engine.pipeline.forecasters:
             if isinstance(forecaster, CachingForecaster):

@@ -16,10 +16,9 @@ from typing import Any
 from kalshi_core import signals
 from kalshi_core.cache import kinds
 from kalshi_core.cache.store import SharedCache
-from kalshi_core.client import BatchOrderResult, CancelAck, OrderAck, OrderRequest
 from kalshi_core.client.types import EventDetail, ExchangeStatus
-from kalshi_core.engine.gateway import Gateway
 from kalshi_core.errors import ConfigError
+from kalshi_core.gateway import BatchOrderResult, CancelAck, Gateway, OrderAck, OrderRequest
 from kalshi_core.models import (
     Balance,
     Fill,
@@ -38,8 +37,8 @@ _OWN_TRADING = (signals.order_placed, signals.order_canceled, signals.order_fill
 class CachingGateway:
     """A :class:`~kalshi_core.engine.gateway.Gateway` whose market-data reads are cached.
 
-    ``reader`` answers the reads the engine's gateway does not have (order books, series,
-    events, status): the :class:`~kalshi_core.client.KalshiClient` in paper and live trading.
+    ``reader`` answers the reads the gateway does not have (single markets, events, the
+    exchange status): the :class:`~kalshi_core.client.KalshiClient` in paper and live trading.
     ``invalidate_lists`` also drops the shared open-market list after our own trading (off by
     default: the list is at most ``cache.markets_ttl_seconds`` old, and our orders and
     positions are never read from the cache).
@@ -90,13 +89,13 @@ class CachingGateway:
         )
 
     async def orderbook(self, ticker: str) -> OrderBook:
-        return await self.cache.fetch(
-            kinds.ORDERBOOK, ticker, lambda: self._reader("get_orderbook")(ticker)
-        )
+        return await self.cache.fetch(kinds.ORDERBOOK, ticker, lambda: self.inner.orderbook(ticker))
 
-    async def series(self, series_ticker: str) -> Series:
-        load = self._reader("get_series")
-        return await self.cache.fetch(kinds.SERIES, series_ticker, lambda: load(series_ticker))
+    async def series(self, series_ticker: str) -> Series | None:
+        """The series' terms; an unknown series (``None``) is asked again next time."""
+        return await self.cache.fetch(
+            kinds.SERIES, series_ticker, lambda: self.inner.series(series_ticker)
+        )
 
     async def event(self, event_ticker: str) -> EventDetail:
         load = self._reader("get_event")
@@ -112,6 +111,9 @@ class CachingGateway:
 
     async def positions(self) -> list[Position]:
         return await self.inner.positions()
+
+    async def all_positions(self) -> list[Position]:
+        return await self.inner.all_positions()
 
     async def resting_orders(self) -> list[Order]:
         return await self.inner.resting_orders()

@@ -10,7 +10,8 @@ from kalshi_core.models import Forecast, Market, OrderBook, Series
 MARKETS: Kind[list[Market]] = Kind("markets", list_codec(Market))
 MARKET: Kind[Market] = Kind("market", model_codec(Market))
 ORDERBOOK: Kind[OrderBook] = Kind("orderbook", BOOK_CODEC)
-SERIES: Kind[Series] = Kind("series", model_codec(Series))
+# ``None`` (an unknown series) is never stored: see SharedCache._load.
+SERIES: Kind[Series | None] = Kind("series", model_codec(Series))
 EVENT: Kind[EventDetail] = Kind("event", model_codec(EventDetail))
 STATUS: Kind[ExchangeStatus] = Kind("status", model_codec(ExchangeStatus))
 FORECAST: Kind[Forecast] = Kind("forecast", model_codec(Forecast))

@@ -232,8 +232,9 @@ class SharedCache:
     async def _load(self, kind: Kind[T], full: str, load: Callable[[], Awaitable[T]]) -> T:
         value = await load()
         self.stats.loads[kind.name] += 1
-        ttl = self.ttl(kind)
-        await self.backends.run(lambda tier: tier.write(kind, full, value, ttl))
+        if value is not None:  # "not there" is asked again, never cached
+            ttl = self.ttl(kind)
+            await self.backends.run(lambda tier: tier.write(kind, full, value, ttl))
         return value
 
     async def _wait_for_other(self, kind: Kind[T], full: str, lock_key: str) -> T | _Missing:

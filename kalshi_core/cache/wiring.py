@@ -18,8 +18,8 @@ from kalshi_core.cache.stats import CacheStats
 from kalshi_core.cache.store import Backends, SharedCache, Tier
 from kalshi_core.client.ratelimit import RateLimiter
 from kalshi_core.clock import Clock
-from kalshi_core.engine.gateway import Gateway
 from kalshi_core.forecasting.prompts import SYSTEM_PROMPT
+from kalshi_core.gateway import Gateway
 from kalshi_core.plugins import Registry
 from kalshi_core.protocols import Forecaster
 
@@ -89,6 +89,7 @@ def cache_engine_parts(
     wrapped: list[Forecaster] = [
         CachingForecaster(f, cache, price_bucket=bucket, prompt=_prompt_of(f)) for f in forecasters
     ]
+    reader = reader if reader is not None else getattr(gateway, "client", None)
     if section.get("shared_rate_limit", False):
         share_rate_budget(cache, reader)
     return CachedParts(gateway=CachingGateway(gateway, cache, reader=reader), forecasters=wrapped)

@@ -13,12 +13,12 @@ import pytest
 from kalshi_core.cache.forecaster import CachingForecaster, model_identity
 from kalshi_core.cache.wiring import cache_engine_parts
 from kalshi_core.clock import ManualClock
-from kalshi_core.engine.venue_gateway import VenueGateway
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.forecasting.llm import LLMForecaster
 from kalshi_core.forecasting.llm_config import make_llm
 from kalshi_core.models import Market, MarketStatus
 from kalshi_core.protocols import PipelineContext, Portfolio
+from kalshi_core.venues.simulated import VenueGateway
 from tests.cache.conftest import shared_cache
 from tests.forecasting.conftest import RunningOpenAI, openai_server  # noqa: F401  (fixture)
 

@@ -13,13 +13,13 @@ import pytest
 from kalshi_core import signals
 from kalshi_core.cache.gateway import CachingGateway
 from kalshi_core.clock import ManualClock
-from kalshi_core.engine.venue_gateway import VenueGateway
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import Balance, BookSide, Fill, Market, OrderBook, Position, Side
 from kalshi_core.money import DOLLAR
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
+from kalshi_core.venues.simulated import VenueGateway
 from tests.cache.conftest import shared_cache
 from tests.multiworker.support import (
     MAKER,
@@ -54,17 +54,9 @@ class CountingGateway(VenueGateway):
         self.reads["positions"] += 1
         return await super().positions()
 
-
-class VenueReader:
-    """The venue's market-data reads under the Kalshi client's names."""
-
-    def __init__(self, venue: Venue) -> None:
-        self.venue = venue
-        self.books = 0
-
-    async def get_orderbook(self, ticker: str) -> OrderBook:
-        self.books += 1
-        return self.venue.orderbook(ticker)
+    async def orderbook(self, ticker: str) -> OrderBook:
+        self.reads["orderbook"] += 1
+        return await super().orderbook(ticker)
 
 
 @pytest.fixture
@@ -108,12 +100,12 @@ async def test_engine_reads_markets_once_and_the_account_every_cycle(
 async def test_own_fill_drops_the_cached_book(
     make_primary: Callable[[], Any], venue: Venue
 ) -> None:
-    reader = VenueReader(venue)
-    gateway = CachingGateway(CountingGateway(venue), shared_cache(make_primary()), reader=reader)
+    inner = CountingGateway(venue)
+    gateway = CachingGateway(inner, shared_cache(make_primary()))
     ticker = market_tickers(1)[0]
     before = await gateway.orderbook(ticker)
     assert await gateway.orderbook(ticker) == before
-    assert reader.books == 1
+    assert inner.reads["orderbook"] == 1
     fill = Fill(
         fill_id="f-1",
         order_id="o-1",
@@ -126,17 +118,17 @@ async def test_own_fill_drops_the_cached_book(
     )
     signals.order_filled.send(fill)
     await gateway.orderbook(ticker)
-    assert reader.books == 2
+    assert inner.reads["orderbook"] == 2
     other = market_tickers(2)[1]
     await gateway.orderbook(other)
     signals.order_filled.send(fill)  # another ticker's fill leaves this book cached
     await gateway.orderbook(other)
-    assert reader.books == 3
+    assert inner.reads["orderbook"] == 3
 
 
 async def test_reads_the_gateway_cannot_answer_name_what_is_missing(
     make_primary: Callable[[], Any], venue: Venue
 ) -> None:
     gateway = CachingGateway(CountingGateway(venue), shared_cache(make_primary()))
-    with pytest.raises(ConfigError, match=r"CachingGateway\.get_series needs a reader"):
-        await gateway.series("KXMW")
+    with pytest.raises(ConfigError, match=r"CachingGateway\.get_event needs a reader"):
+        await gateway.event("KXMW")
