@@ -59,6 +59,11 @@ class CachingGateway:
         for signal in _OWN_TRADING:
             signal.connect(self._on_own_trading)  # weak: goes away with the gateway
 
+    @property
+    def client(self) -> Any:
+        """The wrapped gateway's HTTP client, if any (monitoring exports its call counters)."""
+        return getattr(self.inner, "client", None)
+
     def _on_own_trading(self, sender: object, **details: Any) -> None:
         ticker = getattr(sender, "ticker", None)
         if not isinstance(ticker, str):
