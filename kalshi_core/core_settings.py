@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kalshi_core.cache.settings import CACHE_RULES
 from kalshi_core.settings_rules import Rule
 
 NUMBER = (int, float)
@@ -193,8 +194,7 @@ CORE_RULES: tuple[Rule, ...] = (
         maximum=86_400,
         description="wall seconds a worker's market lease lasts unless renewed",
     ),
-    Rule(key="cache.backend", types=(str,), description="registered cache backend"),
-    Rule(key="cache.ttl_seconds", types=NUMBER, minimum=0, maximum=86_400),
+    *CACHE_RULES,
     Rule(key="alerts.channels", types=NAMES, description="registered alerters to deliver to"),
     *MONITORING_RULES,
 )

@@ -1,19 +1,20 @@
-"""Built-in cache backend ``memory``: aiocache's in-process cache."""
+"""Built-in cache backend ``memory``: a bounded LRU in this process (docs/cache.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from aiocache import SimpleMemoryCache
-
+from kalshi_core.cache.memory import LruMemoryCache
 from kalshi_core.hookspecs import hookimpl
 
 
-def make_memory_cache(section: Mapping[str, Any]) -> Any:
-    """An in-process cache; entries expire after ``cache.ttl_seconds``."""
-    ttl = section.get("ttl_seconds") or None
-    return SimpleMemoryCache(ttl=ttl, namespace="kalshi_core")
+def make_memory_cache(section: Mapping[str, Any]) -> LruMemoryCache:
+    """At most ``cache.max_entries`` values; each kind's TTL comes from its own setting."""
+    return LruMemoryCache(
+        int(section.get("max_entries", 100_000)),
+        namespace=str(section.get("namespace", "kalshi_core")),
+    )
 
 
 @hookimpl

@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kalshi_core import signals
 from kalshi_core.app import App
+from kalshi_core.cache.wiring import build_cache, cache_engine_parts
 from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
@@ -125,14 +126,19 @@ async def open_database(app: App) -> Database:
 
 def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> Engine:
     settings = app.settings
+    forecasters = [app.build("forecasters", n) for n in settings.forecast.models]
+    # --- cache (kalshi_core/cache, docs/cache.md): market data and forecasts via [cache] ---
+    cache = build_cache(app, venue.clock)
+    cached = cache_engine_parts(cache, app.section("cache"), venue.gateway, forecasters)
+    # --- end cache ---
     pipeline = Pipeline(
         validators=[app.build("validators", n) for n in settings.pipeline.validators],
-        forecasters=[app.build("forecasters", n) for n in settings.forecast.models],
+        forecasters=cached.forecasters,
         strategies=[app.build("strategies", n) for n in settings.strategies.enabled],
-        book_loader=venue.gateway.orderbook,
+        book_loader=cached.gateway.orderbook,
     )
     return Engine(
-        gateway=venue.gateway,
+        gateway=cached.gateway,
         database=database,
         clock=venue.clock,
         pipeline=pipeline,

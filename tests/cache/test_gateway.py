@@ -1,0 +1,134 @@
+"""CachingGateway in front of the real in-process venue: a real engine trades through it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kalshi_core import signals
+from kalshi_core.cache.gateway import CachingGateway
+from kalshi_core.clock import ManualClock
+from kalshi_core.errors import ConfigError
+from kalshi_core.exchange.venue import Venue
+from kalshi_core.models import Balance, BookSide, Fill, Market, OrderBook, Position, Side
+from kalshi_core.money import DOLLAR
+from kalshi_core.storage import migrate
+from kalshi_core.storage.database import Database
+from kalshi_core.venues.simulated import VenueGateway
+from tests.cache.conftest import shared_cache
+from tests.multiworker.support import (
+    MAKER,
+    TRADER,
+    AlwaysTrade,
+    list_active,
+    make_engine,
+    market_tickers,
+    open_database,
+    quote,
+)
+
+pytestmark = pytest.mark.redis
+
+
+class CountingGateway(VenueGateway):
+    """The real venue gateway, counting each read the engine sends to the venue."""
+
+    def __init__(self, venue: Venue) -> None:
+        super().__init__(venue, TRADER)
+        self.reads: Counter[str] = Counter()
+
+    async def open_markets(self) -> list[Market]:
+        self.reads["open_markets"] += 1
+        return await super().open_markets()
+
+    async def balance(self) -> Balance:
+        self.reads["balance"] += 1
+        return await super().balance()
+
+    async def positions(self) -> list[Position]:
+        self.reads["positions"] += 1
+        return await super().positions()
+
+    async def orderbook(self, ticker: str) -> OrderBook:
+        self.reads["orderbook"] += 1
+        return await super().orderbook(ticker)
+
+
+@pytest.fixture
+def venue() -> Venue:
+    made = Venue(ManualClock())
+    list_active(made, market_tickers(5))
+    made.deposit(MAKER, 1_000_000 * DOLLAR)
+    made.deposit(TRADER, 10_000 * DOLLAR)
+    for ticker in market_tickers(5):
+        quote(made, ticker, 50)
+    return made
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path / 'cache.sqlite3'}")
+    await migrate.upgrade(db.engine)
+    yield db
+    await db.close()
+
+
+async def test_engine_reads_markets_once_and_the_account_every_cycle(
+    make_primary: Callable[[], Any], venue: Venue, database: Database
+) -> None:
+    inner = CountingGateway(venue)
+    cache = shared_cache(make_primary())
+    gateway = CachingGateway(inner, cache)
+    engine = make_engine(
+        gateway, database, venue.clock, worker_id="w-1", strategies=[AlwaysTrade()]
+    )
+    reports = []
+    for _ in range(3):
+        reports.append(await engine.run_cycle())
+        venue.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert [r.placed for r in reports] == [5, 5, 5]
+    assert inner.reads == Counter(open_markets=1, balance=3, positions=3)
+    assert cache.stats.hits["markets"] == 2
+    assert cache.stats.invalidations["orderbook"] >= 5  # our fills drop those books
+
+
+async def test_own_fill_drops_the_cached_book(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
+    inner = CountingGateway(venue)
+    gateway = CachingGateway(inner, shared_cache(make_primary()))
+    ticker = market_tickers(1)[0]
+    before = await gateway.orderbook(ticker)
+    assert await gateway.orderbook(ticker) == before
+    assert inner.reads["orderbook"] == 1
+    fill = Fill(
+        fill_id="f-1",
+        order_id="o-1",
+        ticker=ticker,
+        outcome_side=Side.YES,
+        book_side=BookSide.BID,
+        count=100,
+        yes_price=4500,
+        no_price=5500,
+    )
+    signals.order_filled.send(fill)
+    await gateway.orderbook(ticker)
+    assert inner.reads["orderbook"] == 2
+    other = market_tickers(2)[1]
+    await gateway.orderbook(other)
+    signals.order_filled.send(fill)  # another ticker's fill leaves this book cached
+    await gateway.orderbook(other)
+    assert inner.reads["orderbook"] == 3
+
+
+async def test_reads_the_gateway_cannot_answer_name_what_is_missing(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
+    gateway = CachingGateway(CountingGateway(venue), shared_cache(make_primary()))
+    with pytest.raises(ConfigError, match=r"CachingGateway\.get_event needs a reader"):
+        await gateway.event("KXMW")
