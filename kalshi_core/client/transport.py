@@ -126,12 +126,16 @@ def check_base_url(base_url: str, *, allow_remote: bool) -> httpx.URL:
 
 
 def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address; an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``)
+    by its IPv4 address, as Python 3.13 does, so every supported Python agrees."""
     if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool((mapped or address).is_loopback)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

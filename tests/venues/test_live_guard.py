@@ -20,11 +20,13 @@ LOOPBACK = [
     "http://127.0.0.1:8080/trade-api/v2",
     "http://localhost:8080/trade-api/v2",
     "http://[::1]:8080/trade-api/v2",
+    "http://[::ffff:127.0.0.1]:8080/trade-api/v2",  # IPv4-mapped loopback, on every Python
 ]
 REMOTE = [
     "https://external-api.kalshi.com/trade-api/v2",
     "https://external-api.demo.kalshi.co/trade-api/v2",
-    "http://[::ffff:127.0.0.1]:8080/trade-api/v2",  # the client itself refuses it as remote
+    "http://localhost.:8080/trade-api/v2",  # resolves locally, but not loopback by name
+    "http://[::ffff:10.0.0.1]:8080/trade-api/v2",
     "http://10.0.0.1/trade-api/v2",
     "http://127.0.0.1.example.com/trade-api/v2",
 ]
@@ -115,11 +117,12 @@ def test_a_malformed_url_is_a_config_error() -> None:
         decide(request("development", "paper", "http://[::1/x", False, False))
 
 
-async def test_production_env_in_paper_mode_sends_nothing_to_a_mapped_loopback_url(
+async def test_production_env_in_paper_mode_sends_nothing_to_a_url_the_client_calls_remote(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The reported bypass: KALSHI_ENV=production KALSHI_MODE=paper with a URL the client calls
-    remote. A real exchange listens there; it must see no request at all."""
+    remote (``localhost.`` is no loopback name, yet it resolves to this machine, where a real
+    exchange listens). It must see no request at all."""
     exchange = LocalExchange.create(key_dir=isolated / "keys")
     counter = CountingApp(exchange.app)
     exchange.app = counter
@@ -127,7 +130,7 @@ async def test_production_env_in_paper_mode_sends_nothing_to_a_mapped_loopback_u
         port = exchange.base_url.rsplit(":", 1)[1].split("/")[0]
         monkeypatch.setenv("KALSHI_ENV", "production")
         monkeypatch.setenv("KALSHI_MODE", "paper")
-        monkeypatch.setenv("KALSHI_KALSHI__BASE_URL", f"http://[::ffff:127.0.0.1]:{port}/x")
+        monkeypatch.setenv("KALSHI_KALSHI__BASE_URL", f"http://localhost.:{port}/x")
         monkeypatch.setenv("KALSHI_KALSHI__API_KEY_ID", exchange.api_key_id)
         monkeypatch.setenv("KALSHI_KALSHI__PRIVATE_KEY_PATH", str(exchange.private_key_path))
         options = SessionOptions(cycles=1, confirm_live=True)
