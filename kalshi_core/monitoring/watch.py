@@ -108,7 +108,7 @@ class AnomalyWatch(Subscriber):
         self.detectors = detectors
         self.clock = clock
         self.client = client
-        self._expected: OrderedDict[str, tuple[Money, Action]] = OrderedDict()
+        self._expected: OrderedDict[str, tuple[Money, Action, Side]] = OrderedDict()
         self._api_errors_seen = 0
 
     def subscriptions(self) -> Sequence[tuple[Any, Handler]]:
@@ -130,7 +130,7 @@ class AnomalyWatch(Subscriber):
 
     def _on_placed(self, order: Any, *, intent: Any = None, **_: object) -> None:
         if intent is not None:
-            self._expected[order.order_id] = (intent.price, intent.action)
+            self._expected[order.order_id] = (intent.price, intent.action, intent.side)
             while len(self._expected) > REMEMBERED_ORDERS:
                 self._expected.popitem(last=False)
         if self.detectors.order_rate is not None:
@@ -140,9 +140,11 @@ class AnomalyWatch(Subscriber):
         expected = self._expected.get(fill.order_id)
         if self.detectors.slippage is None or expected is None:
             return
-        price, action = expected
-        paid = fill.yes_price if fill.outcome_side == Side.YES else fill.no_price
-        worse = paid - price if action is Action.BUY else price - paid
+        price, action, side = expected
+        # The price of the intent's own side: selling YES trades on the book as buying NO, so
+        # the fill's outcome side is not the side the limit was given in.
+        traded = fill.yes_price if side == Side.YES else fill.no_price
+        worse = traded - price if action == Action.BUY else price - traded
         self._announce(self.detectors.slippage.observe_fill(fill.ticker, 0, worse))
 
     def _on_cycle(self, sender: object, *, report: Any = None, **_: object) -> None:

@@ -9,6 +9,7 @@ import pytest
 from kalshi_core import signals
 from kalshi_core.client.metrics import ClientMetrics
 from kalshi_core.clock import ManualClock
+from kalshi_core.models import Action, BookSide, Fill, Side
 from kalshi_core.money import DOLLAR
 from kalshi_core.monitoring.anomalies import (
     Anomaly,
@@ -134,6 +135,7 @@ class _Intent:
     strategy = "s"
     price = 4500
     action = "buy"
+    side = "yes"
 
 
 @pytest.fixture
@@ -177,3 +179,44 @@ def test_api_errors_are_polled_when_cycles_fail(found: list[Anomaly]) -> None:
         signals.anomaly_detected.disconnect(heard)
     assert [a.detector for a in found] == ["api_errors"]
     assert found[0].message == "3 API errors within 300s (limit 2)"
+
+
+@pytest.mark.parametrize(
+    ("side", "action", "limit", "yes_price", "slipped"),
+    [
+        ("yes", "buy", 4500, 4500, False),  # filled at the limit
+        ("yes", "buy", 4500, 5000, True),  # paid 5 c more than asked
+        ("yes", "sell", 4300, 8300, False),  # sold YES far above the limit: better, not worse
+        ("yes", "sell", 4300, 4000, True),  # sold 3 c under the limit
+        ("no", "buy", 3000, 7000, False),  # bought NO at 30 c (YES 70 c)
+        ("no", "sell", 3000, 7500, True),  # sold NO at 25 c, 5 c under the limit
+    ],
+)
+def test_slippage_is_judged_on_the_side_the_limit_was_given_in(
+    found: list[Anomaly], side: str, action: str, limit: int, yes_price: int, slipped: bool
+) -> None:
+    """A sell of YES trades as a NO buy on the one book: its fill's outcome side is NO."""
+    intent = type("Intent", (), {"price": limit, "action": Action(action), "side": Side(side)})
+    fill = Fill(
+        fill_id="f-1",
+        order_id="o-1",
+        ticker="KXA-1",
+        outcome_side=Side.NO if (side == "yes") != (action == "buy") else Side.YES,
+        book_side=BookSide.ASK if (side == "yes") != (action == "buy") else BookSide.BID,
+        count=100,
+        yes_price=yes_price,
+        no_price=DOLLAR - yes_price,
+    )
+
+    def heard(sender: object, *, anomaly: Anomaly, **_: object) -> None:
+        found.append(anomaly)
+
+    detectors = Detectors(slippage=SlippageBound(bound=200))
+    signals.anomaly_detected.connect(heard)
+    try:
+        with AnomalyWatch(detectors, ManualClock(T0)):
+            signals.order_placed.send(_Order(), intent=intent)
+            signals.order_filled.send(fill)
+    finally:
+        signals.anomaly_detected.disconnect(heard)
+    assert [a.detector for a in found] == (["slippage"] if slipped else [])
