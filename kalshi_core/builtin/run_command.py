@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.table import Table
 
 from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
+from kalshi_core.engine.report import SessionReport
 from kalshi_core.engine.session import (
     Session,
     SessionOptions,
@@ -117,6 +118,14 @@ def run(
         data_sets=data_sets,
         run_id=run_id,
     )
+    session, report = _run_session(options)
+    click.echo("\n".join(report.lines()))
+    if session.storage_failure:  # the report stands, but the run did not end well
+        sys.exit(1)
+
+
+def _run_session(options: SessionOptions) -> tuple[Session, SessionReport]:
+    """The session, with the live summary on a terminal; a user error exits 2 in one line."""
     console = Console()
     live = Live(console=console, auto_refresh=False) if console.is_terminal else None
     session = Session(current_app(), options, on_cycle=_progress(live))
@@ -134,9 +143,7 @@ def run(
     finally:
         if live is not None:
             live.stop()
-    click.echo("\n".join(report.lines()))
-    if session.storage_failure:  # the report stands, but the run did not end well
-        sys.exit(1)
+    return session, report
 
 
 @hookimpl

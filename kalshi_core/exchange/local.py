@@ -41,7 +41,7 @@ from kalshi_core.client.transport import is_loopback
 from kalshi_core.clock import Clock, ManualClock, ReplayClock, SimulatedTime, SystemClock
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
-from kalshi_core.exchange.replay import Replay, load_history
+from kalshi_core.exchange.replay import History, Replay, load_history
 from kalshi_core.exchange.server import PREFIX, Catalog, ExchangeApp, KeyRegistry, ServerContext
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import MarketStatus
@@ -186,6 +186,14 @@ def _fresh_namespace() -> str:
     return f"kalshi-core-local-exchange/{uuid.uuid4()}"
 
 
+def _replay(history: History, namespace: str, *, speed: float, seed: int, stepped: bool) -> Replay:
+    """A fresh venue replaying ``history``: on a clock a client steps, or one running at
+    ``speed``."""
+    start = history.start_time
+    clock: Clock = ManualClock(start) if stepped else ReplayClock(start, speed)
+    return Replay(Venue(clock, id_namespace=namespace), history, seed=seed)
+
+
 class LocalExchange:
     """See the module docstring. Build with :meth:`create`; serve with :meth:`serving`."""
 
@@ -250,15 +258,9 @@ class LocalExchange:
         namespace = id_namespace or _fresh_namespace()
         if data_sets:
             history = load_history(data_dir or BUNDLED_HISTORY, list(data_sets))
-            clock: Clock = (
-                ManualClock(history.start_time)
-                if stepped
-                else ReplayClock(history.start_time, speed)
-            )
-            venue = Venue(clock, id_namespace=namespace)
-            replay = Replay(venue, history, seed=seed)
-        if replay is not None and "catalog" not in options:
-            options["catalog"] = Catalog(series=dict(replay.history.series))
+            replay = _replay(history, namespace, speed=speed, seed=seed, stepped=stepped)
+            venue = replay.venue
+            options.setdefault("catalog", Catalog(series=dict(history.series)))
         exchange = cls(
             venue or Venue(SystemClock(), id_namespace=namespace),
             replay=replay,

@@ -92,6 +92,16 @@ async def test_the_database_equals_the_exchange_after_a_complete_replay(
     assert report.stopped_because == "the recorded history has been replayed to its end"
     exchange, account, db = capture.venue, capture.account, isolated / "run.sqlite3"
     assert exchange is not None
+    assert_orders_match(db, run_id, exchange, account)
+    assert_fills_settlements_and_positions_match(db, run_id, exchange, account)
+    fills = exchange.fills(account)
+    pnl = rows(db, "select sum(realized_pnl), sum(fees) from daily_pnl where run_id = ?", run_id)
+    assert pnl[0][0] == report.end_equity - report.start_equity
+    assert pnl[0][1] == sum(f.fee_cost for f in fills)
+    assert pnl[0][1] > 0
+
+
+def assert_orders_match(db: Path, run_id: str, exchange: Venue, account: str) -> None:
     ours = exchange.orders(account)
     assert ours, "the run placed no order: nothing was compared"
     stored = rows(
@@ -104,6 +114,11 @@ async def test_the_database_equals_the_exchange_after_a_complete_replay(
     assert {r for r in stored if r[0] in placed} == expected
     assert {(r[1], r[2]) for r in stored if r[0] not in placed} <= {("rejected", 0)}
     assert not [r for r in stored if r[1] in ("resting", "pending_submit", "pending_unknown")]
+
+
+def assert_fills_settlements_and_positions_match(
+    db: Path, run_id: str, exchange: Venue, account: str
+) -> None:
     fills = exchange.fills(account)
     assert sorted(r[0] for r in rows(db, "select fill_id from fills where run_id = ?", run_id)) == (
         sorted(f.fill_id for f in fills)
@@ -116,10 +131,6 @@ async def test_the_database_equals_the_exchange_after_a_complete_replay(
     held = {p.ticker: p.position for p in exchange.positions(account) if p.position}
     open_rows = rows(db, "select ticker, position from positions where position != 0")
     assert dict(open_rows) == held
-    pnl = rows(db, "select sum(realized_pnl), sum(fees) from daily_pnl where run_id = ?", run_id)
-    assert pnl[0][0] == report.end_equity - report.start_equity
-    assert pnl[0][1] == sum(f.fee_cost for f in fills)
-    assert pnl[0][1] > 0
 
 
 def _state(status: OrderStatus) -> str:
