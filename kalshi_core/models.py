@@ -402,7 +402,9 @@ class Forecast:
     """A forecaster's estimate that ``ticker`` resolves YES.
 
     ``probability`` is in basis points of certainty (0..10,000) so that it compares directly
-    with prices in money units (a price of 4200 == 42%).
+    with prices in money units (a price of 4200 == 42%). ``stderr`` is the model's own standard
+    error of that probability, in the same units (``None``: the model does not know its
+    uncertainty); an edge is real only where it clears a few of them after fees and spread.
     """
 
     ticker: str
@@ -410,6 +412,7 @@ class Forecast:
     model: str
     created_time: datetime
     confidence: int | None = None
+    stderr: int | None = None
     reasoning: str = ""
     prompt_hash: str | None = None
     input_tokens: int = 0
@@ -419,6 +422,8 @@ class Forecast:
     def __attrs_post_init__(self) -> None:
         if not 0 <= self.probability <= DOLLAR:
             raise ValueError(f"forecast probability {self.probability} outside 0..{DOLLAR}")
+        if self.stderr is not None and not 0 <= self.stderr <= DOLLAR:
+            raise ValueError(f"forecast stderr {self.stderr} outside 0..{DOLLAR}")
 
 
 @attrs.frozen(kw_only=True)
