@@ -21,7 +21,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -60,6 +60,8 @@ class SessionOptions:
     data_dir: str = ""
     data_sets: tuple[str, ...] = ()
     run_id: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 def live_guard(app: App, options: SessionOptions) -> LiveDecision:
@@ -97,7 +99,12 @@ def fingerprint(app: App, options: SessionOptions) -> str:
         for key, value in app.settings.as_dict().items()
         if key.lower() not in ("database", "logging", "kalshi", "alerts", "alerters")
     }
-    material = {"settings": settings, "data": options.data_dir, "sets": options.data_sets}
+    material = {
+        "settings": settings,
+        "data": options.data_dir,
+        "sets": options.data_sets,
+        "window": [options.start, options.end],
+    }
     text = json.dumps(material, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -216,6 +223,8 @@ class Session:
             data_dir=self.options.data_dir,
             data_sets=self.options.data_sets,
             allow_remote=decision.allow_remote,
+            start=self.options.start,
+            end=self.options.end,
         )
         return self.app.build("venues", str(run["venue"]), app=self.app, run=spec)
 

@@ -42,6 +42,7 @@ __all__ = [
     "assemble_history",
     "available_sets",
     "load_history",
+    "window",
 ]
 
 MARKETS_FILE = "markets.jsonl"
@@ -141,6 +142,50 @@ def load_history(data_dir: Path, sets: Sequence[str], *, timing: Timing | None =
         names, markets, results=results, trades=trades, quotes=quotes, timing=timing or Timing()
     )
     return attrs.evolve(history, series=series)
+
+
+def window(history: History, start: datetime | None, end: datetime | None) -> History:
+    """``history`` cut to the recorded time ``[start, end]``.
+
+    Markets closed by ``start`` or not open before ``end`` are dropped. What happened before
+    ``start`` is applied at ``start`` (in recorded order), so the first cycle meets the book and
+    tape as they stood; nothing after ``end`` is replayed, so a market still open then stays
+    unsettled (a backtest marks it to market). Raises ConfigError for an empty or inverted
+    window, naming the span the history covers.
+    """
+    if start is None and end is None:
+        return history
+    if start is not None and end is not None and start >= end:
+        raise ConfigError(f"the window's start {start:%Y-%m-%d %H:%M} is not before its end")
+    kept = {m.ticker for m in history.markets if _in_window(m, start, end)}
+    events = tuple(_retimed(e, start) for e in history.events if _keep(e, kept, end))
+    if not events:
+        raise ConfigError(
+            f"no recorded market in {', '.join(history.sets)} trades between "
+            f"{_moment(start, 'its start')} and {_moment(end, 'its end')}; the history spans "
+            f"{history.start_time:%Y-%m-%d %H:%M} to {history.end_time:%Y-%m-%d %H:%M} UTC"
+        )
+    markets = tuple(m for m in history.markets if m.ticker in kept)
+    results = {t: r for t, r in history.results.items() if t in kept}
+    return attrs.evolve(history, markets=markets, results=results, events=events)
+
+
+def _in_window(market: Market, start: datetime | None, end: datetime | None) -> bool:
+    return (start is None or market.close_time > start) and (end is None or market.open_time < end)
+
+
+def _keep(event: HistoryEvent, kept: set[str], end: datetime | None) -> bool:
+    return event.ticker in kept and (end is None or event.time <= end)
+
+
+def _retimed(event: HistoryEvent, start: datetime | None) -> HistoryEvent:
+    if start is None or event.time >= start:
+        return event
+    return attrs.evolve(event, time=start)
+
+
+def _moment(when: datetime | None, otherwise: str) -> str:
+    return otherwise if when is None else f"{when:%Y-%m-%d %H:%M} UTC"
 
 
 def assemble_history(

@@ -19,7 +19,7 @@ from kalshi_core.clock import ManualClock, SimulatedTime
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange.config import DEFAULTS
 from kalshi_core.exchange.local import BUNDLED_HISTORY
-from kalshi_core.exchange.replay import Replay, available_sets, load_history
+from kalshi_core.exchange.replay import Replay, available_sets, load_history, window
 from kalshi_core.exchange.venue import Venue, VenueOrder
 from kalshi_core.models import (
     Balance,
@@ -145,7 +145,8 @@ async def open_simulated(
     """The matching venue in-process, replaying recorded history on simulated time: no HTTP,
     the same fills, fees and settlement as the local exchange."""
     exchange = app.section("exchange")
-    history = load_history(history_dir(exchange, run), list(history_sets(exchange, run)))
+    recorded = load_history(history_dir(exchange, run), list(history_sets(exchange, run)))
+    history = window(recorded, run.start, run.end)
     clock = ManualClock(history.start_time)
     venue = Venue(clock, id_namespace=f"kalshi-core-run/{run.run_id}")
     replay = Replay(venue, history, seed=run.seed)
