@@ -259,6 +259,8 @@ class Session:
             await engine.release()
         except (StorageError, SQLAlchemyError, OSError) as error:
             log.error("could not release the market leases (%s): they expire", _one_line(error))
+        finally:
+            await _close_cache(engine)
 
     async def _loop(self, engine: Engine, venue: VenueRun) -> str:
         started = time.monotonic()  # --duration is wall time: an operator's limit, not data
@@ -351,6 +353,18 @@ class Session:
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
         )
+
+
+async def _close_cache(engine: Engine) -> None:
+    """Close the cache's connections (a Redis pool): a cache that fails to close loses
+    nothing, so it is logged, never raised."""
+    cache = getattr(engine.gateway, "cache", None)
+    if cache is None:
+        return
+    try:
+        await cache.close()
+    except (OSError, TimeoutError) as error:
+        log.warning("could not close the cache cleanly (%s)", _one_line(error))
 
 
 def _one_line(error: BaseException) -> str:

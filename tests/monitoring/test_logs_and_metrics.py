@@ -14,10 +14,12 @@ import pytest
 from prometheus_client import generate_latest
 
 from kalshi_core import signals
+from kalshi_core.cache.stats import CacheStats
 from kalshi_core.client.metrics import ClientMetrics
 from kalshi_core.clock import ManualClock
 from kalshi_core.models import Position
 from kalshi_core.money import CONTRACT, DOLLAR
+from kalshi_core.monitoring.cache_collector import CacheSource
 from kalshi_core.monitoring.labels import OTHER, LabelCap
 from kalshi_core.monitoring.logs import AuditLog, CycleCorrelation, configure_logging
 from kalshi_core.monitoring.metrics import KalshiMetrics
@@ -135,16 +137,22 @@ def test_client_counters_are_exported_with_histograms() -> None:
     assert "kalshi_api_rate_limit_wait_seconds_total 0.75" in text
 
 
-def test_cache_hits_and_misses_and_budget_ratio() -> None:
-    metrics = KalshiMetrics(ManualClock())
-    metrics.record_cache("memory", hit=True)
-    metrics.record_cache("memory", hit=False)
-    metrics.record_cache("memory", hit=True)
+def test_cache_counters_are_exported_by_kind_and_the_budget_ratio() -> None:
+    stats = CacheStats()
+    for hit in (True, False, True):
+        stats.record("markets", hit=hit, seconds=0.25)
+    stats.loads["markets"] += 1
+    stats.fallbacks = 1
+    metrics = KalshiMetrics(ManualClock(), cache=lambda: CacheSource("redis", stats))
     metrics.set_model_budget(10_000 * 4)  # $4
     with metrics:
         signals.ai_spend.send(object(), model="m", input_tokens=10, output_tokens=5, cost=10_000)
     text = generate_latest(metrics.registry).decode()
-    assert 'kalshi_cache_requests_total{cache="memory",result="hit"} 2.0' in text
+    assert 'kalshi_cache_requests_total{cache="redis",kind="markets",result="hit"} 2.0' in text
+    assert 'kalshi_cache_requests_total{cache="redis",kind="markets",result="miss"} 1.0' in text
+    assert 'kalshi_cache_loads_total{cache="redis",kind="markets"} 1.0' in text
+    assert 'kalshi_cache_lookup_seconds_total{cache="redis",kind="markets"} 0.75' in text
+    assert 'kalshi_cache_fallbacks_total{cache="redis"} 1.0' in text
     assert 'kalshi_model_tokens_total{direction="input",model="m"} 10.0' in text
     assert "kalshi_model_budget_used_ratio 0.25" in text
 
