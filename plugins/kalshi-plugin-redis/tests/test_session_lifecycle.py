@@ -1,4 +1,4 @@
-"""A session on Redis leaves no connection behind and exports the cache's counters."""
+"""A session on Redis leaves no connection behind."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from test_redis_plugin import redis_url
 
 from kalshi_core.app import App
 from kalshi_core.engine.session import Session, SessionOptions
-
-from test_redis_plugin import redis_url
 
 # The session's own client name would be the way to count exactly its connections, but
 # aiocache does not set one: count the server's connections before and after instead.
