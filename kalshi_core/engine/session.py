@@ -250,7 +250,8 @@ class Session:
 
     async def _finish(self, engine: Engine) -> None:
         """Settle what is left unknown, leases still held; skipped when storage failed (the
-        next run reconciles: the venue wins)."""
+        next run reconciles: the venue wins). Caches stop answering for the venue first."""
+        signals.run_finishing.send(engine)
         if not self.storage_failure:
             await engine.final_reconcile()
 

@@ -32,6 +32,10 @@ def test_default_settings_build_a_memory_cache_with_a_ttl_per_kind() -> None:
         "event": 3600.0,
         "status": 10.0,
         "forecast": 86400.0,
+        # the account is never shared by default (not even under the "*" TTL)
+        "balance": 0.0,
+        "positions": 0.0,
+        "resting": 0.0,
         "*": 30.0,
     }
     assert cache.lease_seconds == 10.0
@@ -44,6 +48,7 @@ def test_default_settings_build_a_memory_cache_with_a_ttl_per_kind() -> None:
         ("KALSHI_CACHE__FORECAST_PRICE_BUCKET", "0", "cache.forecast_price_bucket"),
         ("KALSHI_CACHE__LOCK_LEASE_SECONDS", "0", "cache.lock_lease_seconds"),
         ("KALSHI_CACHE__SHARED_RATE_LIMIT", "'yes'", "cache.shared_rate_limit"),
+        ("KALSHI_CACHE__ACCOUNT_TTL_SECONDS", "600", "cache.account_ttl_seconds"),
     ],
 )
 def test_bad_cache_settings_fail_start_up_naming_the_key(
