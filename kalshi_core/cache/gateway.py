@@ -81,9 +81,7 @@ class CachingGateway:
             return
         stale = [f"{kind.name}:{ticker}" for kind in kinds.PER_TICKER]
         # a fill seen by reconciliation changes the account too (writes drop it themselves)
-        stale += [
-            f"{kind.name}:{ACCOUNT}" for kind in kinds.ACCOUNT if self.cache.ttl(kind) > 0
-        ]
+        stale += [f"{kind.name}:{ACCOUNT}" for kind in kinds.ACCOUNT if self.cache.ttl(kind) > 0]
         if self.invalidate_lists:
             stale.append(f"{kinds.MARKETS.name}:{OPEN}")
         self.cache.invalidate_later(stale)
