@@ -131,6 +131,11 @@ class _Instruments:
         self.position_fees = Gauge(
             "kalshi_position_fees_dollars", "Fees paid on open positions, dollars.", registry=r
         )
+        self.unrealized = Gauge(
+            "kalshi_unrealized_pnl_dollars",
+            "Open positions at their market's mid price less their cost, dollars.",
+            registry=r,
+        )
 
     def _models(self, r: CollectorRegistry) -> None:
         self.model_calls = Counter(
@@ -298,6 +303,7 @@ class KalshiMetrics(Subscriber):
         m.positions.set(len(held))
         m.realized.set(dollars(sum(p.realized_pnl for p in portfolio.positions.values())))
         m.position_fees.set(dollars(sum(p.fees_paid for p in portfolio.positions.values())))
+        m.unrealized.set(dollars(portfolio.unrealized_pnl))
         if portfolio.start_of_day_value is not None:
             m.day_pnl.set(dollars(portfolio.value - portfolio.start_of_day_value))
 

@@ -29,6 +29,8 @@ from kalshi_core.monitoring.stops import StopController
 from kalshi_core.monitoring.watch import AnomalyWatch, Detectors
 from kalshi_core.storage.database import ping
 
+CACHE_PROBE_KEY = "kalshi_core:readyz"
+
 
 @attrs.define(eq=False)
 class Monitoring:
@@ -49,10 +51,10 @@ def model_budget(app: Any) -> Money:
     return dollars_setting(value, "forecasters.llm.daily_budget_dollars")
 
 
-def probes(engine: Any) -> dict[str, Probe]:
-    """Database and venue reachability checks. The cache has none: with its shared backend
-    down it serves from memory and the engine trades on (its fallbacks are counted in the
-    metrics instead), so it never makes the process unready."""
+def probes(engine: Any, cache: SharedCache | None = None) -> dict[str, Probe]:
+    """Database, venue and (when the session has one) cache reachability checks. The cache's
+    is its primary backend answering: with Redis down the engine trades on from memory, but
+    workers no longer share one view, which is what not-ready then says."""
 
     async def database() -> None:
         await ping(engine.database.engine)
@@ -60,7 +62,14 @@ def probes(engine: Any) -> dict[str, Probe]:
     async def venue() -> None:
         await engine.gateway.balance()
 
-    return {"database": database, "venue": venue}
+    found: dict[str, Probe] = {"database": database, "venue": venue}
+    if cache is not None:
+
+        async def cache_probe() -> None:
+            await cache.backends.primary.exists(CACHE_PROBE_KEY)
+
+        found["cache"] = cache_probe
+    return found
 
 
 def cache_reader(cache: SharedCache | None) -> CacheReader:
@@ -113,7 +122,7 @@ async def monitor_session(
         app.section("monitoring"),
         app.section("anomalies"),
         clock=engine.clock,
-        probes=probes(engine),
+        probes=probes(engine, cache),
         client=(lambda: client.metrics) if client is not None else (lambda: None),
         cache=cache_reader(cache),
         budget=model_budget(app),

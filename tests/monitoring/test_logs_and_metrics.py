@@ -215,3 +215,21 @@ def test_a_skipped_cycle_counts_as_an_error_not_a_cycle() -> None:
     assert 'kalshi_errors_total{kind="cycle_failed"} 1.0' in text
     assert "kalshi_cycles_total 0.0" in text
     assert "kalshi_cycle_duration_seconds_count 0.0" in text
+
+
+def test_unrealised_pnl_marks_yes_and_no_positions_at_the_mid() -> None:
+    """10 YES bought for $4.00 marked at 55 c: +$1.50; 5 NO bought for $2.00 marked at YES
+    70 c (NO 30 c): -$0.50; a held market without a mark counts at cost."""
+    positions = {
+        "A": Position(ticker="A", position=10 * CONTRACT, market_exposure=4 * DOLLAR),
+        "B": Position(ticker="B", position=-5 * CONTRACT, market_exposure=2 * DOLLAR),
+        "C": Position(ticker="C", position=3 * CONTRACT, market_exposure=1 * DOLLAR),
+    }
+    portfolio = Portfolio(cash=0, positions=positions, marks={"A": 5500, "B": 7000})
+    assert portfolio.unrealized_pnl == DOLLAR
+    metrics = KalshiMetrics(ManualClock())
+    report = SimpleNamespace(markets=3, kill_switch=False, portfolio=portfolio)
+    with metrics:
+        signals.cycle_completed.send(object(), report=report)
+    text = generate_latest(metrics.registry).decode()
+    assert "kalshi_unrealized_pnl_dollars 1.0" in text
