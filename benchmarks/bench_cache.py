@@ -297,13 +297,7 @@ async def run_scenario(
     finally:
         for worker in workers:
             await stop_worker(worker)
-    calls_before_restart = sum(asked.values())
-    if scenario.llm:  # a restart: a new worker process would start from an empty memory
-        restarted = await start_worker(app, info, asked)
-        try:
-            await run_round([restarted])
-        finally:
-            await stop_worker(restarted)
+    after_restart = await calls_after_restart(app, info, asked) if scenario.llm else 0
     return ScenarioResult(
         scenario=scenario,
         reads=reads,
@@ -315,8 +309,20 @@ async def run_scenario(
         market_lookups=market_lookups1 - market_lookups0,
         model_calls=sum(asked.values()),
         repeated_calls=sum(n - 1 for n in asked.values()),
-        calls_after_restart=sum(asked.values()) - calls_before_restart,
+        calls_after_restart=after_restart,
     )
+
+
+async def calls_after_restart(app: App, info: ExchangeInfo, asked: Counter[tuple[str, int]]) -> int:
+    """Model calls of one more cycle by a restarted worker (a new process would start from an
+    empty memory: only a shared cache remembers)."""
+    before = sum(asked.values())
+    restarted = await start_worker(app, info, asked)
+    try:
+        await run_round([restarted])
+    finally:
+        await stop_worker(restarted)
+    return sum(asked.values()) - before
 
 
 @contextlib.asynccontextmanager
