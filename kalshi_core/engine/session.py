@@ -350,6 +350,7 @@ class Session:
             end_equity=await _equity(gateway),
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
+            caveats=tuple(getattr(venue, "caveats", ())),
         )
 
 
