@@ -13,7 +13,7 @@ from kalshi_core.exchange.loaders.kalshi_api import KalshiApiLoader
 from kalshi_core.hookspecs import hookimpl
 
 
-@hookimpl
+@hookimpl(trylast=True)  # a plugin's loader is offered a folder before the built-ins
 def register_history_loaders(register: Any) -> None:
     register("fixed_point", FixedPointLoader)
     register("documented", DocumentedFormatLoader)

@@ -166,16 +166,22 @@ def check_known(ticker: str, known: Iterable[str] | set[str], where: str, market
 
 
 def installed_loaders() -> list[NamedLoader]:
-    """Every history loader the installed plugins register, in hook order (a plugin loaded
-    later is asked first, so a user's loader can claim a folder before a built-in does)."""
+    """Every history loader the installed plugins register, in the order a folder is offered
+    to them (see :func:`loaders_of`)."""
     manager = PluginManager()
     manager.load_entry_points()
     return loaders_of(collect(manager, "register_history_loaders", "history loader"))
 
 
 def loaders_of(registry: Iterable[Any]) -> list[NamedLoader]:
-    """Instantiate each registered loader factory (called with no arguments)."""
-    return [NamedLoader(entry.name, entry.factory()) for entry in registry]
+    """Instantiate each registered loader factory (called with no arguments), in pluggy's call
+    order: a plugin registered later is asked first, and the built-ins (``trylast``) last, so a
+    plugin's loader can claim a folder a built-in would also read. Within one plugin, the order
+    of its ``register`` calls."""
+    by_plugin: dict[str, list[NamedLoader]] = {}
+    for entry in registry:
+        by_plugin.setdefault(entry.plugin, []).append(NamedLoader(entry.name, entry.factory()))
+    return [named for group in reversed(by_plugin.values()) for named in group]
 
 
 def check_market(market: Market, seen: Mapping[str, object], where: str) -> None:
