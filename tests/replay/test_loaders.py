@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ConfigError, WireFormatError
 from kalshi_core.exchange.loaders.base import (
     NamedLoader,
@@ -21,7 +22,8 @@ from kalshi_core.exchange.loaders.base import (
     loaders_of,
 )
 from kalshi_core.exchange.loaders.fixed_point import DepthQuote
-from kalshi_core.exchange.replay import EventKind, available_sets, load_history, window
+from kalshi_core.exchange.replay import EventKind, Replay, available_sets, load_history, window
+from kalshi_core.exchange.venue import Venue
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.models import Market, MarketResult, MarketStatus, PriceLevelStructure
 from kalshi_core.plugins import PluginManager, collect
@@ -100,6 +102,17 @@ def test_fixed_point_set_keeps_sub_penny_prices_fractional_counts_and_depth(
     market = history.markets[0]
     assert market.price_level_structure is PriceLevelStructure.TAPERED_DECI_CENT
     assert history.results == {TICKER: MarketResult.NO}
+
+
+def test_the_replayed_book_stands_at_the_recorded_sub_penny_prices(tmp_path: Path) -> None:
+    fixed_point_set(tmp_path)
+    history = load_history(tmp_path, ["fp"])
+    venue = Venue(ManualClock(history.start_time))
+    Replay(venue, history).advance(datetime.fromisoformat("2026-03-01T10:25:00+00:00"))
+    book = venue.orderbook(TICKER)
+    assert book.best_yes_bid is not None
+    assert book.best_yes_bid.price == 90  # $0.0090, off the whole-cent grid
+    assert book.yes_asks[0].price == 130  # the $0.0130 ask
 
 
 @pytest.mark.parametrize(
