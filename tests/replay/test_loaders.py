@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import kalshi_core
 from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ConfigError, WireFormatError
 from kalshi_core.exchange.loaders.base import (
@@ -28,7 +29,7 @@ from kalshi_core.hookspecs import hookimpl
 from kalshi_core.models import Market, MarketResult, MarketStatus, PriceLevelStructure
 from kalshi_core.plugins import PluginManager, collect
 
-TAPE = Path("/work/shared/data/crypto15m_tape")
+TAPE = Path(kalshi_core.__file__).parent / "data" / "replay_only" / "crypto15m_tape"
 TICKER = "KXTEST-26MAR01-T50"
 MARKET: dict[str, Any] = {
     "ticker": TICKER,
@@ -138,7 +139,6 @@ def test_fixed_point_errors_name_file_and_line(
         load_history(tmp_path, ["fp"])
 
 
-@pytest.mark.skipif(not TAPE.is_dir(), reason="the shared crypto15m_tape data set is not here")
 def test_crypto15m_tape_loads_with_the_counts_of_its_readme() -> None:
     history = load_history(TAPE.parent, ["crypto15m_tape"])
     kinds = [e.kind for e in history.events]
@@ -147,10 +147,15 @@ def test_crypto15m_tape_loads_with_the_counts_of_its_readme() -> None:
     assert (kinds.count(EventKind.QUOTE), kinds.count(EventKind.TRADE)) == (13_983, 78)
     quotes = [e.quote for e in history.events if e.quote is not None]
     assert any(q.yes_bid % 100 or q.yes_ask % 100 for q in quotes)  # sub-penny kept exact
-    assert history.caveats == (
+    caveats = history.caveats
+    assert caveats[0].startswith("crypto15m_tape: results inferred: 157 of its 188 results")
+    assert "do not fit calibration" in caveats[0]
+    assert any("attribution: Johnny-God/kalshi-crypto-15m-dataset" in c for c in caveats)
+    assert caveats[-1] == (
         "crypto15m_tape: 157 of 188 results are inferred from the last quote "
-        "(result_source final_quote), not settled by Kalshi",
+        "(result_source final_quote), not settled by Kalshi"
     )
+    assert (TAPE / "LICENSE").read_text().startswith("Attribution 4.0 International")
     assert all(
         m.result is MarketResult.NONE and m.settlement_value is None for m in history.markets
     )
