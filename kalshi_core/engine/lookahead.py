@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
+from kalshi_core.client.types import EventDetail
 from kalshi_core.clock import Clock
 from kalshi_core.errors import LookaheadError
 from kalshi_core.gateway import BatchOrderResult, CancelAck, Gateway, OrderAck, OrderRequest
@@ -83,8 +85,22 @@ class LookaheadGuard:
             if late is not None:
                 self._refuse(call, late, now)
 
+    @property
+    def client(self) -> Any:
+        """The wrapped gateway's HTTP client, if any (monitoring exports its call counters)."""
+        return getattr(self.inner, "client", None)
+
     async def open_markets(self) -> list[Market]:
         return [without_outcome(m) for m in await self.inner.open_markets()]
+
+    async def market(self, ticker: str) -> Market:
+        """One market, as a cached gateway reads it: without its outcome too."""
+        return without_outcome(await self.inner.market(ticker))  # type: ignore[attr-defined]
+
+    async def event(self, event_ticker: str) -> EventDetail:
+        """An event and its markets, each without its outcome."""
+        detail: EventDetail = await self.inner.event(event_ticker)  # type: ignore[attr-defined]
+        return attrs.evolve(detail, markets=tuple(without_outcome(m) for m in detail.markets))
 
     async def fills(self, since: datetime | None = None) -> list[Fill]:
         now = self.clock.now()

@@ -68,6 +68,13 @@ class LeakyGateway(VenueGateway):
         ahead = self.venue.clock.now() + timedelta(days=1)
         return [*fills, tomorrows_fill(ahead)]
 
+    async def market(self, ticker: str) -> Market:
+        return next(m for m in await self.open_markets() if m.ticker == ticker)
+
+    @property
+    def client(self) -> str:
+        return "the venue's client"
+
 
 def tomorrows_fill(when: datetime) -> Fill:
     return Fill(
@@ -141,6 +148,15 @@ async def test_markets_reach_the_engine_without_their_outcome(
         "",
     )
     assert seen.ticker == TICKER
+
+
+async def test_one_market_read_is_stripped_too_and_the_client_shows_through(
+    traded: tuple[Venue, ManualClock],
+) -> None:
+    venue, clock = traded
+    guard = LookaheadGuard(LeakyGateway(venue, "us"), clock)
+    assert (await guard.market(TICKER)).result is MarketResult.NONE
+    assert guard.client == "the venue's client"  # monitoring reads its call counters
 
 
 def test_a_market_without_an_outcome_is_passed_through_uncopied() -> None:
