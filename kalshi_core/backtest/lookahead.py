@@ -3,9 +3,9 @@
 freqtrade's ``lookahead-analysis`` is the model. The window is backtested once on the full
 history, then again on **truncated copies** of it, each ending at a cut point: markets listed
 after the cut are gone, no trade or quote after it survives, and a market still open at the
-cut has the opposite of its real result. Every decision made before a cut (the decisions with their verdicts, the
-order intents, the orders) must be identical in the full run and the truncated one. One that
-changed was made with knowledge of the future: a look-ahead bias.
+cut has the opposite of its real result. Every decision made before a cut (the decisions with
+their verdicts, the order intents, the orders) must be identical in the full run and the
+truncated one. One that changed was made with knowledge of the future: a look-ahead bias.
 
 Each truncated copy replaces the history everywhere a run reads it: the ``--data`` folder and
 the ``exchange.data_dir`` setting. A plugin that reads files of its own choosing elsewhere is

@@ -118,7 +118,7 @@ def test_a_truncated_copy_holds_only_what_was_known_at_the_cut(tmp_path: Path) -
 
 
 def test_a_missing_data_set_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'nope' has no markets.jsonl"):
+    with pytest.raises(ConfigError, match=r"'nope' has no markets\.jsonl"):
         truncate_history(tmp_path, ["nope"], datetime(2026, 1, 2, tzinfo=UTC), tmp_path / "x")
 
 
