@@ -280,13 +280,20 @@ def sweep_table(result: Mapping[str, Any], rows: int = 10) -> Table:
         table.add_row(
             str(row["rank"]),
             row["trial"],
-            " ".join(f"{k}={v}" for k, v in row["params"].items()),
+            short_params(row["params"]),
             f"{dollars(row['median_window_net']):.2f}",
             f"{dollars(row['net']):.2f}",
             str(row["orders"]) if not row["error"] else f"failed: {row['error']}",
             f"{dollars(recheck['net']):.2f}" if recheck else "",
         )
     return table
+
+
+def short_params(params: Mapping[str, Any]) -> str:
+    """``min_edge_cents=3 kelly_fraction=0.1``: each key's last part, unless two share it."""
+    last = [key.rsplit(".", 1)[-1] for key in params]
+    names = last if len(set(last)) == len(last) else list(params)
+    return " ".join(f"{name}={value}" for name, value in zip(names, params.values(), strict=True))
 
 
 def overfitting_line(figure: Mapping[str, Any]) -> str:
@@ -358,7 +365,7 @@ def walk_forward_table(result: Mapping[str, Any]) -> Table:
             str(row["window"]),
             f"{row['train_from'][:16]} .. {row['train_to'][:16]}",
             f"{row['test_from'][:16]} .. {row['test_to'][:16]}",
-            " ".join(f"{k}={v}" for k, v in row["params"].items()),
+            short_params(row["params"]),
             f"{dollars(row['train_median_window_net']):.2f}",
             f"{dollars(row['test_net']):.2f}",
         )
