@@ -182,9 +182,9 @@ def test_the_command_ranks_rechecks_and_writes_json(tmp_path: Path) -> None:
     assert [row["rank"] for row in written["trials"]] == [1, 2]
     assert len(written["rechecked"]) == 1
     assert written["rechecked"][0]["trial"] == written["trials"][0]["trial"]
-    assert sorted(p.name for p in (tmp_path / "trials").iterdir()) == [
+    assert {p.name for p in (tmp_path / "trials").iterdir()} == {
         f"{written['trials'][0]['trial']}-holdout.sqlite3",
         "t1-in-sample.sqlite3",
         "t2-in-sample.sqlite3",
-    ]
+    }
     assert "probability of backtest overfitting" in result.output  # type: ignore[attr-defined]
