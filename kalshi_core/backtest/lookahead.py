@@ -47,11 +47,11 @@ DECISION_QUERIES = {
 }
 
 
-def _when(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _lines(path: Path) -> Iterator[dict[str, object]]:
+def read_records(path: Path) -> Iterator[dict[str, object]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         for line in handle:
@@ -59,7 +59,7 @@ def _lines(path: Path) -> Iterator[dict[str, object]]:
                 yield json.loads(line)
 
 
-def _write(path: Path, records: list[dict[str, object]]) -> None:
+def write_records(path: Path, records: list[dict[str, object]]) -> None:
     text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
     if path.suffix == ".gz":
         path.write_bytes(gzip.compress(text.encode(), mtime=0))
@@ -71,7 +71,7 @@ def _as_of(market: dict[str, object], cut: datetime) -> dict[str, object]:
     """The market as it stood at ``cut``. One still open then gets the *opposite* result: the
     history format needs one, an honest run (which ends at the cut) never reaches it, and a
     run that reads it anyway is told the future that did not happen, so its decisions move."""
-    if _when(str(market["close_time"])) <= cut:
+    if parse_time(str(market["close_time"])) <= cut:
         return market
     return {**market, "result": FLIPPED.get(str(market.get("result")), "no")}
 
@@ -83,12 +83,14 @@ def truncate_history(source: Path, sets: list[str], cut: datetime, target: Path)
         if not (folder / MARKETS).is_file():
             raise ConfigError(f"data set {name!r} has no {MARKETS} in {source}")
         copy.mkdir(parents=True, exist_ok=True)
-        listed = [m for m in _lines(folder / MARKETS) if _when(str(m["open_time"])) < cut]
-        _write(copy / MARKETS, [_as_of(m, cut) for m in listed])
+        listed = [
+            m for m in read_records(folder / MARKETS) if parse_time(str(m["open_time"])) < cut
+        ]
+        write_records(copy / MARKETS, [_as_of(m, cut) for m in listed])
         for file, field in TIMED_FILES.items():
             if (folder / file).is_file():
-                kept = [r for r in _lines(folder / file) if _when(str(r[field])) <= cut]
-                _write(copy / file, kept)
+                kept = [r for r in read_records(folder / file) if parse_time(str(r[field])) <= cut]
+                write_records(copy / file, kept)
     return target
 
 

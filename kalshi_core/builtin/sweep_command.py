@@ -323,6 +323,11 @@ def overfitting_line(figure: Mapping[str, Any]) -> str:
     default=2,
     help="Sub-windows of a train span that the choice's median runs over.",
 )
+@click.option(
+    "--fit",
+    is_flag=True,
+    help="Refit the calibrated forecaster's curve on each train window first.",
+)
 def walk_forward(**options: Any) -> None:
     """Choose settings on each train window, test them on the next, roll; report all."""
     try:
@@ -348,7 +353,8 @@ def walk_forward(**options: Any) -> None:
         check_tasks([t for w in plan.rolling() for t in plan.train_tasks(w)][:1], base.data_dir)
         output = Path(options["output"])
         with _progress() as progress, executor(base, output, options) as execute:
-            result = run_walk_forward(plan, _tracked(execute, progress))
+            curves = output / "curves" if options["fit"] else None
+            result = run_walk_forward(plan, _tracked(execute, progress), fit_into=curves)
     except KalshiCoreError as error:
         _fail(error)
     (output / "walk-forward.json").write_text(to_json(result), encoding="utf-8")

@@ -6,12 +6,19 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
 from kalshi_core.app import App
 from kalshi_core.backtest.sweep import Base, Space, TrialResult
-from kalshi_core.backtest.walkforward import WalkForwardPlan, choose, rolling_windows
+from kalshi_core.backtest.walkforward import (
+    WalkForwardPlan,
+    choose,
+    fit_curves,
+    rolling_windows,
+    slice_history,
+)
 from kalshi_core.cli import make_cli
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.local import BUNDLED_HISTORY
@@ -63,6 +70,53 @@ def test_the_choice_is_the_best_median_on_train() -> None:
         choose(plan(), window, failed)
 
 
+def test_a_slice_holds_the_markets_that_closed_inside_it(tmp_path: Path) -> None:
+    start, end = datetime(2026, 1, 6, tzinfo=UTC), datetime(2026, 1, 8, tzinfo=UTC)
+    slice_history(BUNDLED_HISTORY, ["kxinxu"], start, end, tmp_path)
+    lines = (tmp_path / "kxinxu" / "markets.jsonl").read_text().splitlines()
+    closes = {json.loads(line)["close_time"][:10] for line in lines}
+    assert closes == {"2026-01-06", "2026-01-07"}
+    source = (BUNDLED_HISTORY / "kxinxu" / "markets.jsonl").read_text().splitlines()
+    inside = [m for m in source if json.loads(m)["close_time"][:10] in closes]
+    assert lines == inside  # every market that closed inside, as recorded, and no other
+    assert len(lines) > 6
+
+
+def test_each_train_window_gets_its_own_curve(tmp_path: Path) -> None:
+    sliced = WalkForwardPlan(
+        space=Space(parameters={EDGE: (3,)}),
+        base=Base(data_dir=str(BUNDLED_HISTORY), data_sets=("kxinxu",)),
+        start=START,
+        end=START + 8 * DAY,
+        train_days=3,
+        test_days=2,
+        windows=2,
+    )
+    fitted = fit_curves(sliced, sliced.rolling(), tmp_path)
+    assert sorted(fitted) == [1, 2]
+    assert fitted[1]["fitted_markets"] > 0
+    first = json.loads(Path(fitted[1]["path"]).read_text())
+    second = json.loads(Path(fitted[2]["path"]).read_text())
+    assert first != second  # fitted on different markets
+    with_curve = attrs.evolve(sliced, curves={1: fitted[1]["path"]})
+    overrides = with_curve.train_tasks(sliced.rolling()[0])[0].base.overrides
+    assert overrides["forecasters.calibrated.curve_path"] == fitted[1]["path"]
+    assert "forecasters.calibrated.curve_path" not in sliced.base.overrides
+
+
+def test_a_train_window_with_nothing_settled_cannot_be_fitted(tmp_path: Path) -> None:
+    empty = WalkForwardPlan(
+        space=Space(parameters={EDGE: (3,)}),
+        base=Base(data_dir=str(BUNDLED_HISTORY), data_sets=("kxinxu",)),
+        start=datetime(2026, 3, 1, tzinfo=UTC),
+        end=datetime(2026, 3, 5, tzinfo=UTC),
+        train_days=2,
+        test_days=2,
+    )
+    with pytest.raises(ConfigError, match="walk-forward window 1: fit: no settled market"):
+        fit_curves(empty, empty.rolling(), tmp_path)
+
+
 @pytest.mark.slow
 def test_the_command_reports_every_window_and_the_aggregate(tmp_path: Path) -> None:
     result = CliRunner().invoke(
@@ -85,6 +139,7 @@ def test_the_command_reports_every_window_and_the_aggregate(tmp_path: Path) -> N
             f"{EDGE}=3,12",
             "--output",
             str(tmp_path),
+            "--fit",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -94,3 +149,5 @@ def test_the_command_reports_every_window_and_the_aggregate(tmp_path: Path) -> N
     aggregate = written["aggregate"]
     assert aggregate["test_net"] == sum(w["test_net"] for w in written["windows"])
     assert aggregate["mean_daily_net"]["low"] <= aggregate["mean_daily_net"]["high"]
+    assert written["windows"][0]["fit"]["curve"] == "w1-curve.json"
+    assert (tmp_path / "curves" / "w2-curve.json").is_file()
