@@ -111,13 +111,28 @@ def run_on_dask(
     return [results[t.name] for t in tasks]
 
 
+CONNECT_SECONDS = 10
+
+
+@contextlib.contextmanager
+def _connected(distributed: Any, scheduler: str) -> Iterator[Any]:
+    try:
+        client = distributed.Client(scheduler, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ConfigError(
+            f"--scheduler {scheduler}: no Dask scheduler answered there ({error})"
+        ) from error
+    with client:
+        yield client
+
+
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, workers: int = 2) -> Iterator[Any]:
     """A client of the scheduler at ``scheduler`` (``tcp://host:8786``), else of a
     LocalCluster of ``workers`` single-threaded processes on loopback that this starts."""
     distributed = _dask()
     if scheduler:
-        with distributed.Client(scheduler) as client:
+        with _connected(distributed, scheduler) as client:
             yield client
         return
     with (

@@ -350,7 +350,7 @@ def walk_forward(**options: Any) -> None:
             step_days=options["step_days"],
             windows=options["windows"],
         )
-        check_tasks([t for w in plan.rolling() for t in plan.train_tasks(w)][:1], base.data_dir)
+        check_tasks(plan.train_tasks(plan.rolling()[0]), base.data_dir)
         output = Path(options["output"])
         with _progress() as progress, executor(base, output, options) as execute:
             curves = output / "curves" if options["fit"] else None

@@ -6,11 +6,14 @@ sweep on it and on the local process pool: the two result files must be byte-ide
 
 from __future__ import annotations
 
+import socket
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from kalshi_core.backtest import distributed
 from kalshi_core.backtest.distributed import (
     dask_client,
     materialise,
@@ -40,6 +43,26 @@ def test_the_history_travels_as_bytes_and_lands_once(tmp_path: Path) -> None:
 def test_a_missing_data_set_is_named_before_shipping(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="'nope' has no markets"):
         pack_history(BUNDLED_HISTORY, ["nope"])
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(distributed, "CONNECT_SECONDS", 1)
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with (
+        pytest.raises(ConfigError, match=f"--scheduler tcp://127.0.0.1:{port}: no Dask scheduler"),
+        dask_client(f"tcp://127.0.0.1:{port}"),
+    ):
+        pass
+
+
+def test_without_the_extra_the_dask_executor_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ConfigError, match=r"pip install 'kalshi-core\[dask\]'"), dask_client():
+        pass
 
 
 def sixteen_trials() -> SweepPlan:
