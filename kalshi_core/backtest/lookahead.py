@@ -159,13 +159,14 @@ def check(
     base: Base, start: datetime, end: datetime, output: Path, cuts: int = 3
 ) -> LookaheadReport:
     """Backtest the full window, then each truncated copy; compare decisions before each cut."""
+    points = cut_points(start, end, cuts)  # a bad window is refused before any run
     folder = output / "lookahead"
     folder.mkdir(parents=True, exist_ok=True)
     source = Path(base.data_dir)
     sets = list(base.data_sets) or sorted(p.parent.name for p in source.glob(f"*/{MARKETS}"))
     full = _run(base, source, start, end, folder / "full.sqlite3")
     results = []
-    for index, cut in enumerate(cut_points(start, end, cuts), start=1):
+    for index, cut in enumerate(points, start=1):
         data = truncate_history(source, sets, cut, folder / f"history-cut{index}")
         run_id = _run(base, data, start, cut, folder / f"cut{index}.sqlite3")
         before = decisions_before(folder / "full.sqlite3", full, cut)

@@ -13,9 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from kalshi_core.app import App
 from kalshi_core.backtest.lookahead import check, cut_points, truncate_history
 from kalshi_core.backtest.sweep import Base
+from kalshi_core.cli import make_cli
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.local import BUNDLED_HISTORY
 
@@ -129,6 +132,24 @@ def test_cut_points_lie_inside_the_window() -> None:
     assert cuts == sorted(cuts)
     with pytest.raises(ConfigError, match="empty"):
         cut_points(WINDOW["end"], WINDOW["start"], 2)
+
+
+def test_the_command_refuses_an_inverted_window(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        make_cli(App.create()),
+        [
+            "check-lookahead",
+            "--from",
+            "2026-01-07",
+            "--to",
+            "2026-01-05",
+            "--output",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "is empty" in result.output
+    assert not (tmp_path / "lookahead" / "full.sqlite3").exists()
 
 
 def install_oracle(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
