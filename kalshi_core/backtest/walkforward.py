@@ -210,16 +210,7 @@ def run_walk_forward(
     batch = [task for window in rolling for task in plan.train_tasks(window)]
     done = {r.name: r for r in execute(batch, on_done)}
     chosen = [choose(plan, w, [done[t.name] for t in plan.train_tasks(w)]) for w in rolling]
-    tests = [
-        TrialTask(
-            trial=c.trial,
-            phase=f"w{w.index}-test",
-            start=w.train_end,
-            end=w.test_end,
-            base=plan.base_for(w),
-        )
-        for w, c in zip(rolling, chosen, strict=True)
-    ]
+    tests = _test_tasks(plan, rolling, chosen)
     tested = execute(tests, on_done)
     rows = [
         {**_row(plan, w, c, done[c.name], t), "fit": fitted.get(w.index)}
@@ -239,6 +230,22 @@ def run_walk_forward(
             "mean_daily_net": daily_interval(every_day),
         },
     }
+
+
+def _test_tasks(
+    plan: WalkForwardPlan, rolling: Sequence[Window], chosen: Sequence[TrialTask]
+) -> list[TrialTask]:
+    """Each window's chosen settings on its test span, with the window's curve if fitted."""
+    return [
+        TrialTask(
+            trial=c.trial,
+            phase=f"w{w.index}-test",
+            start=w.train_end,
+            end=w.test_end,
+            base=plan.base_for(w),
+        )
+        for w, c in zip(rolling, chosen, strict=True)
+    ]
 
 
 def _row(

@@ -90,7 +90,7 @@ def data_options(command: Command) -> Command:
 
 def space_options(command: Command) -> Command:
     """The search space and where the trials run."""
-    options = [
+    options: list[Callable[[Command], Command]] = [
         click.option(
             "--param",
             "params",
@@ -111,6 +111,16 @@ def space_options(command: Command) -> Command:
             help="Random mode: how many trials.",
         ),
         click.option("--seed", type=int, default=None, help="Random mode: the seed."),
+        executor_options,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def executor_options(command: Command) -> Command:
+    """Where the trials run: the local pool, or Dask."""
+    options: list[Callable[[Command], Command]] = [
         click.option(
             "--workers",
             type=click.IntRange(min=1),
