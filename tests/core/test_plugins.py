@@ -34,6 +34,7 @@ BUILTINS = {
     "new_command",
     "memory_cache",
     "run_command",
+    "sweep_commands",
     "sqlite_storage",
     "strategies",
     "validators",
