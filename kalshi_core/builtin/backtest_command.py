@@ -38,7 +38,13 @@ from rich.text import Text
 from kalshi_core.backtest.compare import compare_rows, load_results
 from kalshi_core.backtest.html_report import render
 from kalshi_core.backtest.results import dollars, dumps, summarise
-from kalshi_core.backtest.runner import BacktestRun, BacktestSpec, parse_override, run_backtest
+from kalshi_core.backtest.runner import (
+    BacktestRun,
+    BacktestSpec,
+    backtest_app,
+    parse_override,
+    run_backtest,
+)
 from kalshi_core.builtin.run_command import RECORDED_TIME, as_utc
 from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
 from kalshi_core.engine.session import Tally
@@ -99,12 +105,22 @@ def progress_bar(console: Console) -> Progress:
 
 
 def default_database(output: Path) -> str:
-    """A SQLite file of the backtest's own in ``output``, fresh for each backtest (a previous
-    one's file is replaced: a backtest never adds to another's rows or the trading database)."""
-    path = output / DATABASE_FILE
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    """The backtest's own SQLite file in ``output``: never the trading database."""
+    return f"sqlite+aiosqlite:///{(output / DATABASE_FILE).resolve()}"
+
+
+def clear_output(output: Path, database_url: str) -> None:
+    """Remove a previous backtest's reports, and its database when it is the default file, so
+    a run never adds to another's rows and no stale report outlives a failed run."""
+    database = output / DATABASE_FILE
+    own = [
+        database,
+        database.with_name(DATABASE_FILE + "-wal"),
+        database.with_name(DATABASE_FILE + "-shm"),
+    ]
+    mine = database_url == default_database(output)
+    for leftover in [output / RESULTS_FILE, output / REPORT_FILE, *(own if mine else [])]:
         leftover.unlink(missing_ok=True)
-    return f"sqlite+aiosqlite:///{path.resolve()}"
 
 
 def build_spec(options: Mapping[str, Any], database_url: str) -> BacktestSpec:
@@ -252,8 +268,10 @@ def backtest(
     console = Console(stderr=True)
     quiet_logs()
     try:
-        output.mkdir(parents=True, exist_ok=True)
         spec = build_spec(options, database_url or default_database(output))
+        backtest_app(spec)  # a bad --set or --strategy is refused before anything is touched
+        output.mkdir(parents=True, exist_ok=True)
+        clear_output(output, spec.database_url)
         outcome = execute(spec, console)
     except (KalshiCoreError, OSError) as error:
         fail(error)
