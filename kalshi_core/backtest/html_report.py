@@ -142,7 +142,7 @@ def equity_plots(results: Mapping[str, Any]) -> str:
     for x, y in curve:
         peak = max(peak, y)
         under.append((x, y - peak))
-    money = "${:,.2f}".format
+    money = signed_dollars
     return (
         "<h2>Equity and drawdown</h2>"
         + svg.line_chart(
@@ -205,7 +205,7 @@ def attribution(results: Mapping[str, Any]) -> str:
     for name, rows in results["attribution"].items():
         bars = [(r["group"], r["pnl"] / 10_000, *_bounds(r["pnl_interval"])) for r in rows]
         parts.append(
-            svg.bar_chart(f"P&L by {name.replace('_', ' ')}", bars, value_format="${:,.0f}".format)
+            svg.bar_chart(f"P&L by {name.replace('_', ' ')}", bars, value_format=signed_dollars)
         )
         parts.append(
             _table(
@@ -252,6 +252,10 @@ def fills_on_price(results: Mapping[str, Any]) -> str:
     if not busiest:
         parts.append("<p>No fills.</p>")
     return "".join(parts)
+
+
+def signed_dollars(value: float) -> str:
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def _iso_of(seconds: float) -> str:

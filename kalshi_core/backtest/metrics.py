@@ -85,10 +85,15 @@ def yes_payout(settlement: SettlementRecord) -> Price:
 def final_values(records: RunRecords) -> dict[str, tuple[Price | None, str]]:
     """Each traded market's final YES value and where it came from."""
     settled = {s.ticker: s for s in records.settlements}
+    held: dict[str, Count] = defaultdict(int)
+    for fill in records.fills:
+        held[fill.ticker] += fill.count if fill.bid else -fill.count
     values: dict[str, tuple[Price | None, str]] = {}
-    for ticker in {f.ticker for f in records.fills}:
+    for ticker, position in held.items():
         if ticker in settled:
             values[ticker] = (yes_payout(settled[ticker]), f"settled {settled[ticker].result}")
+        elif position == 0:  # flat: the fills' cash is the whole story, whatever the value
+            values[ticker] = (0, "closed out before settlement")
         elif ticker in records.marks:
             mark: Mark = records.marks[ticker]
             values[ticker] = (mark.price, f"marked at the {mark.source}")

@@ -286,7 +286,8 @@ def finish(outcome: Outcome, written: tuple[Path, Path]) -> None:
         console.print(f"  {line}", highlight=False)
     rate = outcome.events / outcome.seconds if outcome.seconds > 0 else 0.0
     console.print(
-        f"{outcome.events:,} recorded events in {outcome.seconds:.1f} s ({rate:,.0f} events/s); "
+        f"{outcome.events:,} recorded events and {outcome.run.report.cycles:,} cycles in "
+        f"{outcome.seconds:.1f} s ({rate:,.0f} events/s); "
         f"wrote {written[0]} and {written[1]}",
         highlight=False,
     )

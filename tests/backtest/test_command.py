@@ -4,6 +4,7 @@ one-line error (exit 2) for every bad input, with nothing touched."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,14 @@ def test_the_same_backtest_twice_writes_the_same_json_and_compares_to_no_differe
     assert results["pnl"]["net"] == results["pnl"]["realised"] + results["pnl"]["unrealised"]
     assert results["run"]["from"] == "2026-01-05T17:00:00Z"
     assert (outputs[0] / "report.html").read_text().count("<svg") >= 5
-    assert (outputs[0] / "backtest.sqlite3").is_file()
+    with sqlite3.connect(outputs[0] / "backtest.sqlite3") as db:
+        venue = {
+            t: r - f
+            for t, r, f in db.execute("select ticker, realized_pnl, fees_paid from positions")
+        }
+    for market in results["markets"]:  # our books against the venue's, market by market
+        if market["status"] != "open":
+            assert market["pnl"] == venue[market["ticker"]], market
     assert not (isolated / "run.sqlite3").exists(), "a backtest touched the trading database"
     code, text = backtest(["compare", str(outputs[0]), str(outputs[1] / "results.json")], capsys)
     assert code == 0, text

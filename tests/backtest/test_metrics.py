@@ -98,6 +98,19 @@ def test_a_partial_exit_then_settling_no_adds_up_by_cash_and_by_fill() -> None:
     assert [f.pnl for f in metrics.fill_pnls(run)] == [-41_700, 21_300]
 
 
+def test_a_position_closed_out_before_settlement_is_its_cash() -> None:
+    # buy 10 YES at 40c (fee 17c), sell all 10 at 55c (fee 7c), no settlement: 1.50 - 0.24
+    run = records(
+        fills=[
+            fill("F", bid=True, contracts=10, cents=40, fee_cents=17, at=1),
+            fill("F", bid=False, contracts=10, cents=55, fee_cents=7, at=2),
+        ]
+    )
+    (market,) = metrics.market_pnls(run)
+    assert (market.status, market.pnl, market.position) == ("closed", 12_600, 0)
+    assert market.resolved_time == T0 + timedelta(hours=2)
+
+
 def test_buying_no_is_an_ask_at_the_yes_price_and_wins_when_no() -> None:
     # 5 NO at 30c (the book's ask at YES 70c), fee 8c; settles no: pays 5 x $1 for $1.50.
     run = records(
