@@ -35,7 +35,8 @@ def _seconds(text: str) -> float:
 
 
 def _short(text: str | None) -> str:
-    return (text or "-").replace("T", " ").replace(":00Z", "").replace("Z", "")
+    """``2026-01-05T17:00:00.5Z`` -> ``2026-01-05 17:00`` (recorded time is UTC)."""
+    return (text or "-")[:16].replace("T", " ")
 
 
 def _number(value: Any, fmt: str = "{:.4g}") -> str:
