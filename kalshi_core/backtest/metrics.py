@@ -188,9 +188,13 @@ def capped_profit_factor(pnls: Sequence[Money]) -> float:
 
 
 def equity_curve(
-    markets: Sequence[MarketPnl], start_equity: Money, start: datetime | None
+    markets: Sequence[MarketPnl],
+    start_equity: Money,
+    start: datetime | None,
+    end: datetime | None = None,
 ) -> list[tuple[datetime, Money]]:
-    """Equity after each market resolved (settled, closed out, or marked at the end)."""
+    """Equity after each market resolved (settled, closed out, or marked at the end), from
+    the run's start to its end."""
     ordered = sorted(markets, key=lambda m: (m.resolved_time, m.ticker))
     points: list[tuple[datetime, Money]] = []
     if ordered:
@@ -199,6 +203,8 @@ def equity_curve(
     for market in ordered:
         equity += market.pnl
         points.append((market.resolved_time, equity))
+    if points and end is not None and end > points[-1][0]:
+        points.append((end, equity))
     return [(when, start_equity + value) for when, value in points]
 
 

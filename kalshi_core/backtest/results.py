@@ -401,7 +401,9 @@ def build_results(
     """Every figure of one run (money in ``MONEY_UNIT`` integers, times ISO 8601 UTC)."""
     markets = metrics.market_pnls(records)
     fills = metrics.fill_pnls(records)
-    curve = metrics.equity_curve(markets, records.start_equity, records.start_time)
+    curve = metrics.equity_curve(
+        markets, records.start_equity, records.start_time, records.end_time
+    )
     options = {"seed": seed, "resamples": resamples}
     return {
         "schema_version": SCHEMA_VERSION,
