@@ -310,9 +310,19 @@ def compare(first: Path, second: Path) -> None:
         table.add_row(row.name, row.a, row.b, row.difference, row.interval)
     console = Console()
     console.print(table)
+    if not same_history(a, b):
+        console.print(
+            "  A and B replayed different data or windows: events and days are "
+            "paired by name, and one missing on a side counts 0 there."
+        )
     for row in rows:
         if row.reading:
             console.print(f"  {row.reading}", highlight=False)
+
+
+def same_history(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    keys = ("data_sets", "from", "to")
+    return all(a["run"].get(k) == b["run"].get(k) for k in keys)
 
 
 @hookimpl
