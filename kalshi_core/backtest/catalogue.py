@@ -143,8 +143,12 @@ def _caveat_of(readme: Path, name: str) -> str:
     if readme.parent.name != name:  # the folder's README: only the set's own section
         section = re.search(rf"^#+ +{re.escape(name)}/?\b.*?(?=^#+ |\Z)", text, re.M | re.S)
         text = section.group(0) if section else ""
-    found = re.search(r"^[-*] +\*{0,2}Caveats\*{0,2}:? *(.*?)(?=^[-*#] |\Z)", text, re.M | re.S)
-    return " ".join(found.group(1).split()) if found else ""
+    bullet = re.search(r"^[-*] +\*{0,2}Caveats\*{0,2}:? *(.*?)(?=^[-*#] |\Z)", text, re.M | re.S)
+    if bullet:
+        return " ".join(bullet.group(1).split())
+    # a "Caveats" line (or heading) over a list, up to the next heading or paragraph
+    listed = re.search(r"^#* *Caveats:? *\n+((?:(?:[-*] |  ).*\n?|\n)+)", text, re.M)
+    return " ".join(listed.group(1).split()) if listed else ""
 
 
 def markets_of(found: Mapping[str, MarketInfo], tickers: Iterable[str]) -> dict[str, MarketInfo]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from kalshi_core.backtest.catalogue import data_caveats
 from kalshi_core.backtest.compare import compare_rows, load_results
 from kalshi_core.backtest.html_report import render
 from kalshi_core.backtest.records import (
@@ -220,3 +221,19 @@ def test_compare_refuses_what_is_not_a_results_file(tmp_path: Path) -> None:
     (tmp_path / "future.json").write_text('{"schema_version": 99}')
     with pytest.raises(ConfigError, match="schema_version 99, this kalshi-core reads 1"):
         load_results(tmp_path / "future.json")
+
+
+def test_data_caveats_come_from_the_readme_that_states_them(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(
+        "# Sets\n\n### alpha/ - one set\n- Source: somewhere.\n- Caveats: prices are\n"
+        "  rebuilt.\n- Licence: MIT.\n\n### beta/ - another\n\nCaveats\n\n- times are late.\n"
+        "- some labels guessed.\n\nChecks: run it.\n\n### gamma/\n- Source: quiet.\n"
+    )
+    (tmp_path / "delta").mkdir()
+    (tmp_path / "delta" / "README.md").write_text("# delta\n* **Caveats**: its own file.\n")
+    found = data_caveats(tmp_path, ["alpha", "beta", "gamma", "delta"])
+    assert found == {
+        "alpha": "prices are rebuilt.",
+        "beta": "- times are late. - some labels guessed.",
+        "delta": "its own file.",
+    }
