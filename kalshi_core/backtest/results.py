@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -239,19 +239,18 @@ def forecasts_section(records: RunRecords, *, seed: int, resamples: int) -> dict
     scored = metrics.scored_forecasts(records.forecasts, records.markets)
 
     def scores(score: metrics.Score, name: str) -> dict[str, Any]:
-        # (event, forecast's score, market's score): resampling sums floats, nothing more
-        triples = [
-            (s.event, score(s.forecast, s.outcome), score(s.market, s.outcome)) for s in scored
-        ]
-        difference = interval_of(
-            triples, lambda t: _mean(t, 1) - _mean(t, 2), _first, seed=seed, resamples=resamples
+        events = event_sums(
+            (s.event, (score(s.forecast, s.outcome), score(s.market, s.outcome))) for s in scored
         )
-        model = interval_of(triples, lambda t: _mean(t, 1), _first, seed=seed, resamples=resamples)
+        difference = interval_of(
+            events, lambda e: _ratio(e, 0) - _ratio(e, 1), _first, seed=seed, resamples=resamples
+        )
+        model = interval_of(events, lambda e: _ratio(e, 0), _first, seed=seed, resamples=resamples)
         return {
-            "forecasts": _mean(triples, 1),
+            "forecasts": _ratio(events, 0),
             "forecasts_interval": interval_dict(model),
-            "market": _mean(triples, 2),
-            "difference": _mean(triples, 1) - _mean(triples, 2),
+            "market": _ratio(events, 1),
+            "difference": _ratio(events, 0) - _ratio(events, 1),
             "difference_interval": interval_dict(difference),
             "verdict": edge_wording(
                 f"{name} of the forecasts less the market's", difference, good="below"
@@ -270,8 +269,27 @@ def forecasts_section(records: RunRecords, *, seed: int, resamples: int) -> dict
     }
 
 
-def _mean(rows: Sequence[tuple[Any, ...]], column: int) -> float:
-    return sum(row[column] for row in rows) / len(rows) if rows else math.nan
+EventSums = tuple[str, tuple[float, ...], int]
+
+
+def event_sums(samples: Iterable[tuple[str, tuple[float, ...]]]) -> list[EventSums]:
+    """Per event (in order of first appearance): the sums of each value, and how many.
+
+    A mean over whole events resampled equals the ratio of their sums resampled, so the
+    bootstrap draws the same events and touches one row per event instead of every sample."""
+    sums: dict[str, tuple[list[float], list[int]]] = {}
+    for event, values in samples:
+        totals, count = sums.setdefault(event, ([0.0] * len(values), [0]))
+        for index, value in enumerate(values):
+            totals[index] += value
+        count[0] += 1
+    return [(event, tuple(totals), count[0]) for event, (totals, count) in sums.items()]
+
+
+def _ratio(rows: Sequence[EventSums], column: int) -> float:
+    """The mean of one value over the samples of ``rows``."""
+    count = sum(row[2] for row in rows)
+    return sum(row[1][column] for row in rows) / count if count else math.nan
 
 
 def _first(row: tuple[Any, ...]) -> Hashable:
@@ -289,12 +307,9 @@ def calibration_table(
     rows = []
     for index in sorted(grouped):
         members = grouped[index]
+        outcomes = event_sums((m.event, (float(m.outcome),)) for m in members)
         observed = interval_of(
-            members,
-            lambda s: sum(m.outcome for m in s) / len(s),
-            lambda s: s.event,
-            seed=seed,
-            resamples=resamples,
+            outcomes, lambda e: _ratio(e, 0), _first, seed=seed, resamples=resamples
         )
         rows.append(
             {

@@ -214,7 +214,7 @@ def verdicts(results: Mapping[str, Any]) -> list[str]:
 
 #: One line per order and per migration step would bury the progress bar; the audit trail
 #: is in the backtest's database all the same.
-QUIET_LOGGERS = ("kalshi_core.audit", "alembic")
+QUIET_LOGGERS = ("kalshi_core.audit", "kalshi_core.alerts", "alembic")
 
 
 def quiet_logs() -> None:
