@@ -255,8 +255,7 @@ class LocalExchange:
         ``stepped``: recorded time stands still until the owner moves the exchange's
         :class:`ManualClock` (a session stepping cycle by cycle); otherwise it runs at
         ``speed``. ``id_namespace`` makes order, trade and fill ids reproducible (default: fresh
-        ids unique to this instance). ``window`` cuts the history to that recorded time
-        (:func:`~kalshi_core.exchange.replay.window`)."""
+        ids unique to this instance); ``window`` cuts the history (``replay.window``)."""
         replay = None
         namespace = id_namespace or _fresh_namespace()
         if data_sets:

@@ -144,6 +144,8 @@ class OpenVenue:
     description: str
     time: VenueTime
     exchange: object | None = None
+    #: What the session report must say about the data replayed (History.caveats).
+    caveats: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:

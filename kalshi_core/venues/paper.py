@@ -62,6 +62,7 @@ async def open_paper(
                 description=f"the local exchange at {exchange.base_url} (paper trading)",
                 time=LocalTime(SimulatedTime(exchange.clock, exchange.replay)),
                 exchange=exchange,
+                caveats=exchange.replay.history.caveats,
             )
 
 
