@@ -3,131 +3,105 @@
 The engine never sees these while it trades (strategy-visible markets carry no result); the
 report needs them afterwards: each market's recorded result (to score forecasts), its close
 time (time-to-close attribution), its series' category, the last recorded price of a market
-still open when the window ended (its mark), and the data set's caveats where its README
-states them.
+still open when the window ended (its mark), and the data's caveats. The history is read by
+the same loaders (``register_history_loaders``) as the run read it, so any format a run can
+replay can be reported on.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 from kalshi_core.backtest.records import Mark, MarketInfo
-from kalshi_core.history_format import (
-    Quote,
-    market_from_history,
-    quote_from_history,
-    read_history,
-    trade_from_legacy,
-)
-from kalshi_core.models import Trade
+from kalshi_core.exchange.loaders.base import NamedLoader
+from kalshi_core.exchange.replay import EventKind, History, HistoryEvent, load_history
 from kalshi_core.money import DOLLAR
 
-MARKETS_FILE = "markets.jsonl"
-TRADES_FILE = "trades.jsonl.gz"
-QUOTES_FILE = "quotes.jsonl.gz"
 
-T = TypeVar("T")
+def read_history(
+    data_dir: Path, sets: Sequence[str], loaders: Sequence[NamedLoader] | None = None
+) -> History:
+    return load_history(data_dir, list(sets), loaders=loaders)
 
 
-def read_markets(data_dir: Path, sets: Sequence[str]) -> dict[str, MarketInfo]:
-    """Every recorded market of ``sets``, by ticker."""
+def market_infos(history: History) -> dict[str, MarketInfo]:
+    """Every recorded market of ``history``, by ticker."""
     found: dict[str, MarketInfo] = {}
-    for name in sets:
-        for info in read_history(data_dir / name / MARKETS_FILE, _market_info):
-            found[info.ticker] = info
+    for market in history.markets:
+        series = history.series.get(market.series_ticker)
+        result = history.results.get(market.ticker)
+        found[market.ticker] = MarketInfo(
+            ticker=market.ticker,
+            event_ticker=market.event_ticker,
+            series_ticker=market.series_ticker,
+            category=series.category if series is not None else "",
+            close_time=market.close_time,
+            result=result.value if result is not None else "",
+        )
     return found
 
 
-def _market_info(record: dict[str, Any], *, where: str) -> MarketInfo:
-    market = market_from_history(record, where=where)
-    category = record.get("category")
-    return MarketInfo(
-        ticker=market.ticker,
-        event_ticker=market.event_ticker,
-        series_ticker=market.series_ticker,
-        category=category if isinstance(category, str) else "",
-        close_time=market.close_time,
-        result=market.result.value,
-    )
-
-
 def recorded_marks(
-    data_dir: Path, sets: Sequence[str], tickers: Iterable[str], end: datetime | None
+    history: History, tickers: Iterable[str], end: datetime | None
 ) -> dict[str, Mark]:
-    """The last recorded price at or before ``end`` of each of ``tickers``: a quote's mid or a
-    trade's price, whichever is later (a quote on a tie)."""
+    """The last recorded price at or before ``end`` of each of ``tickers``: a two-sided
+    quote's mid or a trade's price, whichever is later (events are in time order)."""
     wanted = set(tickers)
     marks: dict[str, Mark] = {}
-    if not wanted:
-        return marks
-    for name in sets:
-        folder = data_dir / name
-        for mark in _trade_marks(folder / TRADES_FILE, wanted, end):
-            _keep_later(marks, mark)
-        for mark in _quote_marks(folder / QUOTES_FILE, wanted, end):
-            _keep_later(marks, mark)
+    for event in history.events:
+        if end is not None and event.time > end:
+            break
+        if event.ticker in wanted:
+            mark = _mark_of(event)
+            if mark is not None:
+                marks[event.ticker] = mark
     return marks
 
 
-def _keep_later(marks: dict[str, Mark], mark: Mark) -> None:
-    known = marks.get(mark.ticker)
-    if known is None or known.time is None or (mark.time is not None and mark.time >= known.time):
-        marks[mark.ticker] = mark
-
-
-def _trade_marks(path: Path, wanted: set[str], end: datetime | None) -> Iterable[Mark]:
-    if not path.exists():
-        return []
-    last: dict[str, Trade] = {}
-    for trade in read_history(path, _only(wanted, trade_from_legacy)):
-        if trade is not None and (end is None or trade.created_time <= end):
-            last[trade.ticker] = trade
-    return [
-        Mark(ticker=t, price=trade.yes_price, source="last recorded trade", time=trade.created_time)
-        for t, trade in last.items()
-    ]
-
-
-def _quote_marks(path: Path, wanted: set[str], end: datetime | None) -> Iterable[Mark]:
-    if not path.exists():
-        return []
-    last: dict[str, Quote] = {}
-    for quote in read_history(path, _only(wanted, quote_from_history)):
-        if quote is not None and (end is None or quote.ts <= end) and _two_sided(quote):
-            last[quote.ticker] = quote
-    return [
-        Mark(
-            ticker=t,
-            price=(quote.yes_bid + quote.yes_ask) // 2,
-            source="last recorded quote's mid",
-            time=quote.ts,
+def _mark_of(event: HistoryEvent) -> Mark | None:
+    if event.kind is EventKind.TRADE and event.trade is not None:
+        return Mark(
+            ticker=event.ticker,
+            price=event.trade.yes_price,
+            source="last recorded trade",
+            time=event.time,
         )
-        for t, quote in last.items()
-    ]
+    quote = event.quote
+    if event.kind is not EventKind.QUOTE or quote is None:
+        return None
+    if not 0 < quote.yes_bid < quote.yes_ask < DOLLAR:  # one-sided: no mid to mark at
+        return None
+    return Mark(
+        ticker=event.ticker,
+        price=(quote.yes_bid + quote.yes_ask) // 2,
+        source="last recorded quote's mid",
+        time=event.time,
+    )
 
 
-def _only(wanted: set[str], parse: Callable[..., T]) -> Callable[..., T | None]:
-    """``parse`` for records of ``wanted`` markets only (parsing a whole tape is slow)."""
-
-    def parse_wanted(record: dict[str, Any], *, where: str) -> T | None:
-        return parse(record, where=where) if record.get("ticker") in wanted else None
-
-    return parse_wanted
-
-
-def _two_sided(quote: Quote) -> bool:
-    return 0 < quote.yes_bid < quote.yes_ask < DOLLAR
-
-
-def data_caveats(data_dir: Path, sets: Sequence[str]) -> dict[str, str]:
-    """Each set's caveats as its README states them (``- Caveats: ...`` under a heading naming
-    the set, in the set's own README.md or the folder's); sets without any are left out."""
+def history_caveats(history: History) -> dict[str, str]:
+    """The caveats the loaders and each set's ``set.json`` state (``"set: text"`` each)."""
     caveats: dict[str, str] = {}
+    for line in history.caveats:
+        name, sep, text = line.partition(": ")
+        key, said = (name, text) if sep else ("data", line)
+        caveats[key] = f"{caveats[key]} {said}" if key in caveats else said
+    return caveats
+
+
+def data_caveats(
+    data_dir: Path, sets: Sequence[str], history: History | None = None
+) -> dict[str, str]:
+    """Each set's caveats: what its loader and ``set.json`` state, else what its README says
+    (``- Caveats: ...`` or a ``Caveats`` list under a heading naming the set, in the set's own
+    README.md or the folder's); sets without any are left out."""
+    caveats = history_caveats(history) if history is not None else {}
     for name in sets:
+        if name in caveats:
+            continue
         for readme in (data_dir / name / "README.md", data_dir / "README.md"):
             text = _caveat_of(readme, name)
             if text:
@@ -149,7 +123,3 @@ def _caveat_of(readme: Path, name: str) -> str:
     # a "Caveats" line (or heading) over a list, up to the next heading or paragraph
     listed = re.search(r"^#* *Caveats:? *\n+((?:(?:[-*] |  ).*\n?|\n)+)", text, re.M)
     return " ".join(listed.group(1).split()) if listed else ""
-
-
-def markets_of(found: Mapping[str, MarketInfo], tickers: Iterable[str]) -> dict[str, MarketInfo]:
-    return {t: found[t] for t in tickers if t in found}

@@ -16,7 +16,6 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 from kalshi_core.app import App
@@ -24,6 +23,8 @@ from kalshi_core.backtest import catalogue, metrics, rows
 from kalshi_core.backtest.metrics import FillPnl, MarketPnl, Scored
 from kalshi_core.backtest.records import FillRecord, MarketInfo, RunRecords, SettlementRecord
 from kalshi_core.backtest.runner import BacktestRun, BacktestSpec, backtest_app
+from kalshi_core.exchange.loaders.base import loaders_of
+from kalshi_core.exchange.replay import History
 from kalshi_core.money import CONTRACT, DOLLAR, Money, format_dollars
 from kalshi_core.stats import DEFAULT_RESAMPLES, Interval, bootstrap
 from kalshi_core.storage.database import open_engine
@@ -576,9 +577,7 @@ def session_summary(run: BacktestRun) -> dict[str, Any]:
     }
 
 
-async def read_records(
-    run: BacktestRun, app: App, data_dir: Path, sets: Sequence[str]
-) -> RunRecords:
+async def read_records(run: BacktestRun, app: App, history: History) -> RunRecords:
     """The run's rows from its database and what the recorded history says of its markets."""
     backends = {e.name: e.factory for e in app.registry("storage_backends")}
     engine = open_engine(run.database_url, backends, app.section("database"))
@@ -598,8 +597,8 @@ async def read_records(
         fills=tuple(fills),
         settlements=tuple(settlements),
         forecasts=tuple(forecasts),
-        markets=catalogue.read_markets(data_dir, sets),
-        marks=catalogue.recorded_marks(data_dir, sets, open_tickers, end),
+        markets=catalogue.market_infos(history),
+        marks=catalogue.recorded_marks(history, open_tickers, end),
         start_time=spec.start or started,
         end_time=end,
     )
@@ -622,13 +621,15 @@ async def summarise(run: BacktestRun, *, resamples: int = DEFAULT_RESAMPLES) -> 
     exchange = app.section("exchange")
     data_dir = history_dir(exchange, venue_run)
     sets = history_sets(exchange, venue_run)
-    records = await read_records(run, app, data_dir, sets)
+    # read by the loaders the run used: any format it replayed can be reported on
+    history = catalogue.read_history(data_dir, sets, loaders_of(app.registry("history_loaders")))
+    records = await read_records(run, app, history)
     seed = int(app.section("run").get("seed", 0))
     return build_results(
         records,
         run=run_description(spec, app, run.run_id, sets),
         assumptions=assumptions(app, resamples),
-        caveats=catalogue.data_caveats(data_dir, sets),
+        caveats=catalogue.data_caveats(data_dir, sets, history),
         session=session_summary(run),
         seed=seed,
         resamples=resamples,

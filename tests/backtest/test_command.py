@@ -38,6 +38,10 @@ def test_the_same_backtest_twice_writes_the_same_json_and_compares_to_no_differe
     assert results["session"]["fills_stored"] > 0, "the window traded nothing: nothing checked"
     assert results["pnl"]["net"] == results["pnl"]["realised"] + results["pnl"]["unrealised"]
     assert results["run"]["from"] == "2026-01-05T17:00:00Z"
+    still_open = [m for m in results["markets"] if m["status"] == "open"]
+    assert still_open, "the window closed every position: the mark was not checked"
+    assert all(m["valued"] == "marked at the last recorded trade" for m in still_open)
+    assert results["data_caveats"]["kxinxu"]
     assert (outputs[0] / "report.html").read_text().count("<svg") >= 5
     with sqlite3.connect(outputs[0] / "backtest.sqlite3") as db:
         venue = {
