@@ -128,6 +128,9 @@ def _check_speed(speed: float) -> None:
 class Replayable(Protocol):
     """Recorded history as a venue replays it (:class:`kalshi_core.exchange.replay.Replay`)."""
 
+    events_applied: int
+    events_total: int
+
     @property
     def finished(self) -> bool: ...
 
@@ -151,6 +154,11 @@ class SimulatedTime:
     @property
     def finished(self) -> bool:
         return self.replay.finished
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """Recorded events applied so far, and how many the history holds."""
+        return self.replay.events_applied, self.replay.events_total
 
     def advance(self, step: timedelta) -> datetime:
         target = self.clock.now() + step

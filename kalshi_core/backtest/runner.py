@@ -48,6 +48,7 @@ class BacktestRun:
     run_id: str
     database_url: str
     report: SessionReport
+    spec: BacktestSpec | None = None  # what it ran (the results read its data and window)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -89,4 +90,6 @@ async def run_backtest(
     )
     session = Session(app, options, on_cycle=on_cycle or (lambda tally, venue: None))
     report = await session.run()
-    return BacktestRun(run_id=session.run_id, database_url=spec.database_url, report=report)
+    return BacktestRun(
+        run_id=session.run_id, database_url=spec.database_url, report=report, spec=spec
+    )

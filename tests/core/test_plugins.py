@@ -32,6 +32,7 @@ BUILTINS = {
     "email_alerter",
     "market_validators",
     "new_command",
+    "backtest_command",
     "memory_cache",
     "run_command",
     "sweep_commands",

@@ -1,0 +1,330 @@
+"""Built-in command ``kalshi-core backtest``: the engine on recorded history, and its reports.
+
+``kalshi-core backtest --output DIR`` runs one backtest (:mod:`kalshi_core.backtest.runner`)
+into a database of its own inside ``DIR`` and writes ``results.json`` and ``report.html``
+there; ``kalshi-core backtest compare A B`` puts two of them side by side. Further
+sub-commands (sweeps, walk-forward) join the same group: add them with
+``backtest.add_command(...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from kalshi_core.backtest.compare import compare_rows, load_results
+from kalshi_core.backtest.html_report import render
+from kalshi_core.backtest.results import dollars, dumps, summarise
+from kalshi_core.backtest.runner import (
+    BacktestRun,
+    BacktestSpec,
+    backtest_app,
+    parse_override,
+    run_backtest,
+)
+from kalshi_core.builtin.run_command import RECORDED_TIME, as_utc
+from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
+from kalshi_core.engine.session import Tally
+from kalshi_core.errors import KalshiCoreError
+from kalshi_core.hookspecs import hookimpl
+from kalshi_core.venues.base import LocalTime, OpenVenue, VenueRun
+
+DATABASE_FILE = "backtest.sqlite3"
+RESULTS_FILE = "results.json"
+REPORT_FILE = "report.html"
+
+
+class EventRate(ProgressColumn):
+    """Recorded events applied per wall second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("- events/s" if speed is None else f"{speed:,.0f} events/s")
+
+
+def replay_progress(venue: VenueRun) -> tuple[int, int] | None:
+    """Events applied and in total, on a venue replaying history in this process."""
+    if isinstance(venue, OpenVenue) and isinstance(venue.time, LocalTime):
+        return venue.time.simulated.progress
+    return None
+
+
+@attrs.define
+class Meter:
+    """The progress bar's view of the replay: events applied of the total."""
+
+    progress: Progress
+    task: TaskID | None = None
+    applied: int = 0
+    total: int = 0
+
+    def __call__(self, tally: Tally, venue: VenueRun) -> None:
+        found = replay_progress(venue)
+        if found is None:
+            return
+        self.applied, self.total = found
+        if self.task is None:
+            self.task = self.progress.add_task("replaying", total=self.total)
+        self.progress.update(self.task, completed=self.applied, total=self.total)
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        EventRate(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def default_database(output: Path) -> str:
+    """The backtest's own SQLite file in ``output``: never the trading database."""
+    return f"sqlite+aiosqlite:///{(output / DATABASE_FILE).resolve()}"
+
+
+def clear_output(output: Path, database_url: str) -> None:
+    """Remove a previous backtest's reports, and its database when it is the default file, so
+    a run never adds to another's rows and no stale report outlives a failed run."""
+    database = output / DATABASE_FILE
+    own = [
+        database,
+        database.with_name(DATABASE_FILE + "-wal"),
+        database.with_name(DATABASE_FILE + "-shm"),
+    ]
+    mine = database_url == default_database(output)
+    for leftover in [output / RESULTS_FILE, output / REPORT_FILE, *(own if mine else [])]:
+        leftover.unlink(missing_ok=True)
+
+
+def build_spec(options: Mapping[str, Any], database_url: str) -> BacktestSpec:
+    """The spec the command line describes (``--set`` values parsed, ``--seed`` as run.seed)."""
+    overrides = dict(parse_override(text) for text in options["overrides"])
+    if options["seed"] is not None:
+        overrides["run.seed"] = options["seed"]
+    root = click.get_current_context().find_root().params
+    app = current_app()
+    return BacktestSpec(
+        database_url=database_url,
+        data_dir=options["data_dir"] or "",
+        data_sets=tuple(options["data_sets"]),
+        start=as_utc(options["start"]),
+        end=as_utc(options["end"]),
+        strategies=tuple(options["strategies"]),
+        overrides=overrides,
+        settings_file=str(app.settings_file) if app.settings_file else None,
+        env=options.get("_env") or root.get("env"),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    run: BacktestRun
+    results: dict[str, Any]
+    events: int
+    seconds: float
+
+
+def execute(spec: BacktestSpec, console: Console) -> Outcome:
+    """Run the backtest under a progress bar, then compute its results."""
+    with progress_bar(console) as progress:
+        meter = Meter(progress)
+        started = time.monotonic()  # wall time for the terminal only; no result depends on it
+        run = asyncio.run(run_backtest(spec, meter))
+        seconds = time.monotonic() - started
+    with console.status("computing results (bootstrap intervals)"):
+        # the document as results.json holds it (non-finite figures null), for every reader
+        results = json.loads(dumps(asyncio.run(summarise(run))))
+    return Outcome(run=run, results=results, events=meter.applied, seconds=seconds)
+
+
+def write_reports(output: Path, results: Mapping[str, Any]) -> tuple[Path, Path]:
+    json_path, html_path = output / RESULTS_FILE, output / REPORT_FILE
+    json_path.write_text(dumps(results), encoding="utf-8")
+    html_path.write_text(render(results), encoding="utf-8")
+    return json_path, html_path
+
+
+def summary_table(results: Mapping[str, Any]) -> Table:
+    """The concise end-of-run summary."""
+    pnl, returns, draw = results["pnl"], results["returns"], results["drawdown"]
+    brier = results["forecasts"]["brier"]
+    table = Table(title=f"backtest {results['run']['run_id']}", show_header=False)
+    rows = [
+        (
+            "net P&L",
+            f"{dollars(pnl['net'])} (realised {dollars(pnl['realised'])}, "
+            f"unrealised {dollars(pnl['unrealised'])}, fees {dollars(pnl['fees'])})",
+        ),
+        (
+            "markets traded",
+            f"{pnl['markets_traded']} ({pnl['markets_open_at_end']} open at "
+            "the end, marked at the last recorded price)",
+        ),
+        (
+            "win rate / profit factor",
+            f"{_fmt(pnl['win_rate'], '{:.1%}')} / {_fmt(pnl['profit_factor'])}",
+        ),
+        ("Sharpe / Sortino", f"{_fmt(returns['sharpe'])} / {_fmt(returns['sortino'])}"),
+        ("max drawdown", f"{dollars(draw['max'])} ({_fmt(draw['max_fraction'], '{:.2%}')})"),
+        ("Brier forecasts / market", f"{_fmt(brier['forecasts'])} / {_fmt(brier['market'])}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _fmt(value: Any, pattern: str = "{:.3g}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def verdicts(results: Mapping[str, Any]) -> list[str]:
+    return [
+        results["pnl"]["verdict"],
+        results["returns"]["verdict"],
+        results["forecasts"]["brier"]["verdict"],
+    ]
+
+
+#: One line per order and per migration step would bury the progress bar; the audit trail
+#: is in the backtest's database all the same.
+QUIET_LOGGERS = ("kalshi_core.audit", "kalshi_core.alerts", "alembic")
+
+
+def quiet_logs() -> None:
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+
+
+def fail(error: Exception) -> None:
+    """A user's mistake: one line, exit 2, nothing written."""
+    click.echo(f"Error: {error}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+@click.group(invoke_without_command=True)
+@settings_options
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Folder of recorded history data sets (default exchange.data_dir, else the bundled).",
+)
+@click.option("--data-set", "data_sets", multiple=True, help="Data set to replay (repeat).")
+@click.option("--from", "start", type=RECORDED_TIME, help="Window start, UTC (YYYY-MM-DD[THH:MM]).")
+@click.option("--to", "end", type=RECORDED_TIME, help="Window end, UTC (YYYY-MM-DD[THH:MM]).")
+@click.option("--strategy", "strategies", multiple=True, help="Strategy to run (repeat).")
+@click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a setting (TOML)."
+)
+@click.option("--seed", type=int, help="run.seed: the venue's random choices.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for results.json, report.html and the backtest's own database.",
+)
+@click.option(
+    "--database", "database_url", help=f"Database URL (default: {DATABASE_FILE} in --output)."
+)
+@click.pass_context
+def backtest(
+    ctx: click.Context, /, output: Path | None, database_url: str | None, **options: Any
+) -> None:
+    """Backtest: the engine on recorded history; writes results.json and report.html.
+
+    Sub-commands: compare.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if output is None:
+        raise click.UsageError("--output DIR is required: results.json and report.html go there")
+    console = Console(stderr=True)
+    quiet_logs()
+    try:
+        spec = build_spec(options, database_url or default_database(output))
+        backtest_app(spec)  # a bad --set or --strategy is refused before anything is touched
+        output.mkdir(parents=True, exist_ok=True)
+        clear_output(output, spec.database_url)
+        outcome = execute(spec, console)
+    except (KalshiCoreError, OSError) as error:
+        fail(error)
+    json_path, html_path = write_reports(output, outcome.results)
+    finish(outcome, (json_path, html_path))
+
+
+def finish(outcome: Outcome, written: tuple[Path, Path]) -> None:
+    console = Console()
+    console.print(summary_table(outcome.results))
+    for line in verdicts(outcome.results):
+        console.print(f"  {line}", highlight=False)
+    rate = outcome.events / outcome.seconds if outcome.seconds > 0 else 0.0
+    console.print(
+        f"{outcome.events:,} recorded events and {outcome.run.report.cycles:,} cycles in "
+        f"{outcome.seconds:.1f} s ({rate:,.0f} events/s); "
+        f"wrote {written[0]} and {written[1]}",
+        highlight=False,
+    )
+
+
+@backtest.command()
+@click.argument("first", type=click.Path(exists=True, path_type=Path))
+@click.argument("second", type=click.Path(exists=True, path_type=Path))
+def compare(first: Path, second: Path) -> None:
+    """Two backtests side by side: A and B are output folders or results.json files."""
+    try:
+        a, b = load_results(first), load_results(second)
+    except KalshiCoreError as error:
+        fail(error)
+    table = Table(title=f"A = {a['run']['run_id']}   B = {b['run']['run_id']}")
+    for column in ("figure", "A", "B", "B - A", "95% interval of B - A"):
+        table.add_column(column)
+    rows = compare_rows(a, b)
+    for row in rows:
+        table.add_row(row.name, row.a, row.b, row.difference, row.interval)
+    console = Console()
+    console.print(table)
+    if not same_history(a, b):
+        console.print(
+            "  A and B replayed different data or windows: events and days are "
+            "paired by name, and one missing on a side counts 0 there."
+        )
+    for row in rows:
+        if row.reading:
+            console.print(f"  {row.reading}", highlight=False)
+
+
+def same_history(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    keys = ("data_sets", "from", "to")
+    return all(a["run"].get(k) == b["run"].get(k) for k in keys)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(backtest)

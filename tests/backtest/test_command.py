@@ -1,0 +1,141 @@
+"""``kalshi-core backtest`` end to end: bundled and never-seen data, reproducible bytes, and a
+one-line error (exit 2) for every bad input, with nothing touched."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kalshi_core.cli import main
+from tests.venues.conftest import copy_set
+
+WINDOW = ["--from", "2026-01-05T17:00", "--to", "2026-01-05T20:30"]
+
+
+def backtest(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(["backtest", *args])
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out + captured.err
+
+
+@pytest.mark.slow
+def test_the_same_backtest_twice_writes_the_same_json_and_compares_to_no_difference(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = [isolated / "one", isolated / "two"]
+    for output in outputs:
+        code, text = backtest(["--data-set", "kxinxu", *WINDOW, "--output", str(output)], capsys)
+        assert code == 0, text
+        assert "net P&L" in text
+        assert "events/s" in text
+    first, second = ((o / "results.json").read_bytes() for o in outputs)
+    assert first == second
+    results = json.loads(first)
+    assert results["session"]["fills_stored"] > 0, "the window traded nothing: nothing checked"
+    assert results["pnl"]["net"] == results["pnl"]["realised"] + results["pnl"]["unrealised"]
+    assert results["run"]["from"] == "2026-01-05T17:00:00Z"
+    still_open = [m for m in results["markets"] if m["status"] == "open"]
+    assert still_open, "the window closed every position: the mark was not checked"
+    assert all(m["valued"] == "marked at the last recorded trade" for m in still_open)
+    assert results["data_caveats"]["kxinxu"]
+    assert (outputs[0] / "report.html").read_text().count("<svg") >= 5
+    with sqlite3.connect(outputs[0] / "backtest.sqlite3") as db:
+        venue = {
+            t: r - f
+            for t, r, f in db.execute("select ticker, realized_pnl, fees_paid from positions")
+        }
+    for market in results["markets"]:  # our books against the venue's, market by market
+        if market["status"] != "open":
+            assert market["pnl"] == venue[market["ticker"]], market
+    assert not (isolated / "run.sqlite3").exists(), "a backtest touched the trading database"
+    code, text = backtest(["compare", str(outputs[0]), str(outputs[1] / "results.json")], capsys)
+    assert code == 0, text
+    assert "net P&L" in text
+
+
+@pytest.mark.slow
+def test_a_backtest_runs_on_a_data_set_it_has_never_seen(
+    isolated: Path, shared_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = isolated / "history"
+    copy_set(shared_data_dir / "kxinxu", data / "unseen", prefix="NEW", closing_before="2026-01-06")
+    output = isolated / "out"
+    code, text = backtest(
+        [
+            "--data",
+            str(data),
+            "--from",
+            "2026-01-05T17:00",
+            "--to",
+            "2026-01-05T21:30",
+            "--seed",
+            "3",
+            "--output",
+            str(output),
+        ],
+        capsys,
+    )
+    assert code == 0, text
+    results = json.loads((output / "results.json").read_text())
+    assert results["run"]["data_sets"] == ["unseen"]
+    assert results["run"]["seed"] == 3
+    assert results["session"]["fills_stored"] > 0
+    assert {m["ticker"][:3] for m in results["markets"]} == {"NEW"}
+    assert {row["group"] for row in results["attribution"]["series"]} == {"NEWKXINXU"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "risk.max_position_pct"], "expected key=value"),
+        (["--set", "risk.max_position_pct=7"], "out of range"),
+        (["--strategy", "no_such_strategy"], "no_such_strategy"),
+        (["--data-set", "nope"], "history data set 'nope' not found"),
+        (["--from", "2026-01-07", "--to", "2026-01-05"], "not before its end"),
+        (["--from", "2031-01-01"], "no recorded market in kxinxu"),
+        (["--from", "yesterday"], "Invalid value for '--from'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_leaves_the_last_results_alone(
+    isolated: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    output = isolated / "out"
+    output.mkdir()
+    (output / "results.json").write_text("{}")
+    code, text = backtest(["--data-set", "kxinxu", *args, "--output", str(output)], capsys)
+    assert code == 2
+    assert message in text
+    assert "Traceback" not in text
+    if "expected key" in message or "range" in message or "strategy" in message:
+        assert (output / "results.json").read_text() == "{}"
+
+
+def test_no_output_folder_is_a_usage_error(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, text = backtest(["--data-set", "kxinxu"], capsys)
+    assert code == 2
+    assert "--output DIR is required" in text
+
+
+def test_an_output_that_is_a_file_is_refused(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (isolated / "taken").write_text("mine")
+    code, text = backtest(["--output", str(isolated / "taken")], capsys)
+    assert code == 2
+    assert "is a file" in text
+    assert (isolated / "taken").read_text() == "mine"
+
+
+def test_compare_of_something_that_is_not_results_exits_2(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (isolated / "notes.txt").write_text("hello")
+    code, text = backtest(["compare", str(isolated / "notes.txt"), str(isolated)], capsys)
+    assert code == 2
+    assert "not a backtest results file" in text
