@@ -46,6 +46,8 @@ from kalshi_core.backtest.runner import (
     run_backtest,
 )
 from kalshi_core.builtin.run_command import RECORDED_TIME, as_utc
+from kalshi_core.builtin.sweep_command import check_lookahead as lookahead_command
+from kalshi_core.builtin.sweep_command import sweep, walk_forward
 from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
 from kalshi_core.engine.session import Tally
 from kalshi_core.errors import KalshiCoreError
@@ -253,18 +255,32 @@ def fail(error: Exception) -> None:
 @click.option(
     "--database", "database_url", help=f"Database URL (default: {DATABASE_FILE} in --output)."
 )
+@click.option(
+    "--check-lookahead",
+    is_flag=True,
+    help="Instead of the backtest: re-run truncated copies of the window and report any "
+    "decision that changed (exit 1 on a look-ahead bias; see `backtest check-lookahead`).",
+)
 @click.pass_context
 def backtest(
-    ctx: click.Context, /, output: Path | None, database_url: str | None, **options: Any
+    ctx: click.Context,
+    /,
+    output: Path | None,
+    database_url: str | None,
+    check_lookahead: bool,
+    **options: Any,
 ) -> None:
     """Backtest: the engine on recorded history; writes results.json and report.html.
 
-    Sub-commands: compare.
+    Sub-commands: compare, sweep, walk-forward, check-lookahead.
     """
     if ctx.invoked_subcommand is not None:
         return
     if output is None:
         raise click.UsageError("--output DIR is required: results.json and report.html go there")
+    if check_lookahead:
+        run_lookahead_check(ctx, output, options)
+        return
     console = Console(stderr=True)
     quiet_logs()
     try:
@@ -277,6 +293,14 @@ def backtest(
         fail(error)
     json_path, html_path = write_reports(output, outcome.results)
     finish(outcome, (json_path, html_path))
+
+
+def run_lookahead_check(ctx: click.Context, output: Path, options: Mapping[str, Any]) -> None:
+    """``--check-lookahead``: the same history, window and settings, checked for look-ahead."""
+    if options.get("start") is None or options.get("end") is None:
+        raise click.UsageError("--check-lookahead needs a window: --from and --to")
+    shared = ("data_dir", "data_sets", "start", "end", "strategies", "overrides")
+    ctx.invoke(lookahead_command, output=str(output), cuts=3, **{k: options.get(k) for k in shared})
 
 
 def finish(outcome: Outcome, written: tuple[Path, Path]) -> None:
@@ -323,6 +347,10 @@ def compare(first: Path, second: Path) -> None:
 def same_history(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     keys = ("data_sets", "from", "to")
     return all(a["run"].get(k) == b["run"].get(k) for k in keys)
+
+
+for _command in (sweep, walk_forward, lookahead_command):
+    backtest.add_command(_command)
 
 
 @hookimpl

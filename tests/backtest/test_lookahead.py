@@ -189,3 +189,38 @@ def test_the_built_in_pipeline_passes_clean(tmp_path: Path) -> None:
     report = check(base(), **WINDOW, output=tmp_path, cuts=2)
     assert not report.biased
     assert all(cut.compared > 0 for cut in report.cuts)  # there were decisions to compare
+
+
+def test_backtest_check_lookahead_needs_a_window(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        make_cli(App.create()), ["backtest", "--check-lookahead", "--output", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "--check-lookahead needs a window" in result.output
+
+
+@pytest.mark.slow
+def test_backtest_check_lookahead_checks_the_backtest_it_would_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flag on `backtest` runs the check over the same data, window and settings."""
+    (tmp_path / "site").mkdir()
+    install_oracle(tmp_path / "site", monkeypatch)
+    window = [
+        f"--{k}={v:%Y-%m-%dT%H:%M}" for k, v in zip(("from", "to"), WINDOW.values(), strict=True)
+    ]
+    args = ["--data-set", "kxinxu", "--set", "run.cycle_seconds=7200", *window]
+    result = CliRunner().invoke(
+        make_cli(App.create()),
+        [
+            "backtest",
+            "--check-lookahead",
+            *args,
+            "--set",
+            'forecast.models=["oracle"]',
+            "--output",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert "look-ahead bias found" in result.output
