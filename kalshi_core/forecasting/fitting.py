@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -26,8 +29,8 @@ from kalshi_core.history_format import (
     read_history,
     trade_from_legacy,
 )
-from kalshi_core.models import MarketResult
-from kalshi_core.money import DOLLAR, Price
+from kalshi_core.models import Market, MarketResult
+from kalshi_core.money import CONTRACT, DOLLAR, Price
 
 MARKETS_FILE = "markets.jsonl"
 TRADES_FILE = "trades.jsonl.gz"
@@ -38,13 +41,27 @@ Progress = Callable[[str], None]
 
 @attrs.frozen(kw_only=True)
 class MarketSamples:
-    """The prices one settled market showed before it closed, and how it settled."""
+    """The prices one settled market showed before it closed, and how it settled.
+
+    ``times[i]`` is when ``prices[i]`` was seen, ``spreads[i]`` the quoted spread then (``None``
+    for a trade print) and ``volumes[i]`` the contracts printed so far. The event, series,
+    category and strike let evaluation group markets and rebuild a strike ladder.
+    """
 
     ticker: str
     settled_yes: bool
     prices: tuple[Price, ...]
     first_seen: datetime
     close_time: datetime
+    event_ticker: str = ""
+    series_ticker: str = ""
+    category: str = ""
+    data_set: str = ""
+    strike: float | None = None
+    strike_type: str = ""
+    times: tuple[datetime, ...] = ()
+    spreads: tuple[Price | None, ...] = ()
+    volumes: tuple[float, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -55,6 +72,7 @@ class FitOptions:
     prior_strength: float = 2.0
     min_samples_per_bin: int = 5
     holdout_fraction: float = 0.2
+    fallback_to_price: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not 1 <= self.bins <= DOLLAR:
@@ -84,16 +102,55 @@ def discover_data_sets(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / MARKETS_FILE).is_file())
 
 
-def _observations(folder: Path) -> dict[str, list[tuple[datetime, Price]]]:
-    seen: dict[str, list[tuple[datetime, Price]]] = defaultdict(list)
+Observation = tuple[datetime, Price, Price | None, float]  # time, price, spread, contracts
+
+
+def _observations(folder: Path) -> dict[str, list[Observation]]:
+    seen: dict[str, list[Observation]] = defaultdict(list)
     if (folder / TRADES_FILE).is_file():
         for trade in read_history(folder / TRADES_FILE, trade_from_legacy):
-            seen[trade.ticker].append((trade.created_time, trade.yes_price))
+            contracts = trade.count / CONTRACT
+            seen[trade.ticker].append((trade.created_time, trade.yes_price, None, contracts))
     if (folder / QUOTES_FILE).is_file():
         for quote in read_history(folder / QUOTES_FILE, quote_from_history):
             if quote.yes_bid > 0 and quote.yes_ask < DOLLAR:
-                seen[quote.ticker].append((quote.ts, (quote.yes_bid + quote.yes_ask) // 2))
+                mid = (quote.yes_bid + quote.yes_ask) // 2
+                seen[quote.ticker].append((quote.ts, mid, quote.yes_ask - quote.yes_bid, 0.0))
     return seen
+
+
+def _raw_markets(folder: Path) -> dict[str, dict[str, Any]]:
+    """The extra ``markets.jsonl`` fields the domain model drops (series, category, strike)."""
+    rows: dict[str, dict[str, Any]] = {}
+    with (folder / MARKETS_FILE).open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                record = json.loads(line)
+                rows[str(record.get("ticker", ""))] = record
+    return rows
+
+
+def _samples(
+    market: Market, raw: Mapping[str, Any], seen: Sequence[Observation], data_set: str
+) -> MarketSamples:
+    volumes = list(itertools.accumulate(o[3] for o in seen))
+    strike = raw.get("floor_strike")
+    return MarketSamples(
+        ticker=market.ticker,
+        settled_yes=market.result is MarketResult.YES,
+        prices=tuple(o[1] for o in seen),
+        first_seen=seen[0][0],
+        close_time=market.close_time,
+        event_ticker=market.event_ticker,
+        series_ticker=str(raw.get("series_ticker") or market.series_ticker),
+        category=str(raw.get("category") or ""),
+        data_set=data_set,
+        strike=float(strike) if isinstance(strike, int | float) else None,
+        strike_type=str(raw.get("strike_type") or ""),
+        times=tuple(o[0] for o in seen),
+        spreads=tuple(o[2] for o in seen),
+        volumes=tuple(volumes),
+    )
 
 
 def load_data_set(root: Path, name: str) -> list[MarketSamples]:
@@ -103,22 +160,16 @@ def load_data_set(root: Path, name: str) -> list[MarketSamples]:
         known = ", ".join(discover_data_sets(root)) or "none"
         raise ConfigError(f"data set {name!r} has no {MARKETS_FILE} in {root} (found: {known})")
     observations = _observations(folder)
+    raw = _raw_markets(folder)
     loaded: list[MarketSamples] = []
     for market in read_history(folder / MARKETS_FILE, market_from_history):
         before_close = sorted(
-            o for o in observations.get(market.ticker, ()) if o[0] < market.close_time
+            (o for o in observations.get(market.ticker, ()) if o[0] < market.close_time),
+            key=lambda o: (o[0], o[1]),
         )
         if market.result not in (MarketResult.YES, MarketResult.NO) or not before_close:
             continue
-        loaded.append(
-            MarketSamples(
-                ticker=market.ticker,
-                settled_yes=market.result is MarketResult.YES,
-                prices=tuple(price for _, price in before_close),
-                first_seen=before_close[0][0],
-                close_time=market.close_time,
-            )
-        )
+        loaded.append(_samples(market, raw.get(market.ticker, {}), before_close, name))
     return loaded
 
 
@@ -230,3 +281,90 @@ def fit_history(
             progress(f"read {name}: {len(loaded)} settled markets with prices, {samples} samples")
         markets.extend(loaded)
     return fit_markets(markets, chosen, options or FitOptions())
+
+
+SET_INFO_FILE = "set.json"
+
+
+@attrs.frozen(kw_only=True)
+class DataSetInfo:
+    """A data set's optional ``set.json``: how it was sampled and whether on the outcome."""
+
+    name: str
+    sampling: str = ""
+    outcome_selected: bool = False
+    caveats: tuple[str, ...] = ()
+
+
+def read_set_info(root: Path, name: str) -> DataSetInfo:
+    """``set.json`` beside ``markets.jsonl`` (absent: nothing known, not outcome-selected)."""
+    path = root / name / SET_INFO_FILE
+    if not path.is_file():
+        return DataSetInfo(name=name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return _set_info(name, data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(f"data set description {path} is unreadable: {exc}") from None
+
+
+def _set_info(name: str, data: Any) -> DataSetInfo:
+    if not isinstance(data, dict):
+        raise TypeError("expected a JSON object")
+    selected = data.get("outcome_selected", False)
+    if not isinstance(selected, bool):
+        raise TypeError(f"outcome_selected must be true or false, got {selected!r}")
+    caveats = data.get("caveats", [])
+    if not isinstance(caveats, list) or not all(isinstance(c, str) for c in caveats):
+        raise TypeError("caveats must be a list of strings")
+    return DataSetInfo(
+        name=name,
+        sampling=str(data.get("sampling", "")),
+        outcome_selected=selected,
+        caveats=tuple(caveats),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Split:
+    """Markets to fit on and markets to score on; ``embargoed`` overlapped the cut in time."""
+
+    train: tuple[MarketSamples, ...]
+    holdout: tuple[MarketSamples, ...]
+    embargoed: int = 0
+
+
+def split_by_time(markets: Sequence[MarketSamples], holdout_fraction: float) -> Split:
+    """Within each data set, the latest-closing share of *events* is held out, whole.
+
+    An event's markets never straddle the split, and a training market must have closed
+    before the first held-out price was seen (markets overlapping the cut are dropped), so no
+    print of the held-out future leaks into the fit.
+    """
+    by_set: dict[str, list[MarketSamples]] = defaultdict(list)
+    for market in markets:
+        by_set[market.data_set].append(market)
+    train: list[MarketSamples] = []
+    holdout: list[MarketSamples] = []
+    embargoed = 0
+    for name in sorted(by_set):
+        part = _split_one(by_set[name], holdout_fraction)
+        train.extend(part.train)
+        holdout.extend(part.holdout)
+        embargoed += part.embargoed
+    return Split(train=tuple(train), holdout=tuple(holdout), embargoed=embargoed)
+
+
+def _split_one(markets: Sequence[MarketSamples], fraction: float) -> Split:
+    events: dict[str, list[MarketSamples]] = defaultdict(list)
+    for market in markets:
+        events[market.event_ticker or market.ticker].append(market)
+    order = sorted(events, key=lambda e: (max(m.close_time for m in events[e]), e))
+    held_count = math.floor(len(order) * fraction)
+    held = [m for e in order[len(order) - held_count :] for m in events[e]]
+    if not held:
+        return Split(train=tuple(markets), holdout=())
+    cut = min(m.first_seen for m in held)
+    early = [m for e in order[: len(order) - held_count] for m in events[e]]
+    train = [m for m in early if m.close_time <= cut]
+    return Split(train=tuple(train), holdout=tuple(held), embargoed=len(early) - len(train))
