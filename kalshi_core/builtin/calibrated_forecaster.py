@@ -15,10 +15,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from kalshi_core.app import App
 from kalshi_core.cli import current_app
 from kalshi_core.errors import KalshiCoreError
-from kalshi_core.forecasting.calibrated import NAME, bundled_history_dir, make_calibrated
 from kalshi_core.forecasting.assessment import MODELS, FitResult, run_fit
+from kalshi_core.forecasting.calibrated import (
+    NAME,
+    bundled_history_dir,
+    curve_warning,
+    load_curve,
+    make_calibrated,
+)
 from kalshi_core.forecasting.fitting import FitOptions
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.settings_rules import Rule
@@ -87,6 +94,19 @@ def register_commands(cli: click.Group) -> None:
     cli.add_command(fit)
 
 
+def active_curve_warning(app: App) -> str | None:
+    """The session report's warning line when ``calibrated`` is active with a failed curve."""
+    if NAME not in app.settings.forecast.models:
+        return None
+    section = app.section(SECTION)
+    path = str(section.get("curve_path", ""))
+    try:
+        curve = load_curve(path, section.get("min_samples_per_bin"))
+    except KalshiCoreError as exc:
+        return f"the calibrated forecaster's curve could not be read: {exc}"
+    return curve_warning(curve, path or "(bundled default)")
+
+
 def _interval(value: Interval) -> str:
     return f"{value.estimate:.4f} [{value.low:.4f}, {value.high:.4f}]"
 
@@ -142,6 +162,14 @@ def _summary(result: FitResult, output: Path) -> list[str]:
     if result.curve is not None and result.curve.evaluation.get("shipped"):
         lines.append(f"written as {result.curve.evaluation['shipped']}")
     lines.append(f"wrote {output}")
+    if result.curve is not None:
+        lines += [
+            "use it with:",
+            f"  KALSHI_FORECASTERS__CALIBRATED__CURVE_PATH={output.resolve()}",
+            f'  or in your settings file: [default.forecasters.calibrated] curve_path = "{output}"',
+        ]
+    elif result.statistical is not None:
+        lines.append(f'use it with: [default.forecasters.{result.model}] model_path = "{output}"')
     return lines
 
 
@@ -202,6 +230,7 @@ def _save(result: FitResult, output: Path) -> None:
     help="Write a curve that follows the price when the fitted one is not better.",
 )
 def fit(
+    *,
     data_sets: tuple[str, ...],
     data_dir: Path | None,
     model: str,

@@ -250,12 +250,83 @@ class HorizonScore:
     reliability: tuple[ReliabilityBin, ...]
 
 
-def _interval(rows: Sequence[Row], statistic: Callable[[Sequence[Row]], float]) -> Interval:
-    return bootstrap(rows, statistic, group_of=lambda r: r.event, resamples=RESAMPLES, seed=SEED)
+@attrs.frozen(kw_only=True)
+class EventTotals:
+    """One event's rows summed: the bootstrap resamples these, which is resampling by event
+    and gives the same statistic as the rows themselves, far faster."""
+
+    weight: float
+    outcomes: float
+    brier_model: float
+    brier_market: float
+    log_loss_model: float
+    log_loss_market: float
+    bins: tuple[tuple[float, float], ...]  # per reliability bin: (weight, YES weight)
 
 
-def _observed(rows: Sequence[Row]) -> float:
-    return sum(r.weight * r.outcome for r in rows) / sum(r.weight for r in rows)
+def event_totals(rows: Sequence[Row]) -> list[EventTotals]:
+    grouped: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row.event].append(row)
+    return [_totals(members) for members in grouped.values()]
+
+
+def _totals(rows: Sequence[Row]) -> EventTotals:
+    bins = [[0.0, 0.0] for _ in range(RELIABILITY_BINS)]
+    for row in rows:
+        bins[_reliability_bin(row.model)][0] += row.weight
+        bins[_reliability_bin(row.model)][1] += row.weight * row.outcome
+    return EventTotals(
+        weight=sum(r.weight for r in rows),
+        outcomes=sum(r.weight * r.outcome for r in rows),
+        brier_model=sum(r.weight * brier(r.model, r.outcome) for r in rows),
+        brier_market=sum(r.weight * brier(r.market, r.outcome) for r in rows),
+        log_loss_model=sum(r.weight * log_loss(r.model, r.outcome) for r in rows),
+        log_loss_market=sum(r.weight * log_loss(r.market, r.outcome) for r in rows),
+        bins=tuple((w, h) for w, h in bins),
+    )
+
+
+def _per_weight(field: str) -> Callable[[Sequence[EventTotals]], float]:
+    def statistic(events: Sequence[EventTotals]) -> float:
+        return float(sum(getattr(e, field) for e in events)) / sum(e.weight for e in events)
+
+    return statistic
+
+
+def _difference(model: str, market: str) -> Callable[[Sequence[EventTotals]], float]:
+    def statistic(events: Sequence[EventTotals]) -> float:
+        total = float(sum(getattr(e, model) - getattr(e, market) for e in events))
+        return total / sum(e.weight for e in events)
+
+    return statistic
+
+
+def event_resolution(events: Sequence[EventTotals]) -> float:
+    """Murphy's resolution from the events' per-bin sums."""
+    total = sum(e.weight for e in events)
+    base = sum(e.outcomes for e in events) / total
+    value = 0.0
+    for index in range(RELIABILITY_BINS):
+        weight = sum(e.bins[index][0] for e in events)
+        if weight > 0:
+            hits = sum(e.bins[index][1] for e in events)
+            value += weight * (hits / weight - base) ** 2
+    return value / total
+
+
+def _observed_in(index: int) -> Callable[[Sequence[EventTotals]], float]:
+    def statistic(events: Sequence[EventTotals]) -> float:
+        weight = sum(e.bins[index][0] for e in events)
+        return sum(e.bins[index][1] for e in events) / weight if weight > 0 else math.nan
+
+    return statistic
+
+
+def _interval(
+    events: Sequence[EventTotals], statistic: Callable[[Sequence[EventTotals]], float]
+) -> Interval:
+    return bootstrap(events, statistic, resamples=RESAMPLES, seed=SEED)
 
 
 def reliability_table(rows: Sequence[Row]) -> tuple[ReliabilityBin, ...]:
@@ -273,25 +344,26 @@ def reliability_table(rows: Sequence[Row]) -> tuple[ReliabilityBin, ...]:
                 forecasts=len(members),
                 events=len({r.event for r in members}),
                 mean_forecast=sum(r.weight * r.model for r in members) / total,
-                observed=_interval(members, _observed),
+                observed=_interval(event_totals(members), _observed_in(index)),
             )
         )
     return tuple(table)
 
 
 def score_horizon(horizon: str, rows: Sequence[Row], markets: int) -> HorizonScore:
+    events = event_totals(rows)
     return HorizonScore(
         horizon=horizon,
         markets=markets,
-        events=len({r.event for r in rows}),
+        events=len(events),
         differing_events=len({r.event for r in rows if abs(r.model - r.market) > 1e-9}),
-        brier_market=_interval(rows, lambda rs: mean_loss(rs, brier, False)),
-        brier_model=_interval(rows, lambda rs: mean_loss(rs, brier, True)),
-        brier_difference=_interval(rows, lambda rs: loss_difference(rs, brier)),
-        log_loss_market=_interval(rows, lambda rs: mean_loss(rs, log_loss, False)),
-        log_loss_model=_interval(rows, lambda rs: mean_loss(rs, log_loss, True)),
-        log_loss_difference=_interval(rows, lambda rs: loss_difference(rs, log_loss)),
-        resolution=_interval(rows, resolution),
+        brier_market=_interval(events, _per_weight("brier_market")),
+        brier_model=_interval(events, _per_weight("brier_model")),
+        brier_difference=_interval(events, _difference("brier_model", "brier_market")),
+        log_loss_market=_interval(events, _per_weight("log_loss_market")),
+        log_loss_model=_interval(events, _per_weight("log_loss_model")),
+        log_loss_difference=_interval(events, _difference("log_loss_model", "log_loss_market")),
+        resolution=_interval(events, event_resolution),
         reliability=reliability_table(rows),
     )
 

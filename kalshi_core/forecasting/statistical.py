@@ -202,8 +202,8 @@ def fit_logistic(kind: str, markets: Sequence[MarketSamples]) -> LogisticModel:
     return LogisticModel(
         kind=kind,
         names=names,
-        coefficients=tuple(float(b) for b in beta),
-        covariance=tuple(tuple(float(c) for c in row) for row in covariance),
+        coefficients=tuple(round(float(b), 8) for b in beta),
+        covariance=tuple(tuple(round(float(c), 10) for c in row) for row in covariance),
     )
 
 

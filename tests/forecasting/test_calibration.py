@@ -10,11 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kalshi_core.builtin import calibrated_forecaster
 from kalshi_core.errors import ConfigError
 from kalshi_core.forecasting.calibrated import (
     CalibratedForecaster,
-    default_curve_path,
     load_curve,
     make_calibrated,
 )
@@ -132,19 +130,6 @@ def test_unknown_data_set_names_what_exists(tmp_path: Path) -> None:
         fit_history(tmp_path, ["nope"])
 
 
-def test_bundled_default_curve_regenerates_identically(shared_data_dir: Path) -> None:
-    report = fit_history(shared_data_dir, (), FitOptions())
-    assert report.curve.to_json() == default_curve_path().read_text(encoding="utf-8")
-    assert report.curve.info.data_sets == ("crypto15m", "kxinxu")
-    defaults = calibrated_forecaster.DEFAULTS
-    assert FitOptions() == FitOptions(
-        bins=defaults["bins"],
-        prior_strength=defaults["prior_strength"],
-        min_samples_per_bin=defaults["min_samples_per_bin"],
-        holdout_fraction=defaults["holdout_fraction"],
-    )
-
-
 def test_curve_file_round_trips(tmp_path: Path) -> None:
     curve = load_curve("")
     curve.save(tmp_path / "c.json")
@@ -172,7 +157,9 @@ async def test_forecast_uses_mid_then_last_price_then_declines(
     assert by_mid.created_time == context.now
     assert by_mid.reasoning.startswith("mid 59.5% -> ")
     assert by_mid.confidence is not None
-    assert 0 < by_mid.confidence < 10_000
+    assert 0 <= by_mid.confidence < 10_000
+    assert by_mid.stderr == curve.stderr(5950)
+    assert 0 < by_mid.stderr < 10_000
     no_quote = attrs.evolve(market, yes_bid=0, yes_ask=10_000)
     by_last = await forecaster.forecast(no_quote, context)
     assert by_last is not None
