@@ -18,7 +18,7 @@ from rich.table import Table
 from kalshi_core.app import App
 from kalshi_core.cli import current_app
 from kalshi_core.errors import KalshiCoreError
-from kalshi_core.forecasting.assessment import MODELS, FitResult, run_fit
+from kalshi_core.forecasting.assessment import MODELS, FitResult, TestData, run_fit
 from kalshi_core.forecasting.calibrated import (
     NAME,
     bundled_history_dir,
@@ -115,8 +115,8 @@ def _horizon_table(result: FitResult) -> Table:
     table = Table(title=f"{result.model} on held-out events (95% intervals, resampled by event)")
     for column in ("horizon", "markets", "events", "Brier price", "Brier model"):
         table.add_column(column)
-    for column in ("Brier model - price", "log loss model - price", "resolution"):
-        table.add_column(column)
+    for column in ("Brier model-price", "log loss model-price", "resolution"):
+        table.add_column(column, no_wrap=True)
     for horizon, score in result.scores.items():
         table.add_row(
             horizon,
@@ -153,7 +153,7 @@ def _summary(result: FitResult, output: Path) -> list[str]:
     split = result.split
     lines = [
         f"fitted on {len(split.train)} markets of {', '.join(i.name for i in result.data.used)}; "
-        f"held out {len(split.holdout)} markets (latest events by close time, whole events); "
+        f"scored {len(split.holdout)} markets, split {split.how}; "
         f"{split.embargoed} dropped for overlapping the cut",
     ]
     lines += [f"CAVEAT: {caveat}" for caveat in result.verdict.caveats]
@@ -184,6 +184,14 @@ def _options(section: dict[str, Any], holdout_fraction: float | None, fallback: 
         holdout_fraction=float(fraction),
         fallback_to_price=fallback,
     )
+
+
+def _test_data(folder: Path | None, names: tuple[str, ...]) -> TestData | None:
+    if folder is None:
+        if names:
+            raise KalshiCoreError("--test-set needs --test-data (the folder holding it)")
+        return None
+    return TestData(root=folder, names=names)
 
 
 def _save(result: FitResult, output: Path) -> None:
@@ -225,6 +233,12 @@ def _save(result: FitResult, output: Path) -> None:
     help="Fit on data sets marked outcome-selected too (the verdict is then never 'better').",
 )
 @click.option(
+    "--test-data",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Score on data sets from this folder (not used for fitting) instead of a holdout.",
+)
+@click.option("--test-set", "test_sets", multiple=True, metavar="NAME", help="Repeatable.")
+@click.option(
     "--fallback-to-price",
     is_flag=True,
     help="Write a curve that follows the price when the fitted one is not better.",
@@ -238,12 +252,15 @@ def fit(
     holdout_fraction: float | None,
     allow_outcome_selected: bool,
     fallback_to_price: bool,
+    test_data: Path | None,
+    test_sets: tuple[str, ...],
 ) -> None:
     """Fit a forecaster on recorded history and judge it against the price on held-out events."""
     section = current_app().section(SECTION)
     root = data_dir or bundled_history_dir()
     click.echo(f"reading history from {root}")
     try:
+        test = _test_data(test_data, test_sets)
         options = _options(section, holdout_fraction, fallback_to_price)
         result = run_fit(
             model,
@@ -251,12 +268,13 @@ def fit(
             data_sets,
             options,
             allow_outcome_selected=allow_outcome_selected,
+            test=test,
             progress=click.echo,
         )
     except KalshiCoreError as exc:
         raise click.ClickException(str(exc)) from None
     _save(result, output)
-    console = Console(width=160)
+    console = Console(width=200)
     console.print(_horizon_table(result))
     reliability = _reliability_table(result)
     if reliability is not None:

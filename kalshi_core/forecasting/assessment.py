@@ -38,6 +38,7 @@ from kalshi_core.forecasting.fitting import (
     bin_statistics,
     discover_data_sets,
     load_data_set,
+    price_derived_results,
     read_set_info,
     split_by_time,
 )
@@ -90,6 +91,12 @@ def choose_data(
             continue
         loaded = load_data_set(root, name)
         progress(f"read {name}: {len(loaded)} settled markets, {_samples(loaded)} samples")
+        derived = price_derived_results(root, name)
+        if derived:
+            progress(
+                f"LEFT OUT {derived} markets of {name}: result_source final_quote "
+                "(label inferred from the market's own last price)"
+            )
         used.append(info)
         markets.extend(loaded)
     caveats = tuple(
@@ -110,6 +117,28 @@ def _refusal(info: DataSetInfo) -> str:
 
 def _samples(markets: Sequence[MarketSamples]) -> int:
     return sum(len(m.prices) for m in markets)
+
+
+@attrs.frozen(kw_only=True)
+class TestData:
+    """Data sets to score on instead of a held-out share of the fit data."""
+
+    root: Path
+    names: tuple[str, ...]
+
+
+def split_against(fit: Sequence[MarketSamples], test: Sequence[MarketSamples]) -> Split:
+    """Train on fit markets that closed before the test began and are not test markets."""
+    if not test:
+        raise ConfigError("the test data sets hold no settled market with prices")
+    start = min(m.first_seen for m in test)
+    tested = {m.ticker for m in test}
+    train = [m for m in fit if m.close_time <= start and m.ticker not in tested]
+    how = (
+        f"scored on separate test data ({len(test)} markets from {start.isoformat()}); "
+        "trained on fit markets that closed before it"
+    )
+    return Split(train=tuple(train), holdout=tuple(test), embargoed=len(fit) - len(train), how=how)
 
 
 @attrs.frozen(kw_only=True)
@@ -151,7 +180,7 @@ def _curve_info(data: ChosenData, split: Split, options: FitOptions) -> FitInfo:
         prior_strength=options.prior_strength,
         min_samples_per_bin=options.min_samples_per_bin,
         shrinkage=EMPIRICAL_BAYES,
-        split="by time within each data set, whole events held out (latest closes)",
+        split=split.how,
         holdout_markets=len(split.holdout),
         embargoed_markets=split.embargoed,
         excluded_sets=tuple(i.name for i in data.excluded),
@@ -180,13 +209,24 @@ def run_fit(
     options: FitOptions,
     *,
     allow_outcome_selected: bool = False,
+    test: TestData | None = None,
     progress: Progress = lambda line: None,
 ) -> FitResult:
-    """Fit ``model`` on the training events, score it on the held-out ones, judge it."""
+    """Fit ``model`` on the training events, score it on the held-out ones, judge it.
+
+    With ``test``, the held-out part is that other data set instead: the model is fitted on
+    every market of the fit data that closed before the test's first price and is not itself a
+    test market.
+    """
     if model not in MODELS:
         raise ConfigError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
     data = choose_data(root, names, allow_outcome_selected, progress)
-    split = split_by_time(data.markets, options.holdout_fraction)
+    if test is None:
+        split = split_by_time(data.markets, options.holdout_fraction)
+    else:
+        tested = choose_data(test.root, test.names, allow_outcome_selected, progress)
+        split = split_against(data.markets, tested.markets)
+        data = attrs.evolve(data, caveats=data.caveats + tested.caveats)
     predictor, curve, statistical = _predictor(model, data, split, options)
     scores = evaluate(predictor, split.holdout) if split.holdout else {}
     verdict = decide(scores, data.caveats)
@@ -217,5 +257,5 @@ def _model_info(data: ChosenData, split: Split, options: FitOptions) -> dict[str
         "holdout_markets": len(split.holdout),
         "embargoed_markets": split.embargoed,
         "holdout_fraction": options.holdout_fraction,
-        "split": "by time within each data set, whole events held out (latest closes)",
+        "split": split.how,
     }
