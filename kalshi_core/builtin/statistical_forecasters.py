@@ -27,10 +27,20 @@ def _rule(name: str) -> Rule:
     )
 
 
+LADDER_RULE = Rule(
+    key="forecasters.ladder.max_age_seconds",
+    types=(int, float),
+    minimum=0,
+    maximum=86_400,
+    description="ladder: ignore a sibling market's price older than this (pipeline clock)",
+)
+
+
 @hookimpl
 def register_settings(register: Any) -> None:
     for name in KINDS:
         register(f"forecasters.{name}", {"model_path": ""}, [_rule(name)])
+    register("forecasters.ladder", {"max_age_seconds": 300}, [LADDER_RULE])
 
 
 def _factory(name: str) -> Callable[[Mapping[str, Any]], ModelForecaster]:
@@ -41,7 +51,7 @@ def _factory(name: str) -> Callable[[Mapping[str, Any]], ModelForecaster]:
 
 
 def _make_ladder(section: Mapping[str, Any]) -> LadderForecaster:
-    return LadderForecaster()
+    return LadderForecaster(max_age_seconds=float(section.get("max_age_seconds", 300)))
 
 
 @hookimpl

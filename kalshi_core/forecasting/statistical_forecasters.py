@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from kalshi_core.errors import ConfigError
@@ -76,25 +76,41 @@ class ModelForecaster:
 
 
 class LadderForecaster:
-    """Strike ladders made monotone, using the latest price seen of each sibling market."""
+    """Strike ladders made monotone, using the latest price seen of each sibling market.
+
+    A sibling counts only while its price is at most ``max_age_seconds`` old (by the pipeline
+    clock); events whose markets have all closed are forgotten, so memory stays bounded.
+    """
 
     name = "ladder"
 
-    def __init__(self) -> None:
-        self.latest: dict[str, dict[str, Snapshot]] = defaultdict(dict)
+    def __init__(self, max_age_seconds: float = 300.0) -> None:
+        self.max_age = timedelta(seconds=max_age_seconds)
+        self.latest: dict[str, dict[str, tuple[Snapshot, datetime, datetime]]] = defaultdict(dict)
         self.predictor = LadderPredictor()
 
     async def forecast(self, market: Market, context: PipelineContext) -> Forecast | None:
         snapshot = market_snapshot(market, context)
         if snapshot is None:
             return None
+        self._forget_closed(context.now)
         siblings = self.latest[market.event_ticker]
-        siblings[market.ticker] = snapshot
-        views = sorted(siblings.values(), key=lambda s: s.ticker)
-        predictions = dict(
-            zip((v.ticker for v in views), self.predictor.predict(views), strict=True)
+        siblings[market.ticker] = (snapshot, context.now, market.close_time)
+        views = sorted(
+            (view for view, seen, _ in siblings.values() if context.now - seen <= self.max_age),
+            key=lambda view: view.ticker,
         )
-        return _forecast(self.name, snapshot, predictions[market.ticker], context.now)
+        answers = dict(zip((v.ticker for v in views), self.predictor.predict(views), strict=True))
+        return _forecast(self.name, snapshot, answers[market.ticker], context.now)
+
+    def _forget_closed(self, now: datetime) -> None:
+        closed = [
+            event
+            for event, siblings in self.latest.items()
+            if all(close <= now for _, _, close in siblings.values())
+        ]
+        for event in closed:
+            del self.latest[event]
 
 
 def load_model(name: str, model_path: str) -> LogisticModel:

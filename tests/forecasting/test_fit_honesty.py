@@ -30,6 +30,7 @@ from kalshi_core.forecasting.evaluation import (
     log_loss,
     loss_difference,
     mean_loss,
+    score_horizon,
 )
 from kalshi_core.forecasting.fitting import (
     FitOptions,
@@ -276,3 +277,30 @@ def test_the_ladder_makes_above_strikes_non_increasing() -> None:
 def test_bins_are_counted_for_the_curve_file() -> None:
     stats = bin_statistics(_world(lambda p: p, count=40), 10)
     assert sum(s.markets for s in stats) == 40
+
+
+def test_a_negative_difference_inside_its_interval_is_not_better() -> None:
+    # the model wins slightly on 12 events and loses slightly on 10: mean < 0, interval spans 0
+    rows = [
+        Row(event=f"w{i}", weight=1.0, outcome=1.0, market=0.5, model=0.55) for i in range(12)
+    ] + [Row(event=f"l{i}", weight=1.0, outcome=0.0, market=0.5, model=0.55) for i in range(10)]
+    score = score_horizon("all", rows, markets=22)
+    assert score.brier_difference.estimate < 0
+    assert score.brier_difference.contains(0.0)
+    verdict = decide({"all": score})
+    assert verdict.label == "no edge"
+    assert decide({"all": score}) == verdict  # seeded: the same rows, the same verdict
+
+
+def test_too_few_events_get_no_verdict() -> None:
+    rows = [Row(event=f"e{i}", weight=1.0, outcome=1.0, market=0.5, model=0.9) for i in range(5)]
+    assert decide({"all": score_horizon("all", rows, markets=5)}).label == "not measured"
+
+
+def test_a_clear_loss_at_any_horizon_is_worse() -> None:
+    good = [Row(event=f"e{i}", weight=1.0, outcome=1.0, market=0.5, model=0.6) for i in range(20)]
+    bad = [Row(event=f"e{i}", weight=1.0, outcome=1.0, market=0.5, model=0.2) for i in range(20)]
+    scores = {"all": score_horizon("all", good, 20), "1h": score_horizon("1h", bad, 20)}
+    verdict = decide(scores)
+    assert verdict.label == "worse"
+    assert "1h" in verdict.reason

@@ -187,3 +187,56 @@ def test_fixed_point_trades_exact_quotes_and_price_derived_labels(tmp_path: Path
     assert sorted(market.prices) == [930, 980]
     assert max(market.volumes) == pytest.approx(2.5)
     assert market.close_time - market.first_seen == timedelta(hours=6)
+
+
+async def test_the_ladder_ignores_stale_siblings_and_forgets_closed_events(
+    market: Market, context: PipelineContext
+) -> None:
+    ladder = LadderForecaster(max_age_seconds=60)
+    low = attrs.evolve(
+        market,
+        ticker="E-T100",
+        event_ticker="E",
+        strike_type="greater",
+        floor_strike=100.0,
+        yes_bid=5000,
+        yes_ask=5200,
+        close_time=context.now + timedelta(hours=1),
+    )
+    high = attrs.evolve(low, ticker="E-T110", floor_strike=110.0, yes_bid=6000, yes_ask=6200)
+    await ladder.forecast(low, context)
+    later = attrs.evolve(context, now=context.now + timedelta(minutes=5))
+    alone = await ladder.forecast(high, later)
+    assert alone is not None
+    assert alone.probability == 6100  # its sibling's price is 5 minutes old: not used
+    after_close = attrs.evolve(context, now=context.now + timedelta(hours=2))
+    other = attrs.evolve(low, ticker="F-T1", event_ticker="F", close_time=after_close.now)
+    await ladder.forecast(other, after_close)
+    assert "E" not in ladder.latest
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(kind="something else"), "not a kalshi-core statistical model"),
+        (lambda d: d.update(version=7), "unsupported version 7"),
+        (lambda d: d.update(model="forest"), "unknown model 'forest'"),
+        (lambda d: d["coefficients"].__setitem__(0, float("nan")), "finite"),
+        (lambda d: d.update(covariance=[[1.0]]), "matrix"),
+    ],
+)
+def test_hostile_model_files_fail_with_a_clear_error(
+    tmp_path: Path, edit: object, message: str
+) -> None:
+    model = LogisticModel(
+        kind="platt",
+        names=("intercept", "logit_price"),
+        coefficients=(0.1, 0.9),
+        covariance=((0.01, 0.0), (0.0, 0.01)),
+    )
+    data = json.loads(model.to_json())
+    edit(data)  # type: ignore[operator]
+    path = tmp_path / "hostile-model.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=rf"hostile-model\.json.*{message}"):
+        LogisticModel.load(path)
