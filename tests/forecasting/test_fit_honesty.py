@@ -47,7 +47,7 @@ START = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
 
 def _market(index: int, price: float, yes: bool, data_set: str = "synthetic") -> MarketSamples:
     close = START + timedelta(days=index)
-    times = tuple(close - timedelta(hours=8) + timedelta(minutes=45 * k) for k in range(10))
+    times = tuple(close - timedelta(minutes=90) + timedelta(minutes=20 * k) for k in range(4))
     cents = max(1, min(99, round(price * 100)))
     return MarketSamples(
         ticker=f"S-{index}",
@@ -65,8 +65,13 @@ def _market(index: int, price: float, yes: bool, data_set: str = "synthetic") ->
     )
 
 
-def _world(truth: object, count: int = 800, seed: int = 7) -> list[MarketSamples]:
-    """``count`` one-market events; YES wins with probability ``truth(price)``."""
+def _world(truth: object, count: int = 1000, seed: int = 7) -> list[MarketSamples]:
+    """``count`` one-market events; YES wins with probability ``truth(price)``.
+
+    A 95 % test lets about 1 noise curve in 40 through and 300 held-out markets find this
+    bias most of the time, not always (docs/forecasters.md gives the rates over seeds); one
+    fixed seed makes the outcome of each test reproducible.
+    """
     rng = random.Random(seed)
     markets = []
     for index in range(count):
