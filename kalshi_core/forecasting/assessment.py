@@ -221,12 +221,7 @@ def run_fit(
     if model not in MODELS:
         raise ConfigError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
     data = choose_data(root, names, allow_outcome_selected, progress)
-    if test is None:
-        split = split_by_time(data.markets, options.holdout_fraction)
-    else:
-        tested = choose_data(test.root, test.names, allow_outcome_selected, progress)
-        split = split_against(data.markets, tested.markets)
-        data = attrs.evolve(data, caveats=data.caveats + tested.caveats)
+    data, split = _split(data, options, test, allow_outcome_selected, progress)
     predictor, curve, statistical = _predictor(model, data, split, options)
     scores = evaluate(predictor, split.holdout) if split.holdout else {}
     verdict = decide(scores, data.caveats)
@@ -247,6 +242,21 @@ def run_fit(
         scores=scores,
         verdict=verdict,
     )
+
+
+def _split(
+    data: ChosenData,
+    options: FitOptions,
+    test: TestData | None,
+    allow_outcome_selected: bool,
+    progress: Progress,
+) -> tuple[ChosenData, Split]:
+    """A time-and-event holdout, or the separate test sets (whose caveats join the data's)."""
+    if test is None:
+        return data, split_by_time(data.markets, options.holdout_fraction)
+    tested = choose_data(test.root, test.names, allow_outcome_selected, progress)
+    joined = attrs.evolve(data, caveats=data.caveats + tested.caveats)
+    return joined, split_against(data.markets, tested.markets)
 
 
 def _model_info(data: ChosenData, split: Split, options: FitOptions) -> dict[str, Any]:
