@@ -83,7 +83,7 @@ def choose_data(
     used, excluded, markets = [], [], []
     for name in chosen:
         info = read_set_info(root, name)
-        if info.outcome_selected and not allow_outcome_selected:
+        if info.unfit and not allow_outcome_selected:
             if names:
                 raise ConfigError(_refusal(info))
             progress(f"LEFT OUT {name}: outcome-selected ({info.sampling})")
@@ -99,9 +99,7 @@ def choose_data(
             )
         used.append(info)
         markets.extend(loaded)
-    caveats = tuple(
-        f"{i.name} is outcome-selected: {i.sampling}" for i in used if i.outcome_selected
-    )
+    caveats = tuple(f"{i.name} is outcome-selected: {i.sampling}" for i in used if i.unfit)
     return ChosenData(
         markets=tuple(markets), used=tuple(used), excluded=tuple(excluded), caveats=caveats
     )

@@ -238,7 +238,13 @@ class DataSetInfo:
     name: str
     sampling: str = ""
     outcome_selected: bool = False
+    results_inferred: bool = False
     caveats: tuple[str, ...] = ()
+
+    @property
+    def unfit(self) -> bool:
+        """Selected on the outcome, or labelled from its own prices: not to be fitted on."""
+        return self.outcome_selected or self.results_inferred
 
 
 def read_set_info(root: Path, name: str) -> DataSetInfo:
@@ -257,8 +263,10 @@ def _set_info(name: str, data: Any) -> DataSetInfo:
     if not isinstance(data, dict):
         raise TypeError("expected a JSON object")
     selected = data.get("outcome_selected", False)
-    if not isinstance(selected, bool):
-        raise TypeError(f"outcome_selected must be true or false, got {selected!r}")
+    inferred = data.get("results_inferred", False)
+    for key, value in (("outcome_selected", selected), ("results_inferred", inferred)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{key} must be true or false, got {value!r}")
     caveats = data.get("caveats", [])
     if not isinstance(caveats, list) or not all(isinstance(c, str) for c in caveats):
         raise TypeError("caveats must be a list of strings")
@@ -266,6 +274,7 @@ def _set_info(name: str, data: Any) -> DataSetInfo:
         name=name,
         sampling=str(data.get("sampling", "")),
         outcome_selected=selected,
+        results_inferred=inferred,
         caveats=tuple(caveats),
     )
 
