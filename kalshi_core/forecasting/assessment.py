@@ -107,7 +107,8 @@ def choose_data(
 
 def _refusal(info: DataSetInfo) -> str:
     return (
-        f"refusing to fit on data set {info.name!r}: it is outcome-selected ({info.sampling}); "
+        f"refusing to fit or score on data set {info.name!r}: it is outcome-selected "
+        f"({info.sampling}); "
         "a model fitted on it learns the selection. Pass --allow-outcome-selected to fit "
         "anyway (the verdict will then never be 'better')"
     )

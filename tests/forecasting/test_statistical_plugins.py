@@ -41,7 +41,7 @@ def test_fit_refuses_an_outcome_selected_set_by_name(
         kalshi_app_factory, "--data-set", "kxinxu", "--output", str(tmp_path / "c.json")
     )
     assert code == 1
-    assert "refusing to fit on data set 'kxinxu'" in output
+    assert "refusing to fit or score on data set 'kxinxu'" in output
     assert not (tmp_path / "c.json").exists()
 
 
