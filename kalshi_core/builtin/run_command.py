@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from kalshi_core.builtin.calibrated_forecaster import active_curve_warning
 from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
 from kalshi_core.engine.report import SessionReport
 from kalshi_core.engine.session import (
@@ -141,6 +142,9 @@ def run(
     )
     session, report = _run_session(options)
     click.echo("\n".join(report.lines()))
+    warning = active_curve_warning(current_app())
+    if warning is not None:
+        click.echo(f"WARNING: {warning}")
     if session.storage_failure:  # the report stands, but the run did not end well
         sys.exit(1)
 

@@ -1,13 +1,21 @@
 """Forecasters: a probability that a market resolves YES, in basis points (0..10,000).
 
-Two ship with kalshi-core, registered by the built-in plugins
-:mod:`kalshi_core.builtin.calibrated_forecaster` and :mod:`kalshi_core.builtin.llm_forecaster`:
+Six ship with kalshi-core, registered by the built-in plugins
+:mod:`kalshi_core.builtin.calibrated_forecaster`, :mod:`kalshi_core.builtin.statistical_forecasters`
+and :mod:`kalshi_core.builtin.llm_forecaster`:
 
 ``calibrated`` (the default; needs no service)
     The market's mid (or last) price mapped through a calibration curve fitted on recorded
-    history (:mod:`.calibration`, :mod:`.fitting`). ``kalshi-core fit`` fits a new curve;
-    ``forecasters.calibrated.curve_path`` selects it ("" = the curve bundled in
-    ``kalshi_core/data/calibration/default.json``, fitted on the bundled history).
+    history (:mod:`.calibration`, :mod:`.fitting`), shrunk toward the price by empirical Bayes,
+    with a standard error from its bins' counts. ``forecasters.calibrated.curve_path`` selects
+    the curve ("" = ``kalshi_core/data/calibration/default.json``, which follows the price:
+    ``kalshi-core fit`` found no edge in the bundled history).
+
+``platt``, ``logistic``, ``longshot``, ``ladder``
+    Statistical models (:mod:`.statistical`, runtime side :mod:`.statistical_forecasters`).
+
+``kalshi-core fit`` fits and judges any of the above but ``llm`` on held-out events
+(:mod:`.assessment`, scoring and verdict in :mod:`.evaluation`).
 
 ``llm``
     Any OpenAI-compatible chat endpoint, one model or a weighted ensemble (:mod:`.llm`,

@@ -7,6 +7,7 @@ ships in the package and is used when no other is configured.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from kalshi_core.money import DOLLAR, Price
 from kalshi_core.protocols import PipelineContext
 
 NAME = "calibrated"
+logger = logging.getLogger(__name__)
 
 
 def bundled_history_dir() -> Path:
@@ -51,6 +53,7 @@ class CalibratedForecaster:
     def __init__(self, curve: CalibrationCurve, *, use_last_price: bool = True) -> None:
         self.curve = curve
         self.use_last_price = use_last_price
+        self.warning: str | None = None
 
     def __repr__(self) -> str:
         info = self.curve.info
@@ -68,6 +71,7 @@ class CalibratedForecaster:
             model=NAME,
             created_time=context.now,
             confidence=round(self.curve.evidence_share(price) * DOLLAR),
+            stderr=self.curve.stderr(price),
             reasoning=self._reasoning(source, price, probability),
         )
 
@@ -78,6 +82,19 @@ class CalibratedForecaster:
             f"{source} {_percent(price)} -> {_percent(probability)} by a calibration curve "
             f"fitted on {fitted_on} ({info.date_from}..{info.date_to}, {info.markets} markets)"
         )
+
+
+def curve_warning(curve: CalibrationCurve, where: str) -> str | None:
+    """A warning when the curve moves prices yet ``kalshi-core fit`` did not find it better."""
+    if curve.is_identity():
+        return None
+    label = curve.verdict() or "never evaluated"
+    if label == "better":
+        return None
+    return (
+        f"the calibrated forecaster's curve {where} moves prices but failed its own test "
+        f"(fit verdict: {label}); its edges may be noise. Refit with `kalshi-core fit`"
+    )
 
 
 def load_curve(curve_path: str, min_samples_per_bin: int | None = None) -> CalibrationCurve:
@@ -92,5 +109,13 @@ def load_curve(curve_path: str, min_samples_per_bin: int | None = None) -> Calib
 
 def make_calibrated(section: Mapping[str, Any]) -> CalibratedForecaster:
     """Factory for the registry: reads ``forecasters.calibrated``."""
-    curve = load_curve(str(section.get("curve_path", "")), section.get("min_samples_per_bin"))
-    return CalibratedForecaster(curve, use_last_price=bool(section.get("use_last_price", True)))
+    path = str(section.get("curve_path", ""))
+    curve = load_curve(path, section.get("min_samples_per_bin"))
+    warning = curve_warning(curve, path or "(bundled default)")
+    if warning is not None:
+        logger.warning(warning)
+    forecaster = CalibratedForecaster(
+        curve, use_last_price=bool(section.get("use_last_price", True))
+    )
+    forecaster.warning = warning
+    return forecaster

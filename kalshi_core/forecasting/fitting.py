@@ -1,50 +1,71 @@
-"""Fit a calibration curve on recorded history (any folder of data sets in the history format).
+"""Read recorded history for fitting, split it honestly, and bin it for a calibration curve.
 
 For every settled market, each price observed before its close (a trade print's YES price, a
 quote's mid when both sides are quoted) is one sample. A market's samples share a total weight
-of 1, so busy markets do not dominate. Markets are split into a fitting part and a held-out
-part deterministically by a hash of the ticker, and the curve is scored against the raw price
-on the held-out markets with the Brier score.
+of 1, so busy markets do not dominate. Markets are split by time and by event
+(:func:`split_by_time`), never by print; scoring lives in
+:mod:`kalshi_core.forecasting.evaluation`. A data set may describe its sampling in an optional
+``set.json`` (:func:`read_set_info`); outcome-selected sets are kept out of fits by default.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
+import json
+import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 
-from kalshi_core.errors import ConfigError
-from kalshi_core.forecasting.calibration import BinStats, CalibrationCurve, FitInfo
+from kalshi_core.errors import ConfigError, WireFormatError
+from kalshi_core.forecasting.calibration import BinStats
 from kalshi_core.history_format import (
+    Quote,
     market_from_history,
     quote_from_history,
     read_history,
     trade_from_legacy,
 )
-from kalshi_core.models import MarketResult
-from kalshi_core.money import DOLLAR, Price
+from kalshi_core.models import Market, MarketResult, Trade
+from kalshi_core.money import CONTRACT, DOLLAR, Price, parse_dollars
+from kalshi_core.wire import from_wire
 
 MARKETS_FILE = "markets.jsonl"
 TRADES_FILE = "trades.jsonl.gz"
 QUOTES_FILE = "quotes.jsonl.gz"
 
 Progress = Callable[[str], None]
+# ``result_source`` values whose label was inferred from the market's own last quote
+PRICE_DERIVED_RESULTS = frozenset({"final_quote"})
 
 
 @attrs.frozen(kw_only=True)
 class MarketSamples:
-    """The prices one settled market showed before it closed, and how it settled."""
+    """The prices one settled market showed before it closed, and how it settled.
+
+    ``times[i]`` is when ``prices[i]`` was seen, ``spreads[i]`` the quoted spread then (``None``
+    for a trade print) and ``volumes[i]`` the contracts printed so far. The event, series,
+    category and strike let evaluation group markets and rebuild a strike ladder.
+    """
 
     ticker: str
     settled_yes: bool
     prices: tuple[Price, ...]
     first_seen: datetime
     close_time: datetime
+    event_ticker: str = ""
+    series_ticker: str = ""
+    category: str = ""
+    data_set: str = ""
+    strike: float | None = None
+    strike_type: str = ""
+    times: tuple[datetime, ...] = ()
+    spreads: tuple[Price | None, ...] = ()
+    volumes: tuple[float, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -55,6 +76,7 @@ class FitOptions:
     prior_strength: float = 2.0
     min_samples_per_bin: int = 5
     holdout_fraction: float = 0.2
+    fallback_to_price: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not 1 <= self.bins <= DOLLAR:
@@ -65,18 +87,6 @@ class FitOptions:
             raise ConfigError("prior strength and min samples per bin must not be negative")
 
 
-@attrs.frozen(kw_only=True)
-class FitReport:
-    """The fitted curve and how it did on the held-out markets (Brier: lower is better)."""
-
-    curve: CalibrationCurve
-    fitted_markets: int
-    holdout_markets: int
-    holdout_samples: int
-    brier_raw: float | None
-    brier_calibrated: float | None
-
-
 def discover_data_sets(root: Path) -> list[str]:
     """Names of the data sets under ``root``: sub-folders holding a ``markets.jsonl``."""
     if not root.is_dir():
@@ -84,16 +94,81 @@ def discover_data_sets(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / MARKETS_FILE).is_file())
 
 
-def _observations(folder: Path) -> dict[str, list[tuple[datetime, Price]]]:
-    seen: dict[str, list[tuple[datetime, Price]]] = defaultdict(list)
+Observation = tuple[datetime, Price, Price | None, float]  # time, price, spread, contracts
+
+
+def any_trade(record: dict[str, Any], *, where: str = "history trade") -> Trade:
+    """A legacy integer-cent print, or a fixed-point one (``yes_price_dollars``, ``count_fp``)."""
+    if "yes_price_dollars" in record:
+        return from_wire(record, Trade, where=where)
+    return trade_from_legacy(record, where=where)
+
+
+def exact_quote(record: dict[str, Any], *, where: str = "history quote") -> Quote:
+    """A quote at its exact ``*_dollars`` prices when recorded (sub-penny ticks), else cents."""
+    quote = quote_from_history(record, where=where)
+    if "yes_bid_dollars" not in record or "yes_ask_dollars" not in record:
+        return quote
+    try:
+        bid = parse_dollars(str(record["yes_bid_dollars"]), "yes_bid_dollars")
+        ask = parse_dollars(str(record["yes_ask_dollars"]), "yes_ask_dollars")
+    except ValueError as exc:
+        raise WireFormatError(f"{where}: {exc}") from None
+    return attrs.evolve(quote, yes_bid=bid, yes_ask=ask)
+
+
+def _observations(folder: Path) -> dict[str, list[Observation]]:
+    seen: dict[str, list[Observation]] = defaultdict(list)
     if (folder / TRADES_FILE).is_file():
-        for trade in read_history(folder / TRADES_FILE, trade_from_legacy):
-            seen[trade.ticker].append((trade.created_time, trade.yes_price))
+        for trade in read_history(folder / TRADES_FILE, any_trade):
+            contracts = trade.count / CONTRACT
+            seen[trade.ticker].append((trade.created_time, trade.yes_price, None, contracts))
     if (folder / QUOTES_FILE).is_file():
-        for quote in read_history(folder / QUOTES_FILE, quote_from_history):
+        for quote in read_history(folder / QUOTES_FILE, exact_quote):
             if quote.yes_bid > 0 and quote.yes_ask < DOLLAR:
-                seen[quote.ticker].append((quote.ts, (quote.yes_bid + quote.yes_ask) // 2))
+                mid = (quote.yes_bid + quote.yes_ask) // 2
+                seen[quote.ticker].append((quote.ts, mid, quote.yes_ask - quote.yes_bid, 0.0))
     return seen
+
+
+def price_derived_results(root: Path, name: str) -> int:
+    """How many markets of ``name`` carry a label inferred from their own last quote."""
+    rows = _raw_markets(root / name).values()
+    return sum(row.get("result_source") in PRICE_DERIVED_RESULTS for row in rows)
+
+
+def _raw_markets(folder: Path) -> dict[str, dict[str, Any]]:
+    """The extra ``markets.jsonl`` fields the domain model drops (series, category, strike)."""
+    rows: dict[str, dict[str, Any]] = {}
+    with (folder / MARKETS_FILE).open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                record = json.loads(line)
+                rows[str(record.get("ticker", ""))] = record
+    return rows
+
+
+def _samples(
+    market: Market, raw: Mapping[str, Any], seen: Sequence[Observation], data_set: str
+) -> MarketSamples:
+    volumes = list(itertools.accumulate(o[3] for o in seen))
+    strike = raw.get("floor_strike")
+    return MarketSamples(
+        ticker=market.ticker,
+        settled_yes=market.result is MarketResult.YES,
+        prices=tuple(o[1] for o in seen),
+        first_seen=seen[0][0],
+        close_time=market.close_time,
+        event_ticker=market.event_ticker,
+        series_ticker=str(raw.get("series_ticker") or market.series_ticker),
+        category=str(raw.get("category") or ""),
+        data_set=data_set,
+        strike=float(strike) if isinstance(strike, int | float) else None,
+        strike_type=str(raw.get("strike_type") or ""),
+        times=tuple(o[0] for o in seen),
+        spreads=tuple(o[2] for o in seen),
+        volumes=tuple(volumes),
+    )
 
 
 def load_data_set(root: Path, name: str) -> list[MarketSamples]:
@@ -103,29 +178,19 @@ def load_data_set(root: Path, name: str) -> list[MarketSamples]:
         known = ", ".join(discover_data_sets(root)) or "none"
         raise ConfigError(f"data set {name!r} has no {MARKETS_FILE} in {root} (found: {known})")
     observations = _observations(folder)
+    raw = _raw_markets(folder)
     loaded: list[MarketSamples] = []
     for market in read_history(folder / MARKETS_FILE, market_from_history):
         before_close = sorted(
-            o for o in observations.get(market.ticker, ()) if o[0] < market.close_time
+            (o for o in observations.get(market.ticker, ()) if o[0] < market.close_time),
+            key=lambda o: (o[0], o[1]),
         )
         if market.result not in (MarketResult.YES, MarketResult.NO) or not before_close:
             continue
-        loaded.append(
-            MarketSamples(
-                ticker=market.ticker,
-                settled_yes=market.result is MarketResult.YES,
-                prices=tuple(price for _, price in before_close),
-                first_seen=before_close[0][0],
-                close_time=market.close_time,
-            )
-        )
+        if raw.get(market.ticker, {}).get("result_source") in PRICE_DERIVED_RESULTS:
+            continue  # its label is a function of its price: scoring on it is circular
+        loaded.append(_samples(market, raw.get(market.ticker, {}), before_close, name))
     return loaded
-
-
-def is_holdout(ticker: str, fraction: float) -> bool:
-    """Deterministic split by market: the ticker's SHA-256 as a number in [0, 1)."""
-    digest = hashlib.sha256(ticker.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
 def bin_bounds(bins: int) -> list[tuple[Price, Price]]:
@@ -163,70 +228,101 @@ def bin_statistics(markets: Iterable[MarketSamples], bins: int) -> list[BinStats
     ]
 
 
-def brier_scores(curve: CalibrationCurve, markets: Sequence[MarketSamples]) -> tuple[float, float]:
-    """(raw price, calibrated curve) Brier scores, each market weighted equally."""
-    raw_total = calibrated_total = 0.0
+SET_INFO_FILE = "set.json"
+
+
+@attrs.frozen(kw_only=True)
+class DataSetInfo:
+    """A data set's optional ``set.json``: how it was sampled and whether on the outcome."""
+
+    name: str
+    sampling: str = ""
+    outcome_selected: bool = False
+    results_inferred: bool = False
+    caveats: tuple[str, ...] = ()
+
+    @property
+    def unfit(self) -> bool:
+        """Selected on the outcome, or labelled from its own prices: not to be fitted on."""
+        return self.outcome_selected or self.results_inferred
+
+
+def read_set_info(root: Path, name: str) -> DataSetInfo:
+    """``set.json`` beside ``markets.jsonl`` (absent: nothing known, not outcome-selected)."""
+    path = root / name / SET_INFO_FILE
+    if not path.is_file():
+        return DataSetInfo(name=name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return _set_info(name, data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(f"data set description {path} is unreadable: {exc}") from None
+
+
+def _set_info(name: str, data: Any) -> DataSetInfo:
+    if not isinstance(data, dict):
+        raise TypeError("expected a JSON object")
+    selected = data.get("outcome_selected", False)
+    inferred = data.get("results_inferred", False)
+    for key, value in (("outcome_selected", selected), ("results_inferred", inferred)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{key} must be true or false, got {value!r}")
+    caveats = data.get("caveats", [])
+    if not isinstance(caveats, list) or not all(isinstance(c, str) for c in caveats):
+        raise TypeError("caveats must be a list of strings")
+    return DataSetInfo(
+        name=name,
+        sampling=str(data.get("sampling", "")),
+        outcome_selected=selected,
+        results_inferred=inferred,
+        caveats=tuple(caveats),
+    )
+
+
+TIME_SPLIT = "by time within each data set: the latest-closing events held out whole"
+
+
+@attrs.frozen(kw_only=True)
+class Split:
+    """Markets to fit on and markets to score on; ``embargoed`` overlapped the cut in time."""
+
+    train: tuple[MarketSamples, ...]
+    holdout: tuple[MarketSamples, ...]
+    embargoed: int = 0
+    how: str = TIME_SPLIT
+
+
+def split_by_time(markets: Sequence[MarketSamples], holdout_fraction: float) -> Split:
+    """Within each data set, the latest-closing share of *events* is held out, whole.
+
+    An event's markets never straddle the split, and a training market must have closed
+    before the first held-out price was seen (markets overlapping the cut are dropped), so no
+    print of the held-out future leaks into the fit.
+    """
+    by_set: dict[str, list[MarketSamples]] = defaultdict(list)
     for market in markets:
-        outcome = 1.0 if market.settled_yes else 0.0
-        share = 1.0 / len(market.prices)
-        for price in market.prices:
-            raw_total += share * (price / DOLLAR - outcome) ** 2
-            calibrated_total += share * (curve.probability(price) / DOLLAR - outcome) ** 2
-    count = len(markets)
-    return raw_total / count, calibrated_total / count
+        by_set[market.data_set].append(market)
+    train: list[MarketSamples] = []
+    holdout: list[MarketSamples] = []
+    embargoed = 0
+    for name in sorted(by_set):
+        part = _split_one(by_set[name], holdout_fraction)
+        train.extend(part.train)
+        holdout.extend(part.holdout)
+        embargoed += part.embargoed
+    return Split(train=tuple(train), holdout=tuple(holdout), embargoed=embargoed)
 
 
-def _fit_info(
-    names: Sequence[str], fitted: Sequence[MarketSamples], options: FitOptions
-) -> FitInfo:
-    return FitInfo(
-        data_sets=tuple(names),
-        date_from=min(m.first_seen for m in fitted).date().isoformat(),
-        date_to=max(m.close_time for m in fitted).date().isoformat(),
-        markets=len(fitted),
-        samples=sum(len(m.prices) for m in fitted),
-        holdout_fraction=options.holdout_fraction,
-        prior_strength=options.prior_strength,
-        min_samples_per_bin=options.min_samples_per_bin,
-    )
-
-
-def fit_markets(
-    markets: Sequence[MarketSamples], names: Sequence[str], options: FitOptions
-) -> FitReport:
-    """Split, fit on one part, score on the other."""
-    holdout = [m for m in markets if is_holdout(m.ticker, options.holdout_fraction)]
-    fitted = [m for m in markets if not is_holdout(m.ticker, options.holdout_fraction)]
-    if not fitted:
-        raise ConfigError(f"no settled market with prices to fit on in data sets {list(names)}")
-    info = _fit_info(names, fitted, options)
-    curve = CalibrationCurve.from_bins(bin_statistics(fitted, options.bins), info)
-    raw, calibrated = brier_scores(curve, holdout) if holdout else (None, None)
-    return FitReport(
-        curve=curve,
-        fitted_markets=len(fitted),
-        holdout_markets=len(holdout),
-        holdout_samples=sum(len(m.prices) for m in holdout),
-        brier_raw=raw,
-        brier_calibrated=calibrated,
-    )
-
-
-def fit_history(
-    root: Path,
-    names: Sequence[str] = (),
-    options: FitOptions | None = None,
-    progress: Progress | None = None,
-) -> FitReport:
-    """Fit on data sets ``names`` under ``root`` (all of them when empty)."""
-    chosen = sorted(names) if names else discover_data_sets(root)
-    if not chosen:
-        raise ConfigError(f"no data sets (folders with {MARKETS_FILE}) under {root}")
-    markets: list[MarketSamples] = []
-    for name in chosen:
-        loaded = load_data_set(root, name)
-        if progress is not None:
-            samples = sum(len(m.prices) for m in loaded)
-            progress(f"read {name}: {len(loaded)} settled markets with prices, {samples} samples")
-        markets.extend(loaded)
-    return fit_markets(markets, chosen, options or FitOptions())
+def _split_one(markets: Sequence[MarketSamples], fraction: float) -> Split:
+    events: dict[str, list[MarketSamples]] = defaultdict(list)
+    for market in markets:
+        events[market.event_ticker or market.ticker].append(market)
+    order = sorted(events, key=lambda e: (max(m.close_time for m in events[e]), e))
+    held_count = math.floor(len(order) * fraction)
+    held = [m for e in order[len(order) - held_count :] for m in events[e]]
+    if not held:
+        return Split(train=tuple(markets), holdout=())
+    cut = min(m.first_seen for m in held)
+    early = [m for e in order[: len(order) - held_count] for m in events[e]]
+    train = [m for m in early if m.close_time <= cut]
+    return Split(train=tuple(train), holdout=tuple(held), embargoed=len(early) - len(train))

@@ -22,6 +22,7 @@ from kalshi_core.plugins import PluginLoadWarning, PluginManager, PluginVersionW
 BUILTINS = {
     "calibrated_forecaster",
     "llm_forecaster",
+    "statistical_forecasters",
     "core_commands",
     "db_command",
     "exchange_command",

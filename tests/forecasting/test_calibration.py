@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kalshi_core.builtin import calibrated_forecaster
 from kalshi_core.errors import ConfigError
+from kalshi_core.forecasting.assessment import run_fit
 from kalshi_core.forecasting.calibrated import (
     CalibratedForecaster,
-    default_curve_path,
     load_curve,
     make_calibrated,
 )
@@ -28,8 +27,6 @@ from kalshi_core.forecasting.fitting import (
     FitOptions,
     bin_bounds,
     bin_statistics,
-    fit_history,
-    is_holdout,
     load_data_set,
 )
 from kalshi_core.models import Market
@@ -110,39 +107,19 @@ def test_prices_after_close_and_one_sided_quotes_are_ignored(tmp_path: Path) -> 
 def test_curve_learns_that_cheap_contracts_win(tmp_path: Path) -> None:
     markets = [FakeMarket(f"CHEAP-{i}", "yes", prices=[20, 21, 22]) for i in range(40)]
     write_data_set(tmp_path, "s", markets)
-    report = fit_history(tmp_path, ["s"], FitOptions(holdout_fraction=0.0))
+    report = run_fit("calibrated", tmp_path, ["s"], FitOptions(holdout_fraction=0.0))
+    assert report.curve is not None
     # 40 markets at ~21c all won: far above the diagonal, pooled (PAV) with the sparse bins above
     assert report.curve.probability(2250) > 5_000
-    assert report.brier_raw is None
+    assert report.verdict.label == "not measured"  # nothing held out: no verdict
     # bins without enough markets keep the diagonal
     assert report.curve.refit(min_samples_per_bin=41).probability(2100) == 2100
-
-
-def test_holdout_split_is_deterministic_by_ticker() -> None:
-    tickers = [f"T-{i}" for i in range(2000)]
-    held = [t for t in tickers if is_holdout(t, 0.25)]
-    assert held == [t for t in tickers if is_holdout(t, 0.25)]
-    assert 400 < len(held) < 600
-    assert not any(is_holdout(t, 0.0) for t in tickers)
 
 
 def test_unknown_data_set_names_what_exists(tmp_path: Path) -> None:
     write_data_set(tmp_path, "real", [FakeMarket("M-1", "yes", prices=[50])])
     with pytest.raises(ConfigError, match=r"'nope'.*found: real"):
-        fit_history(tmp_path, ["nope"])
-
-
-def test_bundled_default_curve_regenerates_identically(shared_data_dir: Path) -> None:
-    report = fit_history(shared_data_dir, (), FitOptions())
-    assert report.curve.to_json() == default_curve_path().read_text(encoding="utf-8")
-    assert report.curve.info.data_sets == ("crypto15m", "kxinxu")
-    defaults = calibrated_forecaster.DEFAULTS
-    assert FitOptions() == FitOptions(
-        bins=defaults["bins"],
-        prior_strength=defaults["prior_strength"],
-        min_samples_per_bin=defaults["min_samples_per_bin"],
-        holdout_fraction=defaults["holdout_fraction"],
-    )
+        run_fit("calibrated", tmp_path, ["nope"], FitOptions())
 
 
 def test_curve_file_round_trips(tmp_path: Path) -> None:
@@ -172,7 +149,9 @@ async def test_forecast_uses_mid_then_last_price_then_declines(
     assert by_mid.created_time == context.now
     assert by_mid.reasoning.startswith("mid 59.5% -> ")
     assert by_mid.confidence is not None
-    assert 0 < by_mid.confidence < 10_000
+    assert 0 <= by_mid.confidence < 10_000
+    assert by_mid.stderr == curve.stderr(5950)
+    assert 0 < by_mid.stderr < 10_000
     no_quote = attrs.evolve(market, yes_bid=0, yes_ask=10_000)
     by_last = await forecaster.forecast(no_quote, context)
     assert by_last is not None

@@ -89,8 +89,8 @@ def test_fit_command_writes_a_curve_the_forecaster_then_uses(
     curve = CalibrationCurve.load(output)
     assert curve.info.data_sets == ("mine",)
     assert curve.info.holdout_fraction == 0.3
-    assert "read mine: 60 settled markets with prices, 180 samples" in result.output
-    assert "Brier score on" in result.output
+    assert "read mine: 60 settled markets, 180 samples" in result.output
+    assert "VERDICT: " in result.output
     assert f"KALSHI_FORECASTERS__CALIBRATED__CURVE_PATH={output.resolve()}" in result.output
     configured = kalshi_app_factory(
         *PLUGINS, settings={"forecasters.calibrated.curve_path": str(output)}
