@@ -17,6 +17,24 @@ settings.load_profile("kalshi-core")
 
 HISTORY = Path(kalshi_core.__file__).parent / "data" / "history"
 
+# The shipped calibration curve follows the price (`kalshi-core fit` found no edge in the
+# bundled data), so the default configuration places no order. Tests of the trading mechanics
+# (orders, fills, books, faults, reproducibility, reports) need a run that trades: they use the
+# former default curve, which moves prices. It is a fixture for the plumbing, not a claim of
+# edge. Tests of the shipped behaviour are marked ``shipped_curve``.
+TRADING_CURVE = Path(__file__).with_name("trading_curve.json")
+CURVE_VARIABLE = "KALSHI_FORECASTERS__CALIBRATED__CURVE_PATH"
+
+
+def use_trading_curve(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("shipped_curve") is None:
+        monkeypatch.setenv(CURVE_VARIABLE, str(TRADING_CURVE))
+
+
+@pytest.fixture(autouse=True)
+def trading_curve(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_trading_curve(request, monkeypatch)
+
 
 @pytest.fixture(scope="session")
 def shared_data_dir() -> Path:
@@ -26,7 +44,9 @@ def shared_data_dir() -> Path:
 
 
 @pytest.fixture
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def isolated(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Path:
     """A `kalshi-core run` sandbox: own database file, own dev key and data dir, nothing from
     the developer's environment, cwd in ``tmp_path``."""
     for name in list(os.environ):
@@ -37,5 +57,6 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     # A cycle every 10 recorded minutes: a short session reaches the hours the history trades.
     monkeypatch.setenv("KALSHI_RUN__CYCLE_SECONDS", "600")
+    use_trading_curve(request, monkeypatch)
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -8,7 +8,7 @@ no choice ever saw. The report lists every window and the aggregate of the test 
 net P&L and the mean daily net with a bootstrap interval resampled by day.
 
 With ``fit``, the ``calibrated`` forecaster's curve is refitted on each train window first
-(``kalshi-core fit``'s :func:`~kalshi_core.forecasting.fitting.fit_history` on a copy of the
+(``kalshi-core fit``'s :func:`~kalshi_core.forecasting.assessment.run_fit` on a copy of the
 history holding only the markets that closed inside the train span), and that window's train
 trials and test run read it through ``forecasters.calibrated.curve_path``.
 """
@@ -43,7 +43,8 @@ from kalshi_core.backtest.sweep import (
     trials,
 )
 from kalshi_core.errors import ConfigError
-from kalshi_core.forecasting.fitting import FitOptions, fit_history
+from kalshi_core.forecasting.assessment import run_fit
+from kalshi_core.forecasting.fitting import FitOptions
 
 SCHEMA = "kalshi-core.walk-forward/1"
 CURVE_KEY = "forecasters.calibrated.curve_path"
@@ -181,17 +182,20 @@ def fit_curves(plan: WalkForwardPlan, rolling: Sequence[Window], folder: Path) -
             source, sets, window.train_start, window.train_end, folder / f"w{window.index}-data"
         )
         try:
-            report = fit_history(root, sets, FitOptions())
+            # fit's own honest test on the train window: a curve without a proven edge follows
+            # the price; outcome-selected data is allowed here but caveats the verdict
+            options = FitOptions(fallback_to_price=True)
+            result = run_fit("calibrated", root, sets, options, allow_outcome_selected=True)
         except ConfigError as error:
             raise ConfigError(f"walk-forward window {window.index}: fit: {error}") from error
+        assert result.curve is not None  # the calibrated model always has one
         path = folder / f"w{window.index}-curve.json"
-        report.curve.save(path)
+        result.curve.save(path)
         fitted[window.index] = {
             "path": str(path.resolve()),
             "curve": path.name,
-            "fitted_markets": report.fitted_markets,
-            "brier_raw": report.brier_raw,
-            "brier_calibrated": report.brier_calibrated,
+            "fitted_markets": len(result.split.train),
+            "verdict": result.verdict.label,
         }
     return fitted
 

@@ -21,7 +21,7 @@ from kalshi_core.venues.guard import LIVE_FLAG
 # The shipped curve follows the price (`kalshi-core fit` found no edge), so the default places
 # no order. Tests of the trading mechanics (fills, books, faults) use the former default curve,
 # which moves prices and so trades: it is a fixture for the plumbing, not a claim of edge.
-TRADING_CURVE = Path(__file__).with_name("trading_curve.json")
+TRADING_CURVE = Path(__file__).parent.parent / "trading_curve.json"
 
 
 @pytest.fixture
@@ -45,6 +45,7 @@ async def test_paper_session_trades_and_our_books_match_the_exchange(trading: Pa
     assert "pending_submit" not in states
 
 
+@pytest.mark.shipped_curve
 async def test_the_default_curve_places_no_order_on_noise(isolated: Path) -> None:
     report = await Session(App.create(), SessionOptions(cycles=150)).run()
     assert report.cycles == 150
@@ -68,6 +69,7 @@ async def test_confirmed_live_mode_still_refuses_without_credentials(
         await Session(App.create(env="production"), options).run()
 
 
+@pytest.mark.shipped_curve
 def test_run_command_prints_the_session_report(isolated: Path) -> None:
     result = CliRunner().invoke(make_cli(App.create()), ["run", "--cycles", "3"])
     assert result.exit_code == 0, result.output
