@@ -19,7 +19,16 @@ from kalshi_core.errors import ConfigError
 from kalshi_core.venues.guard import LIVE_FLAG
 
 
-async def test_paper_session_trades_and_our_books_match_the_exchange(isolated: Path) -> None:
+def assume_a_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trade forecasts without a stderr (as if each had 5c): this test is about the books."""
+    monkeypatch.setenv("KALSHI_VALIDATORS__MIN_EDGE__MISSING_STDERR", "assume")
+    monkeypatch.setenv("KALSHI_STRATEGIES__DIRECTIONAL__MISSING_STDERR", "assume")
+
+
+async def test_paper_session_trades_and_our_books_match_the_exchange(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assume_a_stderr(monkeypatch)
     session = Session(App.create(), SessionOptions(cycles=150))
     report = await session.run()
     assert report.cycles == 150

@@ -50,7 +50,11 @@ async def test_forecasts_round_trip_with_model_prompt_tokens_and_cost(
 ) -> None:
     forecast = samples.forecast()
     bare = samples.forecast(
-        created_time=NOW + timedelta(seconds=1), confidence=None, prompt_hash=None, cost=0
+        created_time=NOW + timedelta(seconds=1),
+        confidence=None,
+        stderr=None,
+        prompt_hash=None,
+        cost=0,
     )
     first_id = await database.forecasts.record(forecast)
     second_id = await database.forecasts.record(bare)
@@ -60,6 +64,19 @@ async def test_forecasts_round_trip_with_model_prompt_tokens_and_cost(
     assert isinstance(stored[0].cost, int)
     assert_aware_utc(stored[0].created_time)
     assert await database.forecasts.for_market(forecast.ticker, since=bare.created_time) == [bare]
+    assert (stored[0].stderr, stored[1].stderr) == (420, None)
+
+
+async def test_a_zero_stderr_is_stored_as_zero_not_unknown(database: Database, samples) -> None:
+    certain = samples.forecast(stderr=0)
+    await database.forecasts.record(certain)
+    await database.decisions.record_many([samples.decision("d-0", forecast=certain)])
+    stored = await database.forecasts.for_market(certain.ticker)
+    assert [f.stderr for f in stored] == [0, 0]
+    decision = await database.decisions.get("d-0")
+    assert decision is not None
+    assert decision.forecast is not None
+    assert decision.forecast.stderr == 0
 
 
 async def test_decisions_keep_every_verdict_forecast_and_intent(
