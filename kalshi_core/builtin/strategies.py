@@ -10,8 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from kalshi_core.builtin.validators import uncertainty_rule
-from kalshi_core.engine.edge import MISSING_STDERR
+from kalshi_core.engine.edge import MISSING_STDERR, uncertainty_rule
 from kalshi_core.engine.units import cents, contracts, share
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.settings_rules import Rule

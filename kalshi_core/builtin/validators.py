@@ -24,9 +24,9 @@ from kalshi_core.engine.edge import (
     required_edge,
     schedule_of,
     side_probability,
+    uncertainty_rule,
 )
 from kalshi_core.engine.units import cents, contracts, dollars, pct, qty, share, usd
-from kalshi_core.errors import ConfigError
 from kalshi_core.fees import FeeModel
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.models import Forecast, Market, OrderIntent, Verdict
@@ -500,19 +500,6 @@ def make_exposure(section: Mapping[str, Any]) -> ExposureValidator:
 
 def make_cash_reserve(section: Mapping[str, Any]) -> CashReserveValidator:
     return CashReserveValidator(share(_settings("cash_reserve", section)["min_cash_pct"]))
-
-
-def uncertainty_rule(section: Mapping[str, Any]) -> UncertaintyRule:
-    """The k-stderr rule from a section holding ``stderrs``, ``missing_stderr`` and
-    ``assumed_stderr_cents`` (the ``min_edge`` validator's and ``directional``'s)."""
-    missing = str(section["missing_stderr"])
-    if missing not in MISSING_STDERR:
-        raise ConfigError(f"missing_stderr {missing!r} must be one of {MISSING_STDERR}")
-    return UncertaintyRule(
-        stderrs=share(section["stderrs"], "stderrs"),
-        missing=missing,
-        assumed_stderr=cents(section["assumed_stderr_cents"], "assumed_stderr_cents"),
-    )
 
 
 def make_min_edge(section: Mapping[str, Any]) -> MinEdgeValidator:

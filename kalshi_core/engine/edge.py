@@ -8,13 +8,15 @@ probability that a NO contract pays is ``DOLLAR - p``. Fees come from a fee mode
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
 import attrs
 
-from kalshi_core.engine.units import usd
+from kalshi_core.engine.units import cents, share, usd
+from kalshi_core.errors import ConfigError
 from kalshi_core.fees import FeeModel, FeeSchedule, KalshiFeeModel
 from kalshi_core.models import Action, Forecast, OrderIntent, Side, to_book
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price, notional
@@ -148,3 +150,16 @@ def required_edge(minimum: Money, rule: UncertaintyRule, forecast: Forecast) -> 
     must still clear ``minimum``. None when the forecast's edge is unproven."""
     margin = rule.margin(forecast)
     return None if margin is None else minimum + margin
+
+
+def uncertainty_rule(section: Mapping[str, Any]) -> UncertaintyRule:
+    """The k-stderr rule from a settings section holding ``stderrs``, ``missing_stderr`` and
+    ``assumed_stderr_cents`` (the ``min_edge`` validator's and ``directional``'s)."""
+    missing = str(section["missing_stderr"])
+    if missing not in MISSING_STDERR:
+        raise ConfigError(f"missing_stderr {missing!r} must be one of {MISSING_STDERR}")
+    return UncertaintyRule(
+        stderrs=share(section["stderrs"], "stderrs"),
+        missing=missing,
+        assumed_stderr=cents(section["assumed_stderr_cents"], "assumed_stderr_cents"),
+    )

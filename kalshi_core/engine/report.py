@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from kalshi_core.engine.explain import Explanation, explanation_lines
 from kalshi_core.models import BookSide, Fill, MarketResult, Position, Settlement
 from kalshi_core.money import CONTRACT, DOLLAR, Money, format_dollars
 
@@ -91,6 +92,7 @@ class SessionReport:
     end_equity: Money
     pnl_check: PnlCheck
     stopped_because: str
+    explanation: Explanation | None = None  # why markets were not traded
 
     @property
     def pnl(self) -> Money:
@@ -110,4 +112,5 @@ class SessionReport:
             f"closed markets: {check.closed_markets}   our P&L ${format_dollars(check.ours)} "
             f"vs the exchange's ${format_dollars(check.venue)}: {verdict}",
             f"open positions: {check.open_markets}",
+            *(explanation_lines(self.explanation) if self.explanation else []),
         ]

@@ -33,6 +33,7 @@ BUILTINS = {
     "new_command",
     "memory_cache",
     "run_command",
+    "decisions_command",
     "sqlite_storage",
     "strategies",
     "validators",

@@ -20,9 +20,11 @@ from kalshi_core.venues.guard import LIVE_FLAG
 
 
 def assume_a_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Trade forecasts without a stderr (as if each had 5c): this test is about the books."""
-    monkeypatch.setenv("KALSHI_VALIDATORS__MIN_EDGE__MISSING_STDERR", "assume")
-    monkeypatch.setenv("KALSHI_STRATEGIES__DIRECTIONAL__MISSING_STDERR", "assume")
+    """Trade forecasts without a stderr as if they were certain (the rule before stderrs):
+    these tests are about the books, not about whether the edge is real."""
+    for section in ("VALIDATORS__MIN_EDGE", "STRATEGIES__DIRECTIONAL"):
+        monkeypatch.setenv(f"KALSHI_{section}__MISSING_STDERR", "assume")
+        monkeypatch.setenv(f"KALSHI_{section}__ASSUMED_STDERR_CENTS", "0")
 
 
 async def test_paper_session_trades_and_our_books_match_the_exchange(
@@ -89,7 +91,10 @@ def test_sigint_finishes_the_cycle_and_reports(isolated: Path) -> None:
     assert unknown == 0
 
 
-async def test_a_second_session_on_the_same_database_loses_no_fill(isolated: Path) -> None:
+async def test_a_second_session_on_the_same_database_loses_no_fill(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assume_a_stderr(monkeypatch)
     first = await Session(App.create(), SessionOptions(cycles=120)).run()
     second = await Session(App.create(), SessionOptions(cycles=120)).run()
     assert first.fills_venue > 0
@@ -103,6 +108,7 @@ async def test_a_second_session_on_the_same_database_loses_no_fill(isolated: Pat
 async def test_paper_session_under_injected_faults_loses_and_duplicates_nothing(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assume_a_stderr(monkeypatch)
     monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_429", "0.05")
     monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_5XX", "0.05")
     monkeypatch.setenv("KALSHI_EXCHANGE__FAULTS__RATE_DROP", "0.05")
