@@ -13,6 +13,7 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
+from kalshi_core.builtin.series_overrides import by_series, series_rule
 from kalshi_core.engine.edge import (
     DEFAULT_FEE_MODEL,
     DEFAULT_UNCERTAINTY,
@@ -526,10 +527,14 @@ FACTORIES: dict[str, Callable[[Mapping[str, Any]], object]] = {
 @hookimpl
 def register_settings(register: Any) -> None:
     for name, defaults in DEFAULTS.items():
-        register(f"validators.{name}", dict(defaults), _rules_for(name))
+        register(f"validators.{name}", dict(defaults), [*_rules_for(name), series_rule(name)])
+
+
+def _rules_by_key(name: str) -> dict[str, Rule]:
+    return {rule.key.rsplit(".", 1)[1]: rule for rule in _rules_for(name)}
 
 
 @hookimpl
 def register_validators(register: Any) -> None:
     for name, factory in FACTORIES.items():
-        register(name, factory)
+        register(name, by_series(name, factory, _rules_by_key(name)))
