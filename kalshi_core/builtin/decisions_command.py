@@ -44,18 +44,20 @@ def edges_table(ex: Explanation) -> Table:
     below = len(ex.edges) - ex.cleared - ex.unproven
     table = Table(
         title=(
-            f"edge - (min_edge {usd(ex.min_edge)} + {float(ex.stderrs):g} x stderr): "
+            f"edges against min_edge {usd(ex.min_edge)} + {float(ex.stderrs):g} x stderr: "
             f"{ex.cleared} cleared, {below} below, {ex.unproven} unproven (no stderr)"
         )
     )
     table.add_column("cents", justify="right")
-    table.add_column("forecasts", justify="right")
+    table.add_column("edge - threshold", justify="right")
+    table.add_column("unproven: edge - min_edge", justify="right")
     table.add_column("")
-    histogram = ex.histogram()
-    most = max((n for _, n in histogram), default=0)
-    for label, count in histogram:
+    proven, unproven = ex.histogram(), ex.unproven_histogram()
+    most = max((n + u for (_, n), (_, u) in zip(proven, unproven, strict=True)), default=0)
+    for (label, count), (_, bare) in zip(proven, unproven, strict=True):
         bar = "#" * (count * 40 // most if most else 0)
-        table.add_row(label, str(count), f"[green]{bar}[/]" if "+" in label else bar)
+        rest = "." * (bare * 40 // most if most else 0)
+        table.add_row(label, str(count), str(bare), f"[green]{bar}[/]{rest}")
     return table
 
 

@@ -112,10 +112,22 @@ def by_series(owner: str, factory: Factory, rules: Mapping[str, Rule]) -> Factor
     return build
 
 
-def series_rule(owner: str) -> Rule:
+def series_rule(owner: str, rules: Mapping[str, Rule]) -> Rule:
+    """The rule of ``validators.<owner>.series``: a table of series tables, each checked
+    with the validator's own rules (so ``config validate`` reports a bad override)."""
+
+    def problem(tables: Any) -> str | None:
+        try:
+            for series, table in tables.items():
+                check_override(owner, str(series), table, rules)
+        except ConfigError as error:
+            return f"has a bad override: {error}"
+        return None
+
     return Rule(
         key=f"validators.{owner}.{SERIES_KEY}",
         types=(dict,),
         required=False,
         description=f"per-series overrides: [validators.{owner}.{SERIES_KEY}.<SERIES>]",
+        check=problem,
     )

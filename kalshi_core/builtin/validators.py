@@ -527,7 +527,10 @@ FACTORIES: dict[str, Callable[[Mapping[str, Any]], object]] = {
 @hookimpl
 def register_settings(register: Any) -> None:
     for name, defaults in DEFAULTS.items():
-        register(f"validators.{name}", dict(defaults), [*_rules_for(name), series_rule(name)])
+        rules = _rules_for(name)
+        register(
+            f"validators.{name}", dict(defaults), [*rules, series_rule(name, _rules_by_key(name))]
+        )
 
 
 def _rules_by_key(name: str) -> dict[str, Rule]:

@@ -14,7 +14,7 @@ stderr has no threshold under ``missing_stderr = 'refuse'``: it is counted as un
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -84,12 +84,12 @@ class Explanation:
 
     def histogram(self) -> list[tuple[str, int]]:
         """Margins (edge - threshold) in whole cents, clamped to +-HISTOGRAM_CENTS."""
-        counts: Counter[int] = Counter()
-        for sample in self.edges:
-            if sample.margin is not None:
-                whole = int(sample.margin // CENT)
-                counts[max(-HISTOGRAM_CENTS, min(HISTOGRAM_CENTS, whole))] += 1
-        return [(_bin_label(c), counts[c]) for c in range(-HISTOGRAM_CENTS, HISTOGRAM_CENTS + 1)]
+        return _histogram(e.margin for e in self.edges if e.margin is not None)
+
+    def unproven_histogram(self) -> list[tuple[str, int]]:
+        """For forecasts without a stderr: edge - min_edge alone, what a stderr of 0 would
+        have needed (how far their edges are from anything tradable)."""
+        return _histogram(e.edge - self.min_edge for e in self.edges if e.required is None)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,8 +103,17 @@ class Explanation:
                 "below": len(self.edges) - self.cleared - self.unproven,
                 "unproven": self.unproven,
                 "margin_histogram_cents": dict(self.histogram()),
+                "unproven_over_min_edge_histogram_cents": dict(self.unproven_histogram()),
             },
         }
+
+
+def _histogram(margins: Iterable[Fraction]) -> list[tuple[str, int]]:
+    counts: Counter[int] = Counter()
+    for margin in margins:
+        whole = int(margin // CENT)
+        counts[max(-HISTOGRAM_CENTS, min(HISTOGRAM_CENTS, whole))] += 1
+    return [(_bin_label(c), counts[c]) for c in range(-HISTOGRAM_CENTS, HISTOGRAM_CENTS + 1)]
 
 
 def _bin_label(cents: int) -> str:
@@ -218,9 +227,13 @@ def explanation_lines(explanation: Explanation) -> list[str]:
         f"{float(ex.stderrs):g} x stderr: {ex.cleared} cleared, {below} below, "
         f"{ex.unproven} unproven (no stderr: no order placed)"
     )
-    histogram = ex.histogram()
-    most = max((n for _, n in histogram), default=0)
-    if most:
-        lines.append("  edge - threshold, cents:")
-        lines += [f"  {label:>8} {n:>6} {_bar(n, most)}" for label, n in histogram if n]
+    lines += _histogram_lines("edge - threshold, cents:", ex.histogram())
+    lines += _histogram_lines("unproven: edge - min_edge, cents:", ex.unproven_histogram())
     return lines
+
+
+def _histogram_lines(title: str, histogram: list[tuple[str, int]]) -> list[str]:
+    most = max((n for _, n in histogram), default=0)
+    if not most:
+        return []
+    return [f"  {title}"] + [f"  {label:>8} {n:>6} {_bar(n, most)}" for label, n in histogram if n]

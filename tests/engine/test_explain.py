@@ -79,6 +79,9 @@ def test_edges_against_min_edge_plus_k_stderrs_and_unproven() -> None:
     text = "\n".join(explanation_lines(ex))
     assert "2 cleared, 1 below, 1 unproven (no stderr: no order placed)" in text
     assert ex.as_dict()["edges"]["below"] == 1
+    # the unproven one: 8.2528c edge - 3c min_edge = +5c
+    assert dict(ex.unproven_histogram())["+5c"] == 1
+    assert "unproven: edge - min_edge, cents:" in text
 
 
 def test_threshold_from_settings_and_without_the_validator() -> None:

@@ -84,3 +84,18 @@ def test_overrides_from_a_settings_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert app.problems() == []
     check = app.build("validators", "time_to_close")
     assert check.validate(closing_in(CRYPTO, "KXBTC15M-26JAN021215", 600), context()).accepted
+
+
+def test_config_validate_reports_a_bad_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("KALSHI_ENV", "KALSHI_SETTINGS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KALSHI_LOAD_PLUGINS", "builtin")
+    path = tmp_path / "settings.toml"
+    path.write_text("[default.validators.spread.series.KXXRP15M]\nmax_spread_cents = 500\n")
+    [problem] = App.create(settings_file=path).problems()
+    assert problem.key == "validators.spread.series"
+    text = str(problem)
+    assert "KXXRP15M.max_spread_cents = 500 is out of range" in text
+    assert str(path) in text
