@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from rich.console import Console
+
+from kalshi_core.builtin.decisions_command import edges_table, outcomes_table
 from kalshi_core.engine.edge import UncertaintyRule
 from kalshi_core.engine.explain import (
     NO_EDGE,
@@ -99,3 +102,22 @@ def test_threshold_from_settings_and_without_the_validator() -> None:
         200,
     )
     assert threshold_from({}) == (0, UncertaintyRule())
+
+
+def test_the_command_tables_render_outcomes_and_both_histograms() -> None:
+    quote = {"yes_bid": 4800, "yes_ask": 5200}
+    many = [
+        facts(1, rejection=Verdict.reject("spread", "spread $0.1500 is wider")),
+        facts(2, forecast=forecast(6200, stderr=100), **quote),
+        facts(3, forecast=forecast(6200, stderr=None), **quote),
+    ]
+    ex = explain("run-9", many, 300, UncertaintyRule())
+    console = Console(record=True, width=160)
+    console.print(outcomes_table(ex))
+    console.print(edges_table(ex))
+    text = console.export_text()
+    assert "run run-9 (3 decisions)" in text
+    assert "spread $0.1500 is wider" in text
+    assert "1 cleared, 0 below, 1 unproven" in text
+    assert "+3c" in text
+    assert "+5c" in text
