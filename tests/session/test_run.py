@@ -17,14 +17,14 @@ from kalshi_core.cli import make_cli
 from kalshi_core.engine.session import Session, SessionOptions
 from kalshi_core.errors import ConfigError
 from kalshi_core.venues.guard import LIVE_FLAG
+from tests.conftest import TRADE_UNPROVEN_EDGES
 
 
 def assume_a_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trade forecasts without a stderr as if they were certain (the rule before stderrs):
     these tests are about the books, not about whether the edge is real."""
-    for section in ("VALIDATORS__MIN_EDGE", "STRATEGIES__DIRECTIONAL"):
-        monkeypatch.setenv(f"KALSHI_{section}__MISSING_STDERR", "assume")
-        monkeypatch.setenv(f"KALSHI_{section}__ASSUMED_STDERR_CENTS", "0")
+    for name, value in TRADE_UNPROVEN_EDGES.items():
+        monkeypatch.setenv(name, value)
 
 
 async def test_paper_session_trades_and_our_books_match_the_exchange(
