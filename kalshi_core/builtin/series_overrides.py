@@ -39,6 +39,8 @@ class _BySeries:
         return self.overrides.get(market.series_ticker.casefold(), self.default)
 
     def __getattr__(self, attribute: str) -> Any:  # wants_orderbook, min_edge, ...
+        if attribute == "default":  # not set yet (a copy being built): no recursion
+            raise AttributeError(attribute)
         return getattr(self.default, attribute)
 
 

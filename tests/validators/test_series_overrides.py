@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,11 @@ def test_config_validate_reports_a_bad_override(
     text = str(problem)
     assert "KXXRP15M.max_spread_cents = 500 is out of range" in text
     assert str(path) in text
+
+
+def test_a_wrapped_validator_copies_and_reports_missing_attributes() -> None:
+    check = time_to_close({"KXBTC15M": {"min_seconds": 60}})
+    clone = copy.deepcopy(check)
+    assert clone.validate(closing_in(CRYPTO, "KXBTC15M-26JAN021215", 600), context()).accepted
+    with pytest.raises(AttributeError):
+        _ = check.no_such_attribute
