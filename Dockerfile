@@ -41,9 +41,10 @@ VOLUME ["/data"]
 # `kalshi-core run` finishes the current cycle on SIGTERM, settles every order whose outcome is
 # unknown and prints its report: give it time with `docker stop --time 30`.
 STOPSIGNAL SIGTERM
-# TODO(monitoring): probe the /healthz endpoint once the monitoring plugin serves it; until
-# then the check only proves the installation imports and its plugins load.
-HEALTHCHECK --interval=60s --timeout=10s --start-period=10s --retries=3 \
-    CMD ["kalshi-core", "version"]
+# Healthy while `kalshi-core run` serves /healthz with a recent cycle (monitoring.port, 9464 by
+# default, on the container's loopback): a 503 (no cycle for monitoring.max_cycle_age_seconds)
+# or no answer makes the check fail.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('KALSHI_MONITORING__PORT', '9464'), timeout=4)"]
 ENTRYPOINT ["kalshi-core"]
 CMD ["run"]

@@ -1,7 +1,8 @@
 """The cache's effect on a steady trading cycle over thousands of open markets, in one run.
 
 Run: ``KALSHI_TEST_REDIS_URL=redis://127.0.0.1:6379/0 python benchmarks/bench_cache.py
-[--markets 5000] [--cycles 20] [--workers 4]`` (needs kalshi-plugin-redis installed).
+[--markets 5000] [--cycles 20] [--workers 4] [--markets-ttl S] [--account-ttl S]`` (needs
+kalshi-plugin-redis installed).
 
 Setup as ``bench_cycle.py``: a local exchange in a separate process on 127.0.0.1 listing
 ``--markets`` open markets (see ``cycle_exchange.py``), engines built exactly as
@@ -95,6 +96,7 @@ class Scenario:
     cached: bool
     llm: bool = False
     markets_ttl: float | None = None  # None: the default markets_ttl_seconds
+    account_ttl: float | None = None  # None: the default account_ttl_seconds (0: not shared)
 
     def sections(
         self, directory: Path, markets: int, redis_url: str, openai_url: str
@@ -106,6 +108,8 @@ class Scenario:
             cache = {"backend": "redis", "url": redis_url, "namespace": namespace}
             if self.markets_ttl is not None:
                 cache["markets_ttl_seconds"] = self.markets_ttl
+            if self.account_ttl is not None:
+                cache["account_ttl_seconds"] = self.account_ttl
         sections: dict[str, dict[str, Any]] = {
             "database": {"url": f"sqlite+aiosqlite:///{database}"},
             "run": {"max_markets": markets // self.workers if self.workers > 1 else 0},
@@ -293,13 +297,7 @@ async def run_scenario(
     finally:
         for worker in workers:
             await stop_worker(worker)
-    calls_before_restart = sum(asked.values())
-    if scenario.llm:  # a restart: a new worker process would start from an empty memory
-        restarted = await start_worker(app, info, asked)
-        try:
-            await run_round([restarted])
-        finally:
-            await stop_worker(restarted)
+    after_restart = await calls_after_restart(app, info, asked) if scenario.llm else 0
     return ScenarioResult(
         scenario=scenario,
         reads=reads,
@@ -311,8 +309,20 @@ async def run_scenario(
         market_lookups=market_lookups1 - market_lookups0,
         model_calls=sum(asked.values()),
         repeated_calls=sum(n - 1 for n in asked.values()),
-        calls_after_restart=sum(asked.values()) - calls_before_restart,
+        calls_after_restart=after_restart,
     )
+
+
+async def calls_after_restart(app: App, info: ExchangeInfo, asked: Counter[tuple[str, int]]) -> int:
+    """Model calls of one more cycle by a restarted worker (a new process would start from an
+    empty memory: only a shared cache remembers)."""
+    before = sum(asked.values())
+    restarted = await start_worker(app, info, asked)
+    try:
+        await run_round([restarted])
+    finally:
+        await stop_worker(restarted)
+    return sum(asked.values()) - before
 
 
 @contextlib.asynccontextmanager
@@ -386,10 +396,20 @@ def print_report(results: Sequence[ScenarioResult], markets: int, cycles: int) -
             )
 
 
-async def benchmark(
-    markets: int, cycles: int, workers: int, redis_url: str, markets_ttl: float | None
-) -> None:
-    ttl = {"markets_ttl": markets_ttl}
+@attrs.frozen
+class Ttls:
+    """The Redis scenarios' TTLs given on the command line (``None``: the defaults)."""
+
+    markets_ttl: float | None = None
+    account_ttl: float | None = None
+
+    def note(self) -> str:
+        given = [f"{k}_seconds = {v:g}" for k, v in attrs.asdict(self).items() if v is not None]
+        return f"(Redis scenarios with {', '.join(given)})" if given else ""
+
+
+async def benchmark(markets: int, cycles: int, workers: int, redis_url: str, ttls: Ttls) -> None:
+    ttl = attrs.asdict(ttls)
     scenarios = [
         Scenario(name="1 worker, no cache", workers=1, cached=False),
         Scenario(name="1 worker, Redis", workers=1, cached=True, **ttl),
@@ -412,8 +432,7 @@ async def benchmark(
                     print(f"running: {scenario.name}", flush=True)
                     results.append(await run_scenario(scenario, settings, info, cycles))
     print_report(results, markets, cycles)
-    if markets_ttl is not None:
-        print(f"(Redis scenarios with markets_ttl_seconds = {markets_ttl:g})")
+    print(ttls.note())
 
 
 def main() -> None:
@@ -425,13 +444,22 @@ def main() -> None:
     parser.add_argument(
         "--markets-ttl", type=float, default=None, help="cache.markets_ttl_seconds with Redis"
     )
+    parser.add_argument(
+        "--account-ttl", type=float, default=None, help="cache.account_ttl_seconds with Redis"
+    )
     args = parser.parse_args()
     if not args.redis_url:
         parser.error("need a Redis: --redis-url or KALSHI_TEST_REDIS_URL (a throwaway server)")
     if args.markets < 1 or args.cycles < 1 or args.workers < 2:
         parser.error("need at least 1 market, 1 cycle and 2 workers")
     asyncio.run(
-        benchmark(args.markets, args.cycles, args.workers, args.redis_url, args.markets_ttl)
+        benchmark(
+            args.markets,
+            args.cycles,
+            args.workers,
+            args.redis_url,
+            Ttls(args.markets_ttl, args.account_ttl),
+        )
     )
 
 

@@ -47,6 +47,7 @@ REGISTRIES: dict[str, tuple[str, str, str | None]] = {
     "storage_backends": ("register_storage_backends", "storage backend", None),
     "alerters": ("register_alerters", "alerter", "alerts.channels"),
     "venues": ("register_venues", "venue", "run.venue"),
+    "history_loaders": ("register_history_loaders", "history loader", None),
 }
 
 
@@ -60,6 +61,7 @@ SECTIONS = {
     "storage_backends": "database",  # one shared section: [database]
     "alerters": "alerters.{name}",
     "venues": "venues.{name}",
+    "history_loaders": "history_loaders.{name}",  # factories take no section: ()
 }
 
 

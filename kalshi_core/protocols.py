@@ -13,7 +13,14 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from kalshi_core.models import Forecast, Market, OrderBook, OrderIntent, Position, Verdict
-from kalshi_core.money import Money, Price
+from kalshi_core.money import Money, Price, complement, notional
+
+
+def marked_value(position: Position, yes_mark: Price) -> Money:
+    """What ``position`` is worth at the YES price ``yes_mark`` (a NO contract is worth the
+    rest of $1), rounded down: a mark never flatters the book."""
+    price = yes_mark if position.position > 0 else complement(yes_mark)
+    return notional(price, abs(position.position), round_up=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -21,7 +28,8 @@ class Portfolio:
     """What we hold, as last reconciled with the venue.
 
     ``resting_exposure`` is the money our resting orders would lock per ticker if filled;
-    ``event_of`` maps a held ticker to its event (for per-event exposure limits).
+    ``event_of`` maps a held ticker to its event (for per-event exposure limits); ``marks``
+    the YES mid price of each held market that has a two-sided quote (for unrealised P&L).
     """
 
     cash: Money
@@ -29,6 +37,17 @@ class Portfolio:
     resting_exposure: Mapping[str, Money] = attrs.field(factory=dict)
     event_of: Mapping[str, str] = attrs.field(factory=dict)
     start_of_day_value: Money | None = None
+    marks: Mapping[str, Price] = attrs.field(factory=dict)
+
+    @property
+    def unrealized_pnl(self) -> Money:
+        """Open positions at their marks less what they cost; a position without a mark
+        counts at cost (nothing unrealised is claimed without a price)."""
+        return sum(
+            marked_value(p, self.marks[t]) - p.market_exposure
+            for t, p in self.positions.items()
+            if t in self.marks
+        )
 
     @property
     def positions_value(self) -> Money:

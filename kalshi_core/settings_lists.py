@@ -19,6 +19,8 @@ from typing import Any
 from dynaconf.loaders.base import SourceMetadata
 from dynaconf.utils.parse_conf import parse_conf_data
 
+from kalshi_core.errors import ConfigError
+
 IGNORED_VARIABLES = {"ENV", "SETTINGS_FILE", "DISABLE_PLUGINS", "LOAD_PLUGINS"}
 
 
@@ -104,3 +106,21 @@ def replace_lists(
             node = node.setdefault(part, {})
         node[rest.split(".")[-1]] = value
         settings.set(top, table, merge=False, loader_identifier=source)
+
+
+def override(settings: Any, key: str, value: Any, source: str) -> None:
+    """Set the dotted ``key`` to ``value`` as a layer named ``source`` (``--set``): a list
+    replaces the one beneath, a table merges, and the history names ``source``."""
+    top, _, rest = key.lower().partition(".")
+    if not rest:
+        settings.set(top, _plain(value), merge=False, loader_identifier=source)
+        return
+    table = _plain(settings.get(top, {}))
+    node = table
+    for part in rest.split(".")[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{source}: {key} cannot be set: {part} is not a table")
+        node = child
+    node[rest.split(".")[-1]] = _plain(value)
+    settings.set(top, table, merge=False, loader_identifier=source)

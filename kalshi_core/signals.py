@@ -32,6 +32,10 @@ risk_limit_hit = _signals.signal("risk_limit_hit", doc="A risk rule blocked or s
 cycle_started = _signals.signal("cycle_started", doc="One trading cycle began.")
 cycle_completed = _signals.signal("cycle_completed", doc="One trading cycle ended.")
 ai_spend = _signals.signal("ai_spend", doc="A model call cost money (tokens, cost).")
+run_finishing = _signals.signal(
+    "run_finishing",
+    doc="The run's loop ended; the final reconciliation follows and must read the venue itself.",
+)
 cycle_failed = _signals.signal(
     "cycle_failed", doc="A cycle was skipped: the venue failed a read past its retries."
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import click
 from rich.console import Console
@@ -24,6 +25,13 @@ from kalshi_core.hookspecs import hookimpl
 from kalshi_core.money import format_dollars
 from kalshi_core.venues.base import VenueRun
 from kalshi_core.venues.guard import LIVE_FLAG
+
+RECORDED_TIME = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+def as_utc(when: datetime | None) -> datetime | None:
+    """A command line's time, which is recorded (UTC) time."""
+    return None if when is None else when.replace(tzinfo=UTC)
 
 
 def summary(tally: Tally, venue: VenueRun) -> Table:
@@ -86,6 +94,15 @@ def _progress(live: Live | None) -> Callable[[Tally, VenueRun], None]:
     multiple=True,
     help="Data set of that folder to replay (repeat; default: every set in --data).",
 )
+@click.option(
+    "--from",
+    "start",
+    type=RECORDED_TIME,
+    help="Replay recorded history from this UTC time (YYYY-MM-DD or YYYY-MM-DDTHH:MM).",
+)
+@click.option(
+    "--to", "end", type=RECORDED_TIME, help="Replay recorded history up to this UTC time."
+)
 @click.option("--run-id", default="", help="Name this run (default: derived from the command).")
 @click.option(
     LIVE_FLAG,
@@ -102,6 +119,8 @@ def run(
     data_dir: str | None,
     data_sets: tuple[str, ...],
     run_id: str,
+    start: datetime | None,
+    end: datetime | None,
     **_: str | None,
 ) -> None:
     """Trade: paper-trade the bundled history on the local exchange by default.
@@ -117,6 +136,8 @@ def run(
         data_dir=data_dir or "",
         data_sets=data_sets,
         run_id=run_id,
+        start=as_utc(start),
+        end=as_utc(end),
     )
     session, report = _run_session(options)
     click.echo("\n".join(report.lines()))

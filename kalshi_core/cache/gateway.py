@@ -1,21 +1,28 @@
 """Cache-aside for the venue's market data, in front of any gateway.
 
 Only what is safe to share is cached: the open-market list, single markets, order books,
-series, events and the exchange status. Balance, positions, resting orders, fills and
-settlements always go to the venue: reconciliation must see the venue's truth, and writes
-pass straight through. Our own orders, cancels and fills (blinker signals) drop the cached
-book and market of that ticker before the next read, on every worker sharing the backend.
+series, events and the exchange status. Our own orders, cancels and fills (blinker signals)
+drop the cached book and market of that ticker before the next read, on every worker sharing
+the backend.
+
+The account (balance, positions, resting orders) goes to the venue every time unless
+``cache.account_ttl_seconds`` is set: then the workers of one account share one snapshot for
+at most that long, dropped by any worker's own order, cancel or fill, so N workers cost about
+one worker's account reads. What can make it stale is only what happens at the venue without
+us (a resting order filled by someone else), for at most the TTL. Fills and settlements always
+go to the venue, and so does everything once the run is finishing (``run_finishing``): the
+final reconciliation reads the venue's truth. Writes pass straight through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from kalshi_core import signals
 from kalshi_core.cache import kinds
-from kalshi_core.cache.store import SharedCache
+from kalshi_core.cache.store import Kind, SharedCache
 from kalshi_core.client.types import EventDetail, ExchangeStatus
 from kalshi_core.errors import ConfigError
 from kalshi_core.gateway import BatchOrderResult, CancelAck, Gateway, OrderAck, OrderRequest
@@ -31,6 +38,8 @@ from kalshi_core.models import (
 )
 
 OPEN = "open"
+ACCOUNT = "account"
+T = TypeVar("T")
 _OWN_TRADING = (signals.order_placed, signals.order_canceled, signals.order_filled)
 
 
@@ -56,8 +65,10 @@ class CachingGateway:
         self.cache = cache
         self.reader = reader
         self.invalidate_lists = invalidate_lists
+        self.finishing = False
         for signal in _OWN_TRADING:
             signal.connect(self._on_own_trading)  # weak: goes away with the gateway
+        signals.run_finishing.connect(self._on_finishing)
 
     @property
     def client(self) -> Any:
@@ -69,9 +80,20 @@ class CachingGateway:
         if not isinstance(ticker, str):
             return
         stale = [f"{kind.name}:{ticker}" for kind in kinds.PER_TICKER]
+        # a fill seen by reconciliation changes the account too (writes drop it themselves)
+        stale += [f"{kind.name}:{ACCOUNT}" for kind in kinds.ACCOUNT if self.cache.ttl(kind) > 0]
         if self.invalidate_lists:
             stale.append(f"{kinds.MARKETS.name}:{OPEN}")
         self.cache.invalidate_later(stale)
+
+    def _on_finishing(self, sender: object, **details: Any) -> None:
+        self.finishing = True
+
+    async def _account(self, kind: Kind[T], load: Callable[[], Awaitable[T]]) -> T:
+        """The shared account snapshot of ``kind``, or the venue's answer when it is off."""
+        if self.finishing or self.cache.ttl(kind) <= 0:
+            return await load()
+        return await self.cache.fetch(kind, ACCOUNT, load)
 
     def _reader(self, method: str) -> Any:
         found = getattr(self.reader, method, None)
@@ -109,19 +131,23 @@ class CachingGateway:
     async def exchange_status(self) -> ExchangeStatus:
         return await self.cache.fetch(kinds.STATUS, "", self._reader("get_exchange_status"))
 
-    # ---- always from the venue ----
+    # ---- the account: a shared snapshot when cache.account_ttl_seconds > 0 ----
 
     async def balance(self) -> Balance:
-        return await self.inner.balance()
+        return await self._account(kinds.BALANCE, self.inner.balance)
 
     async def positions(self) -> list[Position]:
-        return await self.inner.positions()
+        positions: list[Position] = await self._account(kinds.POSITIONS, self.inner.positions)
+        return list(positions)  # the caller may change its own copy
+
+    async def resting_orders(self) -> list[Order]:
+        resting: list[Order] = await self._account(kinds.RESTING, self.inner.resting_orders)
+        return list(resting)
+
+    # ---- always from the venue ----
 
     async def all_positions(self) -> list[Position]:
         return await self.inner.all_positions()
-
-    async def resting_orders(self) -> list[Order]:
-        return await self.inner.resting_orders()
 
     async def fills(self, since: datetime | None = None) -> list[Fill]:
         return await self.inner.fills(since)
@@ -132,11 +158,29 @@ class CachingGateway:
     async def find_order(self, client_order_id: str, ticker: str) -> Order | None:
         return await self.inner.find_order(client_order_id, ticker)
 
+    # ---- writes: straight through, then the shared account snapshot is dropped at once ----
+
     async def place(self, requests: Sequence[OrderRequest]) -> list[BatchOrderResult]:
-        return await self.inner.place(requests)
+        try:
+            return await self.inner.place(requests)
+        finally:
+            await self._drop_account()
 
     async def place_one(self, request: OrderRequest) -> OrderAck:
-        return await self.inner.place_one(request)
+        try:
+            return await self.inner.place_one(request)
+        finally:
+            await self._drop_account()
 
     async def cancel(self, order_id: str) -> CancelAck:
-        return await self.inner.cancel(order_id)
+        try:
+            return await self.inner.cancel(order_id)
+        finally:
+            await self._drop_account()
+
+    async def _drop_account(self) -> None:
+        """Other workers must not read an account from before this write: dropped now, not
+        at this worker's next read (a write whose outcome is unknown drops it too)."""
+        for kind in kinds.ACCOUNT:
+            if self.cache.ttl(kind) > 0:
+                await self.cache.invalidate(kind, ACCOUNT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kalshi_core.cache.codec import BOOK_CODEC, list_codec, model_codec
 from kalshi_core.cache.store import Kind
 from kalshi_core.client.types import EventDetail, ExchangeStatus
-from kalshi_core.models import Forecast, Market, OrderBook, Series
+from kalshi_core.models import Balance, Forecast, Market, Order, OrderBook, Position, Series
 
 MARKETS: Kind[list[Market]] = Kind("markets", list_codec(Market))
 MARKET: Kind[Market] = Kind("market", model_codec(Market))
@@ -15,6 +15,13 @@ SERIES: Kind[Series | None] = Kind("series", model_codec(Series))
 EVENT: Kind[EventDetail] = Kind("event", model_codec(EventDetail))
 STATUS: Kind[ExchangeStatus] = Kind("status", model_codec(ExchangeStatus))
 FORECAST: Kind[Forecast] = Kind("forecast", model_codec(Forecast))
+
+# The account snapshot, shared by workers only when ``cache.account_ttl_seconds`` > 0.
+BALANCE: Kind[Balance] = Kind("balance", model_codec(Balance))
+POSITIONS: Kind[list[Position]] = Kind("positions", list_codec(Position))
+RESTING: Kind[list[Order]] = Kind("resting", list_codec(Order))
+#: Dropped after any of our own orders, cancels or fills, on every worker sharing the backend.
+ACCOUNT = (BALANCE, POSITIONS, RESTING)
 
 #: Kinds holding one market's data, keyed by its ticker: dropped after our own order or fill.
 PER_TICKER = (MARKET, ORDERBOOK)

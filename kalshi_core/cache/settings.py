@@ -19,6 +19,7 @@ TTL_KEYS: dict[str, tuple[str, ...]] = {
     "series_ttl_seconds": ("series", "event"),
     "status_ttl_seconds": ("status",),
     "forecast_ttl_seconds": ("forecast",),
+    "account_ttl_seconds": ("balance", "positions", "resting"),
 }
 
 
@@ -48,6 +49,11 @@ CACHE_RULES: tuple[Rule, ...] = (
     _ttl("series_ttl_seconds", "series and events", WEEK),
     _ttl("status_ttl_seconds", "the exchange status"),
     _ttl("forecast_ttl_seconds", "forecasts (analysis de-duplication)", 30 * DAY),
+    _ttl(
+        "account_ttl_seconds",
+        "the account snapshot (balance, positions, resting orders) shared by workers",
+        60,
+    ),
     Rule(
         key="cache.forecast_price_bucket",
         types=(int,),

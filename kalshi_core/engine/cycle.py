@@ -163,7 +163,7 @@ class Engine:
         self.cycles += 1
         signals.cycle_started.send(self)  # monitoring: cycle duration, log correlation id
         listed = await self.gateway.open_markets()
-        self.reconciler.open_tickers = {m.ticker for m in listed}
+        self.reconciler.see_listed(listed)
         pending = await self.reconciler.tickers_to_settle()
         self.owned = await self._claim([m.ticker for m in listed] + pending)
         state = await self.reconciler.reconcile(self.owned)

@@ -10,7 +10,7 @@ market stays blocked for new orders.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 import attrs
@@ -19,8 +19,8 @@ from kalshi_core import signals
 from kalshi_core.clock import Clock
 from kalshi_core.engine.execution import Executor
 from kalshi_core.gateway import Gateway
-from kalshi_core.models import Fill, Order, Position, Settlement
-from kalshi_core.money import Money, notional
+from kalshi_core.models import Fill, Market, Order, Position, Settlement
+from kalshi_core.money import Money, Price, notional
 from kalshi_core.protocols import Portfolio
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import OrderState, StoredOrder
@@ -58,6 +58,7 @@ class Reconciler:
     clock: Clock
     event_of: dict[str, str] = attrs.field(factory=dict)
     open_tickers: set[str] | None = None  # the engine's last view of open markets
+    marks: dict[str, Price] = attrs.field(factory=dict)  # their YES mids, for unrealised P&L
     settlements_every: int = 20
     _last_fill_time: datetime | None = None
     _seen_fills: set[str] = attrs.field(factory=set)
@@ -99,6 +100,11 @@ class Reconciler:
             new_settlements=tuple(settlements),
         )
 
+    def see_listed(self, listed: Sequence[Market]) -> None:
+        """The engine's view of the open markets this cycle, and their marks."""
+        self.open_tickers = {m.ticker for m in listed}
+        self.marks = {m.ticker: m.mid for m in listed if m.mid is not None}
+
     def _portfolio(self, cash: Money, positions: list[Position], resting: list[Order]) -> Portfolio:
         held = {p.ticker: p for p in positions if p.position != 0}
         return Portfolio(
@@ -106,6 +112,7 @@ class Reconciler:
             positions=held,
             resting_exposure=resting_exposure(resting),
             event_of={t: e for t, e in self.event_of.items() if t in held},
+            marks={t: mark for t, mark in self.marks.items() if t in held},
         )
 
     def _announce_closed(self, positions: list[Position]) -> None:

@@ -92,6 +92,7 @@ class SessionReport:
     end_equity: Money
     pnl_check: PnlCheck
     stopped_because: str
+    caveats: tuple[str, ...] = ()  # what the replayed data's sets say about themselves
     explanation: Explanation | None = None  # why markets were not traded
 
     @property
@@ -112,5 +113,6 @@ class SessionReport:
             f"closed markets: {check.closed_markets}   our P&L ${format_dollars(check.ours)} "
             f"vs the exchange's ${format_dollars(check.venue)}: {verdict}",
             f"open positions: {check.open_markets}",
+            *(f"data caveat: {text}" for text in self.caveats),
             *(explanation_lines(self.explanation) if self.explanation else []),
         ]

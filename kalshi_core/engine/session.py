@@ -21,7 +21,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -34,6 +34,7 @@ from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
 from kalshi_core.engine.explain import Explanation, explain_run
+from kalshi_core.engine.lookahead import LookaheadGuard
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
@@ -44,7 +45,7 @@ from kalshi_core.models import Fill
 from kalshi_core.monitoring.session import monitor_session
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
-from kalshi_core.venues.base import RunSpec, VenueRun
+from kalshi_core.venues.base import ExchangeTime, LocalTime, RunSpec, VenueRun
 from kalshi_core.venues.guard import LiveDecision, LiveRequest, decide
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class SessionOptions:
     data_dir: str = ""
     data_sets: tuple[str, ...] = ()
     run_id: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 def live_guard(app: App, options: SessionOptions) -> LiveDecision:
@@ -98,7 +101,12 @@ def fingerprint(app: App, options: SessionOptions) -> str:
         for key, value in app.settings.as_dict().items()
         if key.lower() not in ("database", "logging", "kalshi", "alerts", "alerters")
     }
-    material = {"settings": settings, "data": options.data_dir, "sets": options.data_sets}
+    material = {
+        "settings": settings,
+        "data": options.data_dir,
+        "sets": options.data_sets,
+        "window": [options.start, options.end],
+    }
     text = json.dumps(material, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -132,14 +140,15 @@ def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> 
     cache = build_cache(app, venue.clock)
     cached = cache_engine_parts(cache, app.section("cache"), venue.gateway, forecasters)
     # --- end cache ---
+    gateway = guarded(venue, cached.gateway)
     pipeline = Pipeline(
         validators=[app.build("validators", n) for n in settings.pipeline.validators],
         forecasters=cached.forecasters,
         strategies=[app.build("strategies", n) for n in settings.strategies.enabled],
-        book_loader=cached.gateway.orderbook,
+        book_loader=gateway.orderbook,
     )
     return Engine(
-        gateway=cached.gateway,
+        gateway=gateway,
         database=database,
         clock=venue.clock,
         pipeline=pipeline,
@@ -151,6 +160,15 @@ def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> 
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
     )
+
+
+def guarded(venue: VenueRun, gateway: Gateway) -> LookaheadGuard:
+    """The engine's gateway behind the look-ahead guard. Records are checked against the clock
+    where the venue's time is the engine's (simulated, or a stepped served exchange); a live
+    venue or a free-running exchange stamps them on a clock of its own."""
+    time = getattr(venue, "time", None)
+    stepped = isinstance(time, LocalTime) or (isinstance(time, ExchangeTime) and time.state.stepped)
+    return LookaheadGuard(gateway, venue.clock, check_records=stepped)
 
 
 def worker_id(app: App) -> str:
@@ -217,6 +235,8 @@ class Session:
             data_dir=self.options.data_dir,
             data_sets=self.options.data_sets,
             allow_remote=decision.allow_remote,
+            start=self.options.start,
+            end=self.options.end,
         )
         return self.app.build("venues", str(run["venue"]), app=self.app, run=spec)
 
@@ -242,7 +262,8 @@ class Session:
 
     async def _finish(self, engine: Engine) -> None:
         """Settle what is left unknown, leases still held; skipped when storage failed (the
-        next run reconciles: the venue wins)."""
+        next run reconciles: the venue wins). Caches stop answering for the venue first."""
+        signals.run_finishing.send(engine)
         if not self.storage_failure:
             await engine.final_reconcile()
 
@@ -251,6 +272,8 @@ class Session:
             await engine.release()
         except (StorageError, SQLAlchemyError, OSError) as error:
             log.error("could not release the market leases (%s): they expire", _one_line(error))
+        finally:
+            await _close_cache(engine)
 
     async def _loop(self, engine: Engine, venue: VenueRun) -> str:
         started = time.monotonic()  # --duration is wall time: an operator's limit, not data
@@ -342,6 +365,7 @@ class Session:
             end_equity=await _equity(gateway),
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
+            caveats=tuple(getattr(venue, "caveats", ())),
             explanation=await self._explanation(database),
         )
 
@@ -353,6 +377,18 @@ class Session:
             return await explain_run(database, self.run_id, section)
         except (StorageError, SQLAlchemyError, OSError, KeyError):
             return None
+
+
+async def _close_cache(engine: Engine) -> None:
+    """Close the cache's connections (a Redis pool): a cache that fails to close loses
+    nothing, so it is logged, never raised."""
+    cache = getattr(engine.gateway, "cache", None)
+    if cache is None:
+        return
+    try:
+        await cache.close()
+    except (OSError, TimeoutError) as error:
+        log.warning("could not close the cache cleanly (%s)", _one_line(error))
 
 
 def _one_line(error: BaseException) -> str:

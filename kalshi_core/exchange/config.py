@@ -129,4 +129,5 @@ def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> Lo
         max_skew_seconds=float(pick(None, section, "max_skew_seconds")),
         stepped=bool(options.get("stepped")) or clock == "stepped",
         id_namespace=options.get("id_namespace"),
+        window=options.get("window") or (None, None),
     )

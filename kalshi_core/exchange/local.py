@@ -42,6 +42,7 @@ from kalshi_core.clock import Clock, ManualClock, ReplayClock, SimulatedTime, Sy
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
 from kalshi_core.exchange.replay import History, Replay, load_history
+from kalshi_core.exchange.replay import window as replay_window
 from kalshi_core.exchange.server import PREFIX, Catalog, ExchangeApp, KeyRegistry, ServerContext
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import MarketStatus
@@ -244,6 +245,7 @@ class LocalExchange:
         faults: FaultSettings | None = None,
         stepped: bool = False,
         id_namespace: str | None = None,
+        window: tuple[datetime | None, datetime | None] = (None, None),
         **options: Any,
     ) -> LocalExchange:
         """A venue that replays ``data_sets`` (from ``data_dir``, default the bundled
@@ -253,11 +255,12 @@ class LocalExchange:
         ``stepped``: recorded time stands still until the owner moves the exchange's
         :class:`ManualClock` (a session stepping cycle by cycle); otherwise it runs at
         ``speed``. ``id_namespace`` makes order, trade and fill ids reproducible (default: fresh
-        ids unique to this instance)."""
+        ids unique to this instance); ``window`` cuts the history (``replay.window``)."""
         replay = None
         namespace = id_namespace or _fresh_namespace()
         if data_sets:
-            history = load_history(data_dir or BUNDLED_HISTORY, list(data_sets))
+            recorded = load_history(data_dir or BUNDLED_HISTORY, list(data_sets))
+            history = replay_window(recorded, *window)
             replay = _replay(history, namespace, speed=speed, seed=seed, stepped=stepped)
             venue = replay.venue
             options.setdefault("catalog", Catalog(series=dict(history.series)))

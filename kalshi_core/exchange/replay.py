@@ -21,6 +21,15 @@ import attrs
 
 from kalshi_core.errors import ConfigError, ExchangeError, WireFormatError
 from kalshi_core.exchange.liquidity import LiquidityConfig, LiquidityProvider
+from kalshi_core.exchange.loaders.base import (
+    SET_INFO_FILE,
+    NamedLoader,
+    RecordedSet,
+    SetInfo,
+    choose_loader,
+    installed_loaders,
+    read_set_info,
+)
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.history_format import (
     Quote,
@@ -42,6 +51,8 @@ __all__ = [
     "assemble_history",
     "available_sets",
     "load_history",
+    "read_documented_set",
+    "window",
 ]
 
 MARKETS_FILE = "markets.jsonl"
@@ -96,6 +107,9 @@ class History:
     results: Mapping[str, MarketResult]
     events: tuple[HistoryEvent, ...]
     series: Mapping[str, Series] = attrs.field(factory=dict)
+    #: What every report using this history must say about it ("set: text"), from each
+    #: set's ``set.json`` and its loader.
+    caveats: tuple[str, ...] = ()
 
     @property
     def start_time(self) -> datetime:
@@ -106,18 +120,34 @@ class History:
         return self.events[-1].time
 
 
-def available_sets(data_dir: Path) -> list[str]:
-    """Names of the data sets in ``data_dir`` (folders holding a ``markets.jsonl``)."""
+def available_sets(data_dir: Path, loaders: Sequence[NamedLoader] | None = None) -> list[str]:
+    """Names of the data sets in ``data_dir``: folders holding a ``set.json`` or that one of
+    ``loaders`` (default: every installed one) recognises."""
     if not data_dir.is_dir():
         return []
-    return sorted(p.name for p in data_dir.iterdir() if (p / MARKETS_FILE).is_file())
+    chosen = installed_loaders() if loaders is None else loaders
+    return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and _is_set(p, chosen))
 
 
-def load_history(data_dir: Path, sets: Sequence[str], *, timing: Timing | None = None) -> History:
+def _is_set(folder: Path, loaders: Sequence[NamedLoader]) -> bool:
+    if (folder / SET_INFO_FILE).is_file():
+        return True
+    return any(named.loader.recognises(folder) for named in loaders)
+
+
+def load_history(
+    data_dir: Path,
+    sets: Sequence[str],
+    *,
+    timing: Timing | None = None,
+    loaders: Sequence[NamedLoader] | None = None,
+) -> History:
     """Read the data sets ``sets`` of ``data_dir`` and merge them into one History.
 
-    Raises ConfigError for a missing set (listing the available ones) and WireFormatError,
-    naming the file and line, for a malformed record.
+    Each set's folder is read by the loader its ``set.json`` names, else by the first of
+    ``loaders`` (default: every installed one) that recognises it. Raises ConfigError for a
+    missing set (listing the available ones) or a folder no loader reads, and
+    WireFormatError, naming the file and line, for a malformed record.
     """
     names = list(dict.fromkeys(sets))
     if not names:
@@ -125,22 +155,99 @@ def load_history(data_dir: Path, sets: Sequence[str], *, timing: Timing | None =
             f"no history data sets selected; available in {data_dir}: "
             f"{', '.join(available_sets(data_dir)) or 'none'}"
         )
-    markets: list[Market] = []
+    chosen = installed_loaders() if loaders is None else loaders
+    folders = [_set_folder(data_dir, name, chosen) for name in names]
+    recorded = [_load_set(folder, chosen) for folder in folders]
+    return _merged(names, recorded, timing or Timing())
+
+
+def _load_set(folder: Path, loaders: Sequence[NamedLoader]) -> tuple[RecordedSet, SetInfo]:
+    info = read_set_info(folder)
+    return choose_loader(folder, info, loaders).loader.load(folder), info
+
+
+def _merged(
+    names: Sequence[str], recorded: Sequence[tuple[RecordedSet, SetInfo]], timing: Timing
+) -> History:
     results: dict[str, MarketResult] = {}
     series: dict[str, Series] = {}
-    trades: list[Trade] = []
-    quotes: list[Quote] = []
-    for name in names:
-        folder = _set_folder(data_dir, name)
-        recorded = _read_markets(folder / MARKETS_FILE, results, series)
-        markets.extend(recorded)
-        known = {m.ticker for m in recorded}
-        trades.extend(_read_optional(folder / TRADES_FILE, trade_from_legacy, known))
-        quotes.extend(_read_optional(folder / QUOTES_FILE, quote_from_history, known))
+    caveats: list[str] = []
+    for name, (part, info) in zip(names, recorded, strict=True):
+        for ticker in part.results:
+            if ticker in results:
+                raise WireFormatError(f"{name}: ticker: {ticker} is listed twice")
+        results.update(part.results)
+        series.update({k: v for k, v in part.series.items() if k not in series})
+        caveats += [f"{name}: {text}" for text in (*info.caveats, *part.caveats)]
     history = assemble_history(
-        names, markets, results=results, trades=trades, quotes=quotes, timing=timing or Timing()
+        names,
+        [m for part, _ in recorded for m in part.markets],
+        results=results,
+        trades=[t for part, _ in recorded for t in part.trades],
+        quotes=[q for part, _ in recorded for q in part.quotes],
+        timing=timing,
     )
-    return attrs.evolve(history, series=series)
+    return attrs.evolve(history, series=series, caveats=tuple(caveats))
+
+
+def read_documented_set(folder: Path) -> RecordedSet:
+    """A folder in the documented history format (the data README): ``markets.jsonl`` plus
+    ``trades.jsonl.gz`` (legacy integer-cent prints) and/or ``quotes.jsonl.gz``."""
+    results: dict[str, MarketResult] = {}
+    series: dict[str, Series] = {}
+    markets = _read_markets(folder / MARKETS_FILE, results, series)
+    known = {m.ticker for m in markets}
+    return RecordedSet(
+        markets=tuple(markets),
+        results=results,
+        series=series,
+        trades=tuple(_read_optional(folder / TRADES_FILE, trade_from_legacy, known)),
+        quotes=tuple(_read_optional(folder / QUOTES_FILE, quote_from_history, known)),
+    )
+
+
+def window(history: History, start: datetime | None, end: datetime | None) -> History:
+    """``history`` cut to the recorded time ``[start, end]``.
+
+    Markets closed by ``start`` or not open before ``end`` are dropped. What happened before
+    ``start`` is applied at ``start`` (in recorded order), so the first cycle meets the book and
+    tape as they stood; nothing after ``end`` is replayed, so a market still open then stays
+    unsettled (a backtest marks it to market). Raises ConfigError for an empty or inverted
+    window, naming the span the history covers.
+    """
+    if start is None and end is None:
+        return history
+    if start is not None and end is not None and start >= end:
+        raise ConfigError(f"the window's start {start:%Y-%m-%d %H:%M} is not before its end")
+    kept = {m.ticker for m in history.markets if _in_window(m, start, end)}
+    events = tuple(_retimed(e, start) for e in history.events if _keep(e, kept, end))
+    if not events:
+        raise ConfigError(
+            f"no recorded market in {', '.join(history.sets)} trades between "
+            f"{_moment(start, 'its start')} and {_moment(end, 'its end')}; the history spans "
+            f"{history.start_time:%Y-%m-%d %H:%M} to {history.end_time:%Y-%m-%d %H:%M} UTC"
+        )
+    markets = tuple(m for m in history.markets if m.ticker in kept)
+    results = {t: r for t, r in history.results.items() if t in kept}
+    return attrs.evolve(history, markets=markets, results=results, events=events)
+
+
+def _in_window(market: Market, start: datetime | None, end: datetime | None) -> bool:
+    return (start is None or market.close_time > start) and (end is None or market.open_time < end)
+
+
+def _keep(event: HistoryEvent, kept: set[str], end: datetime | None) -> bool:
+    return event.ticker in kept and (end is None or event.time <= end)
+
+
+def _retimed(event: HistoryEvent, start: datetime | None) -> HistoryEvent:
+    if start is None or event.time >= start:
+        return event
+    return attrs.evolve(event, time=start)
+
+
+def _moment(when: datetime | None, otherwise: str) -> str:
+    return otherwise if when is None else f"{when:%Y-%m-%d %H:%M} UTC"
 
 
 def assemble_history(
@@ -183,14 +290,14 @@ def assemble_history(
     )
 
 
-def _set_folder(data_dir: Path, name: str) -> Path:
+def _set_folder(data_dir: Path, name: str, loaders: Sequence[NamedLoader]) -> Path:
     folder = data_dir / name
     plain_name = name not in ("", ".", "..") and folder.parent == data_dir
-    if not (plain_name and (folder / MARKETS_FILE).is_file()):
-        available = ", ".join(available_sets(data_dir)) or "none"
+    if not (plain_name and folder.is_dir() and _is_set(folder, loaders)):
+        available = ", ".join(available_sets(data_dir, loaders)) or "none"
         raise ConfigError(
-            f"history data set {name!r} not found in {data_dir} (no {MARKETS_FILE}); "
-            f"available: {available}"
+            f"history data set {name!r} not found in {data_dir} (no folder a history loader "
+            f"reads); available: {available}"
         )
     return folder
 

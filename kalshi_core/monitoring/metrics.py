@@ -22,6 +22,7 @@ from kalshi_core import signals
 from kalshi_core.clock import Clock
 from kalshi_core.models import Decision
 from kalshi_core.money import CONTRACT, DOLLAR, Money
+from kalshi_core.monitoring.cache_collector import CacheCollector, CacheReader
 from kalshi_core.monitoring.client_collector import ClientCollector, ClientSource
 from kalshi_core.monitoring.labels import LabelCap
 from kalshi_core.monitoring.subscriptions import Handler, Subscriber
@@ -130,6 +131,11 @@ class _Instruments:
         self.position_fees = Gauge(
             "kalshi_position_fees_dollars", "Fees paid on open positions, dollars.", registry=r
         )
+        self.unrealized = Gauge(
+            "kalshi_unrealized_pnl_dollars",
+            "Open positions at their market's mid price less their cost, dollars.",
+            registry=r,
+        )
 
     def _models(self, r: CollectorRegistry) -> None:
         self.model_calls = Counter(
@@ -160,12 +166,6 @@ class _Instruments:
         )
 
     def _operations(self, r: CollectorRegistry) -> None:
-        self.cache = Counter(
-            "kalshi_cache_requests",
-            "Cache look-ups by cache and result (hit, miss).",
-            ("cache", "result"),
-            registry=r,
-        )
         self.errors = Counter("kalshi_errors", "Errors by kind.", ("kind",), registry=r)
         self.risk_hits = Counter(
             "kalshi_risk_limit_hits",
@@ -205,6 +205,7 @@ class KalshiMetrics(Subscriber):
         clock: Clock,
         *,
         client: ClientSource | None = None,
+        cache: CacheReader | None = None,
         label_cap: int = 64,
         ticker_cap: int = 50,
         timer: Callable[[], float] = time.perf_counter,
@@ -215,6 +216,8 @@ class KalshiMetrics(Subscriber):
         self.m = _Instruments(self.registry)
         if client is not None:
             self.registry.register(ClientCollector(client))
+        if cache is not None:
+            self.registry.register(CacheCollector(cache))
         self._label_cap = label_cap
         self._caps: dict[str, LabelCap] = {}
         self.ticker_cap = LabelCap(ticker_cap)
@@ -249,10 +252,6 @@ class KalshiMetrics(Subscriber):
         return cap(value)
 
     # ---- API for parts that are not signal senders ----
-
-    def record_cache(self, cache: str, *, hit: bool) -> None:
-        """A cache calls this on every look-up (``cache`` is its backend name)."""
-        self.m.cache.labels(self._name("cache", cache), "hit" if hit else "miss").inc()
 
     def record_alert(self, channel: str, outcome: str) -> None:
         self.m.alerts.labels(self._name("channel", channel), outcome).inc()
@@ -304,6 +303,7 @@ class KalshiMetrics(Subscriber):
         m.positions.set(len(held))
         m.realized.set(dollars(sum(p.realized_pnl for p in portfolio.positions.values())))
         m.position_fees.set(dollars(sum(p.fees_paid for p in portfolio.positions.values())))
+        m.unrealized.set(dollars(portfolio.unrealized_pnl))
         if portfolio.start_of_day_value is not None:
             m.day_pnl.set(dollars(portfolio.value - portfolio.start_of_day_value))
 

@@ -14,11 +14,13 @@ from typing import Any
 
 import attrs
 
+from kalshi_core.cache.store import SharedCache
 from kalshi_core.client.metrics import ClientMetrics
 from kalshi_core.clock import Clock
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.forecasting.budget import dollars_setting
 from kalshi_core.money import Money
+from kalshi_core.monitoring.cache_collector import CacheReader, CacheSource
 from kalshi_core.monitoring.health import Health, Probe
 from kalshi_core.monitoring.logs import AuditLog, CycleCorrelation
 from kalshi_core.monitoring.metrics import KalshiMetrics
@@ -49,8 +51,10 @@ def model_budget(app: Any) -> Money:
     return dollars_setting(value, "forecasters.llm.daily_budget_dollars")
 
 
-def probes(engine: Any, cache: Any = None) -> dict[str, Probe]:
-    """Database, venue and (when the session has one) cache reachability checks."""
+def probes(engine: Any, cache: SharedCache | None = None) -> dict[str, Probe]:
+    """Database, venue and (when the session has one) cache reachability checks. The cache's
+    is its primary backend answering: with Redis down the engine trades on from memory, but
+    workers no longer share one view, which is what not-ready then says."""
 
     async def database() -> None:
         await ping(engine.database.engine)
@@ -62,10 +66,16 @@ def probes(engine: Any, cache: Any = None) -> dict[str, Probe]:
     if cache is not None:
 
         async def cache_probe() -> None:
-            await cache.get(CACHE_PROBE_KEY)
+            await cache.backends.primary.exists(CACHE_PROBE_KEY)
 
         found["cache"] = cache_probe
     return found
+
+
+def cache_reader(cache: SharedCache | None) -> CacheReader:
+    if cache is None:
+        return lambda: None
+    return lambda: CacheSource(cache.backends.primary.name, cache.stats)
 
 
 def build_monitoring(
@@ -75,11 +85,12 @@ def build_monitoring(
     clock: Clock,
     probes: dict[str, Probe],
     client: Callable[[], ClientMetrics | None] = lambda: None,
+    cache: CacheReader = lambda: None,
     budget: Money = 0,
 ) -> Monitoring:
     """The monitors from the ``[monitoring]`` and ``[anomalies]`` sections."""
     metrics = KalshiMetrics(
-        clock, client=client, ticker_cap=int(section.get("market_label_cap", 50))
+        clock, client=client, cache=cache, ticker_cap=int(section.get("market_label_cap", 50))
     )
     metrics.set_model_budget(budget)
     health = Health(
@@ -99,18 +110,21 @@ async def monitor_session(
     engine: Any,
     *,
     client: Any = None,
-    cache: Any = None,
+    cache: SharedCache | None = None,
     router: AlertRouter | None = None,
 ) -> AsyncIterator[Monitoring]:
     """Monitor ``engine`` for the block (see the module docstring). ``client`` (whose call
-    counters are exported) defaults to the engine gateway's client, when it has one."""
+    counters are exported) defaults to the engine gateway's client, and ``cache`` (whose
+    counters are exported) to the engine gateway's cache, when it has them."""
     client = client if client is not None else getattr(engine.gateway, "client", None)
+    cache = cache if cache is not None else getattr(engine.gateway, "cache", None)
     monitoring = build_monitoring(
         app.section("monitoring"),
         app.section("anomalies"),
         clock=engine.clock,
         probes=probes(engine, cache),
         client=(lambda: client.metrics) if client is not None else (lambda: None),
+        cache=cache_reader(cache),
         budget=model_budget(app),
     )
     if router is not None:

@@ -30,13 +30,16 @@ from kalshi_core.gateway import Gateway
 class RunSpec:
     """What every venue factory is told about the run: its id (ids on the venue derive from
     it, so a run is reproducible), the seed, the recorded history to replay (empty: the
-    ``[exchange]`` settings) and whether the live guard allowed a remote exchange."""
+    ``[exchange]`` settings), its recorded-time window (``start``/``end``: ``None`` for the
+    whole history) and whether the live guard allowed a remote exchange."""
 
     run_id: str
     seed: int = 0
     data_dir: str = ""
     data_sets: tuple[str, ...] = ()
     allow_remote: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 class VenueRun(Protocol):
@@ -141,6 +144,8 @@ class OpenVenue:
     description: str
     time: VenueTime
     exchange: object | None = None
+    #: What the session report must say about the data replayed (History.caveats).
+    caveats: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:

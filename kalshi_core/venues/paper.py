@@ -40,6 +40,7 @@ async def open_paper(
         "seed": run.seed,
         "data": str(history_dir(exchange_section, run)),
         "data_sets": history_sets(exchange_section, run),
+        "window": (run.start, run.end),
     }
     exchange = build_exchange(exchange_section, options)
     if exchange.replay is None or not isinstance(exchange.clock, ManualClock):
@@ -61,6 +62,7 @@ async def open_paper(
                 description=f"the local exchange at {exchange.base_url} (paper trading)",
                 time=LocalTime(SimulatedTime(exchange.clock, exchange.replay)),
                 exchange=exchange,
+                caveats=exchange.replay.history.caveats,
             )
 
 

@@ -18,8 +18,9 @@ from kalshi_core.client import BatchOrderResult, CancelAck, ItemError, OrderAck,
 from kalshi_core.clock import ManualClock, SimulatedTime
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange.config import DEFAULTS
+from kalshi_core.exchange.loaders.base import loaders_of
 from kalshi_core.exchange.local import BUNDLED_HISTORY
-from kalshi_core.exchange.replay import Replay, available_sets, load_history
+from kalshi_core.exchange.replay import Replay, available_sets, load_history, window
 from kalshi_core.exchange.venue import Venue, VenueOrder
 from kalshi_core.models import (
     Balance,
@@ -145,7 +146,11 @@ async def open_simulated(
     """The matching venue in-process, replaying recorded history on simulated time: no HTTP,
     the same fills, fees and settlement as the local exchange."""
     exchange = app.section("exchange")
-    history = load_history(history_dir(exchange, run), list(history_sets(exchange, run)))
+    loaders = loaders_of(app.registry("history_loaders"))
+    recorded = load_history(
+        history_dir(exchange, run), list(history_sets(exchange, run)), loaders=loaders
+    )
+    history = window(recorded, run.start, run.end)
     clock = ManualClock(history.start_time)
     venue = Venue(clock, id_namespace=f"kalshi-core-run/{run.run_id}")
     replay = Replay(venue, history, seed=run.seed)
@@ -156,6 +161,7 @@ async def open_simulated(
         clock=clock,
         description=f"the simulated venue replaying {', '.join(history.sets)}",
         time=LocalTime(SimulatedTime(clock, replay)),
+        caveats=history.caveats,
     )
 
 

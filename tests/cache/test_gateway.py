@@ -15,6 +15,7 @@ from kalshi_core.cache.gateway import CachingGateway
 from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.venue import Venue
+from kalshi_core.gateway import OrderRequest
 from kalshi_core.models import Balance, BookSide, Fill, Market, OrderBook, Position, Side
 from kalshi_core.money import DOLLAR
 from kalshi_core.storage import migrate
@@ -132,3 +133,57 @@ async def test_reads_the_gateway_cannot_answer_name_what_is_missing(
     gateway = CachingGateway(CountingGateway(venue), shared_cache(make_primary()))
     with pytest.raises(ConfigError, match=r"CachingGateway\.get_event needs a reader"):
         await gateway.event("KXMW")
+
+
+ACCOUNT_TTLS = {"ttls": {"balance": 60.0, "positions": 60.0, "resting": 60.0}}
+
+
+async def test_workers_share_one_account_snapshot_until_one_of_them_trades(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
+    """Two workers of one account (one backend): the second reads the first's snapshot; a
+    write by either drops it at once, before that worker's next read."""
+    primary = make_primary()
+    first, second = CountingGateway(venue), CountingGateway(venue)
+    one = CachingGateway(first, shared_cache(primary, **ACCOUNT_TTLS))
+    two = CachingGateway(second, shared_cache(primary, **ACCOUNT_TTLS))
+    assert await one.balance() == await two.balance()
+    assert (first.reads["balance"], second.reads["balance"]) == (1, 0)
+    ticker = market_tickers(1)[0]
+    await one.place_one(buy(ticker))
+    after = await two.balance()
+    assert second.reads["balance"] == 1, "the write dropped the shared snapshot"
+    assert after == await first.balance()
+    assert (await two.positions()) == (await one.positions())
+    assert first.reads["positions"] + second.reads["positions"] == 1
+
+
+async def test_the_finishing_run_reads_the_account_from_the_venue(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
+    inner = CountingGateway(venue)
+    gateway = CachingGateway(inner, shared_cache(make_primary(), **ACCOUNT_TTLS))
+    await gateway.balance()
+    await gateway.balance()
+    assert inner.reads["balance"] == 1
+    signals.run_finishing.send(object())
+    await gateway.balance()
+    await gateway.balance()
+    assert inner.reads["balance"] == 3
+
+
+async def test_without_an_account_ttl_every_account_read_goes_to_the_venue(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
+    inner = CountingGateway(venue)
+    gateway = CachingGateway(inner, shared_cache(make_primary()))
+    for _ in range(3):
+        await gateway.balance()
+        await gateway.positions()
+    assert inner.reads == Counter(balance=3, positions=3)
+
+
+def buy(ticker: str) -> OrderRequest:
+    return OrderRequest(
+        ticker=ticker, book_side=BookSide.BID, price=5500, count=100, client_order_id=f"kc-{ticker}"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,8 +15,10 @@ from kalshi_core.cache.wiring import build_cache, cache_from_section, share_rate
 from kalshi_core.client import KalshiClient, RateLimiter
 from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ConfigError, PluginError
+from kalshi_core.models import Market
+from kalshi_core.monitoring.session import probes
 from kalshi_core.plugins import Registry
-from tests.cache.conftest import redis_backend, redis_url
+from tests.cache.conftest import redis_backend, redis_url, shared_cache
 from tests.cache.test_store import Loader, market
 
 
@@ -32,6 +35,10 @@ def test_default_settings_build_a_memory_cache_with_a_ttl_per_kind() -> None:
         "event": 3600.0,
         "status": 10.0,
         "forecast": 86400.0,
+        # the account is never shared by default (not even under the "*" TTL)
+        "balance": 0.0,
+        "positions": 0.0,
+        "resting": 0.0,
         "*": 30.0,
     }
     assert cache.lease_seconds == 10.0
@@ -44,6 +51,7 @@ def test_default_settings_build_a_memory_cache_with_a_ttl_per_kind() -> None:
         ("KALSHI_CACHE__FORECAST_PRICE_BUCKET", "0", "cache.forecast_price_bucket"),
         ("KALSHI_CACHE__LOCK_LEASE_SECONDS", "0", "cache.lock_lease_seconds"),
         ("KALSHI_CACHE__SHARED_RATE_LIMIT", "'yes'", "cache.shared_rate_limit"),
+        ("KALSHI_CACHE__ACCOUNT_TTL_SECONDS", "600", "cache.account_ttl_seconds"),
     ],
 )
 def test_bad_cache_settings_fail_start_up_naming_the_key(
@@ -106,3 +114,21 @@ def test_memory_backend_has_no_shared_rate_budget() -> None:
     cache = build_cache(App.create())
     client = KalshiClient("http://127.0.0.1:1/trade-api/v2")
     assert not share_rate_budget(cache, client)
+
+
+async def test_readiness_names_the_cache_when_its_shared_backend_is_down() -> None:
+    """Redis down: the cache still answers from memory, but /readyz says the workers no longer
+    share one view; memory alone is always ready."""
+    down = redis_backend("redis://127.0.0.1:1/0", "kc-ready", timeout_seconds=0.5)
+    cache = shared_cache(down)
+    engine = SimpleNamespace(gateway=None, database=None)
+    with pytest.raises(cache.backends.primary.outage_errors):
+        await probes(engine, cache)["cache"]()
+    assert await cache.fetch(kinds.MARKETS, "open", _no_markets) == []  # served from memory
+    assert cache.backends.degraded
+    await probes(engine, shared_cache(LruMemoryCache(10)))["cache"]()
+    await cache.close()
+
+
+async def _no_markets() -> list[Market]:
+    return []

@@ -25,6 +25,7 @@ BUILTINS = {
     "core_commands",
     "db_command",
     "exchange_command",
+    "history_loaders",
     "kalshi_source",
     "log_alerter",
     "webhook_alerters",

@@ -21,8 +21,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from kalshi_core import signals
+from kalshi_core.cache.stats import CacheStats
 from kalshi_core.client.metrics import ClientMetrics
 from kalshi_core.clock import ManualClock
+from kalshi_core.monitoring.cache_collector import CacheSource
 from kalshi_core.monitoring.dashboard_preview import render_svg
 from kalshi_core.monitoring.health import Health
 from kalshi_core.monitoring.metrics import KalshiMetrics
@@ -60,7 +62,9 @@ async def endpoint() -> AsyncIterator[tuple[str, KalshiMetrics]]:
     clock = ManualClock()
     client = ClientMetrics()
     client.record_call("GET /markets", 200, 0.01)
-    metrics = KalshiMetrics(clock, client=lambda: client)
+    metrics = KalshiMetrics(
+        clock, client=lambda: client, cache=lambda: CacheSource("memory", CacheStats())
+    )
     state = MonitoringState(metrics=metrics, health=Health(clock, timedelta(minutes=10)))
     with metrics:
         async with serve_monitoring({"port": 0}, state) as url:

@@ -12,6 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from kalshi_core.builtin.webhook_alerters import make_slack, make_webhook
+from kalshi_core.cache.gateway import CachingGateway
+from kalshi_core.cache.wiring import build_cache
 from kalshi_core.clock import ManualClock
 from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
@@ -22,7 +24,8 @@ from kalshi_core.models import MarketResult, TimeInForce
 from kalshi_core.monitoring.session import monitor_session
 from kalshi_core.protocols import Alert
 from kalshi_core.storage.database import Database
-from tests.engine_cycle.conftest import RISK, TICKERS, BuyBelowForecast
+from kalshi_core.venues.simulated import VenueGateway
+from tests.engine_cycle.conftest import RISK, TICKERS, TRADER, BuyBelowForecast
 from tests.monitoring.conftest import Receiver, make_engine
 
 Labels = Mapping[str, str]
@@ -181,3 +184,21 @@ async def test_a_channel_that_never_answers_does_not_hold_up_trading(
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def test_the_engine_caches_counters_are_scraped(
+    app: Any, venue: Venue, database: Database, clock: ManualClock
+) -> None:
+    """The session's cache (here memory, in front of the venue) is read at scrape time."""
+    cache = build_cache(app, clock)
+    gateway = CachingGateway(VenueGateway(venue, TRADER), cache)
+    engine = make_engine(venue, database, clock, gateway=gateway)  # type: ignore[arg-type]
+    async with monitor_session(app, engine) as monitoring, httpx.AsyncClient() as http:
+        await engine.run_cycle()
+        await engine.run_cycle()
+        text = (await http.get(f"{monitoring.url}/metrics")).text
+    assert cache.stats.lookups("markets") == 2
+    labels = {"cache": "memory", "kind": "markets"}
+    assert value(text, "kalshi_cache_requests_total", {**labels, "result": "hit"}) == 1
+    assert value(text, "kalshi_cache_requests_total", {**labels, "result": "miss"}) == 1
+    assert value(text, "kalshi_cache_loads_total", labels) == 1

@@ -14,10 +14,12 @@ import pytest
 from prometheus_client import generate_latest
 
 from kalshi_core import signals
+from kalshi_core.cache.stats import CacheStats
 from kalshi_core.client.metrics import ClientMetrics
 from kalshi_core.clock import ManualClock
 from kalshi_core.models import Position
 from kalshi_core.money import CONTRACT, DOLLAR
+from kalshi_core.monitoring.cache_collector import CacheSource
 from kalshi_core.monitoring.labels import OTHER, LabelCap
 from kalshi_core.monitoring.logs import AuditLog, CycleCorrelation, configure_logging
 from kalshi_core.monitoring.metrics import KalshiMetrics
@@ -135,16 +137,22 @@ def test_client_counters_are_exported_with_histograms() -> None:
     assert "kalshi_api_rate_limit_wait_seconds_total 0.75" in text
 
 
-def test_cache_hits_and_misses_and_budget_ratio() -> None:
-    metrics = KalshiMetrics(ManualClock())
-    metrics.record_cache("memory", hit=True)
-    metrics.record_cache("memory", hit=False)
-    metrics.record_cache("memory", hit=True)
+def test_cache_counters_are_exported_by_kind_and_the_budget_ratio() -> None:
+    stats = CacheStats()
+    for hit in (True, False, True):
+        stats.record("markets", hit=hit, seconds=0.25)
+    stats.loads["markets"] += 1
+    stats.fallbacks = 1
+    metrics = KalshiMetrics(ManualClock(), cache=lambda: CacheSource("redis", stats))
     metrics.set_model_budget(10_000 * 4)  # $4
     with metrics:
         signals.ai_spend.send(object(), model="m", input_tokens=10, output_tokens=5, cost=10_000)
     text = generate_latest(metrics.registry).decode()
-    assert 'kalshi_cache_requests_total{cache="memory",result="hit"} 2.0' in text
+    assert 'kalshi_cache_requests_total{cache="redis",kind="markets",result="hit"} 2.0' in text
+    assert 'kalshi_cache_requests_total{cache="redis",kind="markets",result="miss"} 1.0' in text
+    assert 'kalshi_cache_loads_total{cache="redis",kind="markets"} 1.0' in text
+    assert 'kalshi_cache_lookup_seconds_total{cache="redis",kind="markets"} 0.75' in text
+    assert 'kalshi_cache_fallbacks_total{cache="redis"} 1.0' in text
     assert 'kalshi_model_tokens_total{direction="input",model="m"} 10.0' in text
     assert "kalshi_model_budget_used_ratio 0.25" in text
 
@@ -207,3 +215,21 @@ def test_a_skipped_cycle_counts_as_an_error_not_a_cycle() -> None:
     assert 'kalshi_errors_total{kind="cycle_failed"} 1.0' in text
     assert "kalshi_cycles_total 0.0" in text
     assert "kalshi_cycle_duration_seconds_count 0.0" in text
+
+
+def test_unrealised_pnl_marks_yes_and_no_positions_at_the_mid() -> None:
+    """10 YES bought for $4.00 marked at 55 c: +$1.50; 5 NO bought for $2.00 marked at YES
+    70 c (NO 30 c): -$0.50; a held market without a mark counts at cost."""
+    positions = {
+        "A": Position(ticker="A", position=10 * CONTRACT, market_exposure=4 * DOLLAR),
+        "B": Position(ticker="B", position=-5 * CONTRACT, market_exposure=2 * DOLLAR),
+        "C": Position(ticker="C", position=3 * CONTRACT, market_exposure=1 * DOLLAR),
+    }
+    portfolio = Portfolio(cash=0, positions=positions, marks={"A": 5500, "B": 7000})
+    assert portfolio.unrealized_pnl == DOLLAR
+    metrics = KalshiMetrics(ManualClock())
+    report = SimpleNamespace(markets=3, kill_switch=False, portfolio=portfolio)
+    with metrics:
+        signals.cycle_completed.send(object(), report=report)
+    text = generate_latest(metrics.registry).decode()
+    assert "kalshi_unrealized_pnl_dollars 1.0" in text
