@@ -90,6 +90,11 @@ class LookaheadGuard:
         """The wrapped gateway's HTTP client, if any (monitoring exports its call counters)."""
         return getattr(self.inner, "client", None)
 
+    @property
+    def cache(self) -> Any:
+        """The wrapped gateway's cache, if any (monitoring exports it, the session closes it)."""
+        return getattr(self.inner, "cache", None)
+
     async def open_markets(self) -> list[Market]:
         return [without_outcome(m) for m in await self.inner.open_markets()]
 

@@ -35,6 +35,7 @@ BUILTINS = {
     "memory_cache",
     "run_command",
     "decisions_command",
+    "sweep_commands",
     "sqlite_storage",
     "strategies",
     "validators",
