@@ -9,7 +9,7 @@ set it.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import attrs
@@ -50,6 +50,8 @@ class Rule:
     required: bool = True
     secret: bool = False
     each_choice: Collection[Any] | None = None  # for lists: every item must be one of these
+    # a check of the value's content (a table's entries): None when fine, else what is wrong
+    check: Callable[[Any], str | None] | None = None
 
     def allowed(self) -> str:
         """Human wording of what is allowed, for error messages and ``config show``."""
@@ -82,6 +84,11 @@ class Rule:
             return "is not an allowed value"
         if self.each_choice is not None and not self._all_allowed(value):
             return "contains a value that is not allowed"
+        return self._content_problem(value)
+
+    def _content_problem(self, value: Any) -> str | None:
+        if self.check is not None:
+            return self.check(value)
         return self._range_problem(value)
 
     def _type_problem(self, value: Any) -> str:

@@ -60,3 +60,21 @@ def isolated(
     use_trading_curve(request, monkeypatch)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# Forecasts without a stderr trade nothing by default (validators.min_edge.missing_stderr).
+# Tests about books, replay and workers need orders: they trade such forecasts as if certain,
+# the rule before stderrs existed.
+TRADE_UNPROVEN_EDGES = {
+    f"KALSHI_{section}__{key}": value
+    for section in ("VALIDATORS__MIN_EDGE", "STRATEGIES__DIRECTIONAL")
+    for key, value in (("MISSING_STDERR", "assume"), ("ASSUMED_STDERR_CENTS", "0"))
+}
+
+
+@pytest.fixture
+def trade_unproven_edges(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``isolated``, trading forecasts without a stderr as if certain."""
+    for name, value in TRADE_UNPROVEN_EDGES.items():
+        monkeypatch.setenv(name, value)
+    return isolated

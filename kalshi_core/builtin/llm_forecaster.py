@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "min_members": 1,
     "response_format": "json_schema",
     "context_provider": "",
+    "min_stderr_cents": 2,
+    "history_points": 12,
 }
 
 
@@ -102,6 +104,20 @@ RULES = [
         key=_key("context_provider"),
         types=(str,),
         description='"package.module:factory" of a context (news) provider; "" = none',
+    ),
+    Rule(
+        key=_key("min_stderr_cents"),
+        types=NUMBER,
+        minimum=0,
+        maximum=50,
+        description="floor of any stderr the forecaster states (no claimed certainty)",
+    ),
+    Rule(
+        key=_key("history_points"),
+        types=(int,),
+        minimum=0,
+        maximum=200,
+        description="quotes of a market seen before, shown in the prompt",
     ),
 ]
 

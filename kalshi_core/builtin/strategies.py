@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from kalshi_core.engine.edge import MISSING_STDERR, uncertainty_rule
 from kalshi_core.engine.units import cents, contracts, share
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.settings_rules import Rule
@@ -28,6 +29,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "order_style": "limit",
         "aggressiveness": "take",
         "post_only": False,
+        "stderrs": 2,
+        "missing_stderr": "refuse",
+        "assumed_stderr_cents": 5,
     },
     "market_maker": {
         "fair_value": "forecast",
@@ -57,6 +61,9 @@ RULES: dict[tuple[str, str], tuple[tuple[type, ...], float | None, float | None,
     ("directional", "order_style"): ((str,), None, None, ORDER_STYLES, "resting or IOC"),
     ("directional", "aggressiveness"): ((str,), None, None, AGGRESSIVENESS, "order price"),
     ("directional", "post_only"): ((bool,), None, None, None, "resting orders never take"),
+    ("directional", "stderrs"): (NUMBER, 0, 100, None, "edge must clear k stderrs too"),
+    ("directional", "missing_stderr"): ((str,), None, None, MISSING_STDERR, "no stderr: refuse"),
+    ("directional", "assumed_stderr_cents"): (NUMBER, 0, 100, None, "stderr if assumed"),
     ("market_maker", "fair_value"): ((str,), None, None, ("forecast", "mid"), "quote around"),
     ("market_maker", "base_half_spread_cents"): (NUMBER, 0, 50, None, "narrowest half-spread"),
     ("market_maker", "volatility_multiplier"): (NUMBER, 0, 100, None, "half-spread per move"),
@@ -102,6 +109,7 @@ def make_directional(section: Mapping[str, Any]) -> DirectionalStrategy:
         order_style=s["order_style"],
         aggressiveness=s["aggressiveness"],
         post_only=bool(s["post_only"]),
+        uncertainty=uncertainty_rule(s),
     )
 
 

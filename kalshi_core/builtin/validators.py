@@ -13,13 +13,19 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
+from kalshi_core.builtin.series_overrides import by_series, series_rule
 from kalshi_core.engine.edge import (
     DEFAULT_FEE_MODEL,
+    DEFAULT_UNCERTAINTY,
+    MISSING_STDERR,
+    UncertaintyRule,
     intent_cost,
     lowers_risk,
     order_fee,
+    required_edge,
     schedule_of,
     side_probability,
+    uncertainty_rule,
 )
 from kalshi_core.engine.units import cents, contracts, dollars, pct, qty, share, usd
 from kalshi_core.fees import FeeModel
@@ -318,17 +324,27 @@ class CashReserveValidator(NewRiskCheck):
 
 
 class MinEdgeValidator(NewRiskCheck):
-    """Requires an expected edge per contract of at least ``min_edge`` after fees.
+    """Requires the edge per contract after fees to clear ``min_edge`` plus k standard errors.
 
-    The fee is the taker fee, or the maker fee for a ``post_only`` intent (it can only rest),
-    charged for the whole order with the fee model's rounding. Buying NO uses P(no) = 1 - p.
+    The edge is P(side) less the order's price less its fee per contract: a taker price is the
+    ask, so the half spread is paid in it. The fee is the taker fee, or the maker fee for a
+    ``post_only`` intent (it can only rest), charged for the whole order with the fee model's
+    rounding. Buying NO uses P(no) = 1 - p. The required edge is ``min_edge + k x stderr``
+    (see :class:`~kalshi_core.engine.edge.UncertaintyRule`): its lower k-sigma bound must
+    still clear ``min_edge``; a forecast without a stderr is refused unless told otherwise.
     """
 
     name = "min_edge"
 
-    def __init__(self, min_edge: int, fee_model: FeeModel = DEFAULT_FEE_MODEL) -> None:
+    def __init__(
+        self,
+        min_edge: int,
+        fee_model: FeeModel = DEFAULT_FEE_MODEL,
+        uncertainty: UncertaintyRule = DEFAULT_UNCERTAINTY,
+    ) -> None:
         self.min_edge = min_edge
         self.fee_model = fee_model
+        self.uncertainty = uncertainty
 
     def check(
         self,
@@ -341,21 +357,27 @@ class MinEdgeValidator(NewRiskCheck):
             return Verdict.reject(self.name, "no forecast to measure the edge against")
         if intent.count <= 0:
             return Verdict.reject(self.name, f"order count {qty(intent.count)} is not positive")
+        required = required_edge(self.min_edge, self.uncertainty, forecast)
+        if required is None:
+            return Verdict.reject(self.name, self.uncertainty.unproven(forecast))
+        fee_each = self._fee_each(intent, context)
+        belief = side_probability(forecast.probability, intent.side)
+        edge = belief - intent.price - fee_each
+        if edge < required:
+            return Verdict.reject(
+                self.name,
+                f"edge {usd(edge)} per contract (P({intent.side}) {usd(belief)} less price "
+                f"{usd(intent.price)} less fee {usd(fee_each)}) is below the required "
+                f"{usd(required)} = {self.uncertainty.explain(forecast, self.min_edge)}",
+            )
+        return Verdict.accept(self.name)
+
+    def _fee_each(self, intent: OrderIntent, context: PipelineContext) -> Fraction:
         schedule = schedule_of(context.fee_schedule)
         fee = order_fee(
             self.fee_model, schedule, intent, is_taker=not intent.post_only, now=context.now
         )
-        fee_each = Fraction(fee * CONTRACT, intent.count)
-        belief = side_probability(forecast.probability, intent.side)
-        edge = belief - intent.price - fee_each
-        if edge < self.min_edge:
-            return Verdict.reject(
-                self.name,
-                f"edge {usd(edge)} per contract (P({intent.side}) {usd(belief)} less price "
-                f"{usd(intent.price)} less fee {usd(fee_each)}) is below the minimum "
-                f"{usd(self.min_edge)}",
-            )
-        return Verdict.accept(self.name)
+        return Fraction(fee * CONTRACT, intent.count)
 
 
 # ---- settings and registration ----
@@ -375,7 +397,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "spread": {"max_spread_cents": 10},
     "exposure": {"max_market_pct": 0.05, "max_event_pct": 0.15},
     "cash_reserve": {"min_cash_pct": 0.10},
-    "min_edge": {"min_edge_cents": 3},
+    "min_edge": {
+        "min_edge_cents": 3,
+        "stderrs": 2,
+        "missing_stderr": "refuse",
+        "assumed_stderr_cents": 5,
+    },
 }
 
 # (validator, key) -> (types, minimum, maximum, description)
@@ -398,7 +425,12 @@ RULES: dict[tuple[str, str], tuple[tuple[type, ...], float | None, float | None,
     ("exposure", "max_event_pct"): (NUMBER, 0, 1, "per-event share of portfolio value"),
     ("cash_reserve", "min_cash_pct"): (NUMBER, 0, 1, "cash kept as a share of portfolio value"),
     ("min_edge", "min_edge_cents"): (NUMBER, 0, 100, "edge per contract after fees, cents"),
+    ("min_edge", "stderrs"): (NUMBER, 0, 100, "k: the edge must also clear k standard errors"),
+    ("min_edge", "missing_stderr"): ((str,), None, None, "'refuse' or 'assume' a stderr"),
+    ("min_edge", "assumed_stderr_cents"): (NUMBER, 0, 100, "stderr assumed when missing"),
 }
+
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("min_edge", "missing_stderr"): MISSING_STDERR}
 
 
 def _rules_for(name: str) -> list[Rule]:
@@ -409,6 +441,7 @@ def _rules_for(name: str) -> list[Rule]:
             minimum=minimum,
             maximum=maximum,
             description=description,
+            choices=CHOICES.get((owner, key)),
         )
         for (owner, key), (types, minimum, maximum, description) in RULES.items()
         if owner == name
@@ -471,7 +504,10 @@ def make_cash_reserve(section: Mapping[str, Any]) -> CashReserveValidator:
 
 
 def make_min_edge(section: Mapping[str, Any]) -> MinEdgeValidator:
-    return MinEdgeValidator(cents(_settings("min_edge", section)["min_edge_cents"]))
+    s = _settings("min_edge", section)
+    return MinEdgeValidator(
+        cents(s["min_edge_cents"], "min_edge_cents"), uncertainty=uncertainty_rule(s)
+    )
 
 
 FACTORIES: dict[str, Callable[[Mapping[str, Any]], object]] = {
@@ -491,10 +527,17 @@ FACTORIES: dict[str, Callable[[Mapping[str, Any]], object]] = {
 @hookimpl
 def register_settings(register: Any) -> None:
     for name, defaults in DEFAULTS.items():
-        register(f"validators.{name}", dict(defaults), _rules_for(name))
+        rules = _rules_for(name)
+        register(
+            f"validators.{name}", dict(defaults), [*rules, series_rule(name, _rules_by_key(name))]
+        )
+
+
+def _rules_by_key(name: str) -> dict[str, Rule]:
+    return {rule.key.rsplit(".", 1)[1]: rule for rule in _rules_for(name)}
 
 
 @hookimpl
 def register_validators(register: Any) -> None:
     for name, factory in FACTORIES.items():
-        register(name, factory)
+        register(name, by_series(name, factory, _rules_by_key(name)))

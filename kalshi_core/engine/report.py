@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from kalshi_core.engine.explain import Explanation, explanation_lines
 from kalshi_core.models import BookSide, Fill, MarketResult, Position, Settlement
 from kalshi_core.money import CONTRACT, DOLLAR, Money, format_dollars
 
@@ -92,6 +93,7 @@ class SessionReport:
     pnl_check: PnlCheck
     stopped_because: str
     caveats: tuple[str, ...] = ()  # what the replayed data's sets say about themselves
+    explanation: Explanation | None = None  # why markets were not traded
 
     @property
     def pnl(self) -> Money:
@@ -112,4 +114,5 @@ class SessionReport:
             f"vs the exchange's ${format_dollars(check.venue)}: {verdict}",
             f"open positions: {check.open_markets}",
             *(f"data caveat: {text}" for text in self.caveats),
+            *(explanation_lines(self.explanation) if self.explanation else []),
         ]

@@ -33,6 +33,7 @@ from kalshi_core.cache.wiring import build_cache, cache_engine_parts
 from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
+from kalshi_core.engine.explain import Explanation, explain_run
 from kalshi_core.engine.lookahead import LookaheadGuard
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
@@ -365,7 +366,17 @@ class Session:
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
             caveats=tuple(getattr(venue, "caveats", ())),
+            explanation=await self._explanation(database),
         )
+
+    async def _explanation(self, database: Database) -> Explanation | None:
+        """Why markets were not traded, from this run's stored decisions (None when the
+        database failed: the report must still print)."""
+        try:
+            section = self.app.section("validators.min_edge")
+            return await explain_run(database, self.run_id, section)
+        except (StorageError, SQLAlchemyError, OSError, KeyError):
+            return None
 
 
 async def _close_cache(engine: Engine) -> None:

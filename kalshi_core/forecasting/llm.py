@@ -7,15 +7,22 @@ answer of :mod:`kalshi_core.forecasting.answers`. A call that yields no acceptab
 sends the :data:`kalshi_core.signals.forecast_rejected` signal with the :class:`Rejection`.
 Every call that cost money also sends :data:`kalshi_core.signals.ai_spend`.
 
-With several ensemble members, the answers are combined by weighted mean or weighted median;
-the forecast stands if at least ``min_members`` members answered.
+With several ensemble members, the answers are combined by weighted mean, weighted median or
+inverse-variance weighting; the forecast stands if at least ``min_members`` members answered.
+
+Every forecast records its uncertainty where there is one (:func:`ensemble_stderr`): a member's
+stderr comes from the 90 % interval it gave; an ensemble adds the members' spread (their
+weighted standard deviation) to the stderr of the pooled answer. One model without an interval
+has no stderr, and its edge counts as unproven downstream. No stderr is below
+``min_stderr`` (a model claiming certainty is not taken at its word).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+import math
+from collections import Counter, deque
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -33,13 +40,13 @@ from kalshi_core.forecasting.answers import (
     parse_answer,
 )
 from kalshi_core.forecasting.budget import DailyBudget, ModelPrice, worst_case_input_tokens
-from kalshi_core.forecasting.prompts import ContextProvider, Prompt, build_prompt
+from kalshi_core.forecasting.prompts import ContextProvider, PricePoint, Prompt, build_prompt
 from kalshi_core.models import Forecast, Market
-from kalshi_core.money import Money
+from kalshi_core.money import DOLLAR, Money
 from kalshi_core.protocols import PipelineContext
 
 NAME = "llm"
-COMBINE_RULES = ("mean", "median")
+COMBINE_RULES = ("mean", "median", "inverse_variance")
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 NO_API_KEY = "not-needed"  # local OpenAI-compatible servers accept any key
 
@@ -72,6 +79,8 @@ class LLMOptions:
     response_format: str = attrs.field(
         default="json_schema", validator=attrs.validators.in_(RESPONSE_FORMATS)
     )
+    min_stderr: int = 200  # basis points: the floor of any stderr this forecaster states
+    history_points: int = 12  # quotes of a market it saw before, shown in the prompt
 
 
 @attrs.frozen(kw_only=True)
@@ -129,18 +138,69 @@ def weighted_median(values: Sequence[tuple[float, float]]) -> float:
     return ordered[-1][0]
 
 
-def combine(answers: Sequence[MemberAnswer], rule: str) -> tuple[int, int]:
-    """(probability, confidence) in basis points from several members' answers."""
+def _weighted_mean(pairs: Sequence[tuple[float, float]]) -> float:
+    return sum(v * w for v, w in pairs) / sum(w for _, w in pairs)
+
+
+def _stated_variances(answers: Sequence[MemberAnswer], floor: int) -> list[float]:
+    """Each member's variance from its stderr (at least ``floor``); a member without one gets
+    the largest stated variance, so it weighs least (all equal when none stated)."""
+    stated = [max(a.answer.stderr, floor) ** 2 for a in answers if a.answer.stderr is not None]
+    fallback = float(max(stated, default=max(floor, 1) ** 2))
+    return [
+        float(max(a.answer.stderr, floor) ** 2) if a.answer.stderr is not None else fallback
+        for a in answers
+    ]
+
+
+def combine_weights(answers: Sequence[MemberAnswer], rule: str, floor: int) -> list[float]:
+    """Member weights: as configured, or divided by each member's variance."""
     weights = [a.member.weight for a in answers]
-    total = sum(weights)
-    confidence = sum(w * a.answer.confidence for w, a in zip(weights, answers, strict=True))
-    if rule == "median":
-        pairs = [(float(a.answer.probability), w) for w, a in zip(weights, answers, strict=True)]
-        probability = weighted_median(pairs)
-    else:
-        probability = sum(w * a.answer.probability for w, a in zip(weights, answers, strict=True))
-        probability /= total
-    return round(probability), round(confidence / total)
+    if rule != "inverse_variance":
+        return weights
+    variances = _stated_variances(answers, floor)
+    return [w / v for w, v in zip(weights, variances, strict=True)]
+
+
+def ensemble_stderr(answers: Sequence[MemberAnswer], weights: Sequence[float]) -> float | None:
+    """sqrt(pooled^2 + spread^2): ``pooled`` is the weighted mean of the stderrs the members
+    stated, ``spread`` the members' weighted standard deviation around the combined mean. Both
+    are deliberately not shrunk by sqrt(n): models trained on the same text make correlated
+    errors, so n of them are not n independent measurements. None for one member without an
+    interval."""
+    pairs = list(zip((float(a.answer.probability) for a in answers), weights, strict=True))
+    parts: list[float] = []
+    if len(answers) > 1:
+        mean = _weighted_mean(pairs)
+        parts.append(_weighted_mean([((p - mean) ** 2, w) for p, w in pairs]))
+    stated = [
+        (float(a.answer.stderr), w)
+        for a, w in zip(answers, weights, strict=True)
+        if a.answer.stderr is not None
+    ]
+    if stated:
+        parts.append(_weighted_mean(stated) ** 2)
+    return math.sqrt(sum(parts)) if parts else None
+
+
+@attrs.frozen(kw_only=True)
+class Combined:
+    probability: int
+    confidence: int
+    stderr: int | None
+
+
+def combine(answers: Sequence[MemberAnswer], rule: str, min_stderr: int = 0) -> Combined:
+    """Probability, confidence and stderr (basis points) from the members' answers."""
+    weights = combine_weights(answers, rule, min_stderr)
+    pairs = [(float(a.answer.probability), w) for a, w in zip(answers, weights, strict=True)]
+    probability = weighted_median(pairs) if rule == "median" else _weighted_mean(pairs)
+    confidence = _weighted_mean(
+        [(float(a.answer.confidence), w) for a, w in zip(answers, weights, strict=True)]
+    )
+    stderr = ensemble_stderr(answers, weights)
+    floored = None if stderr is None else min(DOLLAR, max(min_stderr, round(stderr)))
+    return Combined(probability=round(probability), confidence=round(confidence), stderr=floored)
 
 
 def _response_format(kind: str) -> dict[str, Any] | None:
@@ -181,6 +241,7 @@ class LLMForecaster:
         self.last_rejection: Rejection | None = None
         self.rejection_counts: Counter[RejectionReason] = Counter()
         self._clients: dict[tuple[str, str], AsyncOpenAI] = {}
+        self._history: dict[str, deque[PricePoint]] = {}  # quotes seen on earlier calls
 
     def __repr__(self) -> str:
         models = [m.model for m in self.options.members]
@@ -207,7 +268,9 @@ class LLMForecaster:
         background = ""
         if self.context_provider is not None:
             background = await self.context_provider.context_for(market)
-        prompt = build_prompt(market, context.now, background)
+        seen = self._history.setdefault(market.ticker, deque(maxlen=self.options.history_points))
+        prompt = build_prompt(market, context.now, background, tuple(seen))
+        seen.append(PricePoint.of(market, context.now))
         call = _Call(
             market=market, prompt=prompt, now=context.now, spent_elsewhere=context.ai_spend_today
         )
@@ -227,17 +290,18 @@ class LLMForecaster:
         return f"ensemble-{self.options.combine}[{','.join(m.model for m in members)}]"
 
     def _forecast_from(self, call: _Call, answered: Sequence[MemberAnswer]) -> Forecast:
-        probability, confidence = combine(answered, self.options.combine)
+        combined = combine(answered, self.options.combine, self.options.min_stderr)
         if len(self.options.members) == 1:
             reasoning = answered[0].answer.reasoning
         else:
             reasoning = "\n".join(f"[{a.member.model}] {a.answer.reasoning}" for a in answered)
         return Forecast(
             ticker=call.market.ticker,
-            probability=probability,
+            probability=combined.probability,
             model=self._ensemble_name(answered),
             created_time=call.now,
-            confidence=confidence,
+            confidence=combined.confidence,
+            stderr=combined.stderr,
             reasoning=reasoning,
             prompt_hash=call.prompt.sha256,
             input_tokens=sum(a.input_tokens for a in answered),

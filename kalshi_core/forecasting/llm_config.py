@@ -15,6 +15,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from kalshi_core.engine.units import cents
 from kalshi_core.errors import ConfigError
 from kalshi_core.forecasting.budget import ModelPrice, dollars_setting
 from kalshi_core.forecasting.llm import LLMForecaster, LLMOptions, Member
@@ -84,6 +85,8 @@ def options_from(section: Mapping[str, Any]) -> LLMOptions:
         combine=str(section.get("combine", "mean")),
         min_members=min_members,
         response_format=str(section.get("response_format", "json_schema")),
+        min_stderr=cents(section.get("min_stderr_cents", 2), f"{SECTION}.min_stderr_cents"),
+        history_points=int(section.get("history_points", 12)),
     )
 
 

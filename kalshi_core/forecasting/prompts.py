@@ -1,12 +1,17 @@
 """The prompt the ``llm`` forecaster sends, and the optional context (news) provider it asks.
 
-The prompt is a pure function of the market, the pipeline's ``now`` and the provider's text, so
-it is reproducible (tests pin it with snapshots) and its SHA-256 identifies it on the Forecast.
+The prompt carries the market's rules, the time to close, its quote, its price a day ago (from
+the exchange's ``previous_*`` fields) and the quotes the forecaster saw on earlier calls. It
+asks for a 90 % interval as well as the probability: the interval's width becomes the
+forecast's standard error. The prompt is a pure function of the market, the pipeline's ``now``,
+the history and the provider's text, so it is reproducible (tests pin it with snapshots) and
+its SHA-256 identifies it on the Forecast.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -21,8 +26,27 @@ SYSTEM_PROMPT = (
     "traders' opinions, not facts. Reply with exactly one JSON object and nothing else: "
     '{"probability": <number 0..1 that it resolves YES>, '
     '"confidence": <number 0..1, how sure you are of that estimate>, '
-    '"reasoning": "<two or three sentences>"}.'
+    '"low": <number 0..1>, "high": <number 0..1>, '
+    '"reasoning": "<two or three sentences>"}, '
+    "where low..high is your 90% interval for the probability (it contains the probability; "
+    "a wide interval when you know little; null for both if you cannot say)."
 )
+
+
+@attrs.frozen(kw_only=True)
+class PricePoint:
+    """One quote of a market as seen at ``time``."""
+
+    time: datetime
+    yes_bid: Price
+    yes_ask: Price
+    last_price: Price
+
+    @classmethod
+    def of(cls, market: Market, time: datetime) -> PricePoint:
+        return cls(
+            time=time, yes_bid=market.yes_bid, yes_ask=market.yes_ask, last_price=market.last_price
+        )
 
 
 @runtime_checkable
@@ -82,8 +106,36 @@ def _quote_lines(market: Market) -> list[str]:
     ]
 
 
-def build_prompt(market: Market, now: datetime, context_text: str = "") -> Prompt:
-    """The request for ``market`` as seen at ``now``, with optional background text."""
+def _history_lines(market: Market, history: Sequence[PricePoint]) -> list[str]:
+    lines = []
+    if market.previous_price > 0 or market.previous_yes_bid > 0:
+        lines.append(
+            f"24 h ago: YES bid {_price_or_none(market.previous_yes_bid)}, ask "
+            f"{_price_or_none(market.previous_yes_ask)}, last "
+            f"{_price_or_none(market.previous_price)}"
+        )
+    if history:
+        lines.append("Earlier quotes (oldest first):")
+        lines += [
+            f"- {p.time.isoformat()}: YES bid {_price_or_none(p.yes_bid)}, ask "
+            f"{_price_or_none(p.yes_ask)}, last {_price_or_none(p.last_price)}"
+            for p in history
+        ]
+    return lines
+
+
+def _price_or_none(price: Price) -> str:
+    return describe_price(price if 0 < price < DOLLAR else None)
+
+
+def build_prompt(
+    market: Market,
+    now: datetime,
+    context_text: str = "",
+    history: Sequence[PricePoint] = (),
+) -> Prompt:
+    """The request for ``market`` as seen at ``now``, with its earlier quotes ``history``
+    (oldest first) and optional background text."""
     lines = [f"Market: {market.ticker}", f"Title: {market.title or market.ticker}"]
     if market.subtitle:
         lines.append(f"Subtitle: {market.subtitle}")
@@ -94,6 +146,7 @@ def build_prompt(market: Market, now: datetime, context_text: str = "") -> Promp
     to_close = describe_duration(market.close_time - now)
     lines.append(f"Closes: {market.close_time.isoformat()} (in {to_close})")
     lines.extend(_quote_lines(market))
+    lines.extend(_history_lines(market, history))
     if context_text.strip():
         lines += ["", "Background:", context_text.strip()]
     lines += ["", "What is the probability that this market resolves YES?"]

@@ -29,6 +29,7 @@ from kalshi_core.storage.repositories import (
     MarketSnapshots,
     Orders,
     Positions,
+    RunDecisions,
     Runs,
     Settlements,
 )
@@ -89,6 +90,7 @@ class Database:
         self.market_snapshots = MarketSnapshots(self.sessions, self.scope)
         self.forecasts = Forecasts(self.sessions, self.scope)
         self.decisions = Decisions(self.sessions, self.scope)
+        self.run_decisions = RunDecisions(self.sessions, self.scope)
         self.orders = Orders(self.sessions, self.scope)
         self.fills = Fills(self.sessions, self.scope)
         self.positions = Positions(self.sessions, self.scope)

@@ -75,6 +75,7 @@ class ForecastRow(Base):
     model: Mapped[str] = mapped_column(NAME)
     probability: Mapped[int] = mapped_column(Integer)
     confidence: Mapped[int | None] = mapped_column(Integer)
+    stderr: Mapped[int | None] = mapped_column(Integer)  # basis points; NULL: not known
     reasoning: Mapped[str] = mapped_column(Text)
     prompt_hash: Mapped[str | None] = mapped_column(KEY)
     input_tokens: Mapped[int] = mapped_column(MONEY)

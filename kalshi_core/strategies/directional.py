@@ -5,6 +5,9 @@ then goes out at the chosen aggressiveness: ``join`` the side's bid, ``mid`` of 
 quote, or ``take`` the ask. Size is ``kelly_fraction`` x the binary Kelly share of portfolio
 value at the order price plus fee, capped by ``max_position_pct`` of portfolio value (less
 what the market already holds) and ``max_count``.
+
+The edge must clear ``min_edge + k x stderr`` (an unproven forecast, with no stderr, trades
+nothing by default), and the Kelly share is scaled by ``edge / (edge + stderr)``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import attrs
 
 from kalshi_core.engine.edge import (
     DEFAULT_FEE_MODEL,
+    DEFAULT_UNCERTAINTY,
+    UncertaintyRule,
     expected_value,
     fee_per_contract,
     order_fee,
+    required_edge,
     schedule_of,
     side_probability,
 )
@@ -50,6 +56,7 @@ class DirectionalStrategy:
         aggressiveness: str = "take",
         post_only: bool = False,
         fee_model: FeeModel = DEFAULT_FEE_MODEL,
+        uncertainty: UncertaintyRule = DEFAULT_UNCERTAINTY,
     ) -> None:
         if aggressiveness not in AGGRESSIVENESS or order_style not in ORDER_STYLES:
             raise ValueError(
@@ -64,6 +71,7 @@ class DirectionalStrategy:
         self.aggressiveness = aggressiveness
         self.post_only = post_only
         self.fee_model = fee_model
+        self.uncertainty = uncertainty
 
     def taker_edge(
         self, probability: int, market: Market, side: Side, ctx: PipelineContext
@@ -80,11 +88,15 @@ class DirectionalStrategy:
         )
         return side_probability(probability, side) - ask - fee
 
-    def pick_side(self, probability: int, market: Market, ctx: PipelineContext) -> Side | None:
-        """The side whose edge at the ask clears ``min_edge``, the larger if both do."""
-        edges = {side: self.taker_edge(probability, market, side, ctx) for side in Side}
+    def pick_side(self, forecast: Forecast, market: Market, ctx: PipelineContext) -> Side | None:
+        """The side whose edge at the ask (the half spread and taker fee paid) clears
+        ``min_edge + k x stderr``, the larger if both do; None on an unproven edge."""
+        required = required_edge(self.min_edge, self.uncertainty, forecast)
+        if required is None:
+            return None
+        edges = {side: self.taker_edge(forecast.probability, market, side, ctx) for side in Side}
         side = max(edges, key=lambda s: edges[s])
-        return side if edges[side] >= self.min_edge else None
+        return side if edges[side] >= required else None
 
     def order_price(self, market: Market, side: Side) -> Price:
         """The limit price at the configured aggressiveness (0 when it cannot be placed)."""
@@ -100,7 +112,7 @@ class DirectionalStrategy:
     ) -> Sequence[OrderIntent]:
         if forecast is None:
             return []
-        side = self.pick_side(forecast.probability, market, context)
+        side = self.pick_side(forecast, market, context)
         if side is None:
             return []
         price = self.order_price(market, side)
@@ -108,7 +120,10 @@ class DirectionalStrategy:
         if not 0 < price <= ask or ask >= DOLLAR:
             return []
         resting = price < ask and self.order_style == "limit"
-        count = self.size(forecast.probability, side, price, market, context, taker=not resting)
+        stderr = self.uncertainty.stderr_of(forecast)
+        count = self.size(
+            forecast.probability, side, price, market, context, taker=not resting, stderr=stderr
+        )
         if count <= 0:
             return []
         intent = self._intent(
@@ -125,8 +140,10 @@ class DirectionalStrategy:
         context: PipelineContext,
         *,
         taker: bool,
+        stderr: int | None = None,
     ) -> Count:
-        """Fractional-Kelly count at ``price`` plus its fee, within the position caps."""
+        """Fractional-Kelly count at ``price`` plus its fee, shrunk by the forecast's
+        uncertainty (:func:`~kalshi_core.engine.sizing.confidence_scale`), within the caps."""
         schedule = schedule_of(context.fee_schedule)
         fee = fee_per_contract(
             self.fee_model, schedule, side=side, price=price, is_taker=taker, now=context.now
@@ -140,6 +157,7 @@ class DirectionalStrategy:
             kelly_fraction=self.kelly_fraction,
             max_stake=room,
             max_count=self.max_count,
+            stderr=stderr,
         )
 
     def _intent(

@@ -65,6 +65,14 @@ def test_without_the_extra_the_dask_executor_says_how_to_get_it(
         pass
 
 
+# the trials must trade for a real table: forecasts without a stderr trade as if certain
+TRADE_UNPROVEN_EDGES = {
+    f"{section}.{key}": value
+    for section in ("validators.min_edge", "strategies.directional")
+    for key, value in (("missing_stderr", "assume"), ("assumed_stderr_cents", 0))
+}
+
+
 def sixteen_trials() -> SweepPlan:
     return SweepPlan(
         space=Space(
@@ -76,7 +84,7 @@ def sixteen_trials() -> SweepPlan:
         base=Base(
             data_dir=str(BUNDLED_HISTORY),
             data_sets=("kxinxu",),
-            overrides={"run.cycle_seconds": 14400.0},
+            overrides={"run.cycle_seconds": 14400.0, **TRADE_UNPROVEN_EDGES},
         ),
         start=datetime(2026, 1, 5, 14, tzinfo=UTC),
         end=datetime(2026, 1, 7, 21, tzinfo=UTC),

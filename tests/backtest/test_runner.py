@@ -58,6 +58,7 @@ def test_an_unknown_strategy_is_refused(isolated: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("trade_unproven_edges")  # needs orders to check
 async def test_a_backtest_stores_its_run_under_its_id(isolated: Path) -> None:
     window = {
         "start": datetime(2026, 1, 5, 12, tzinfo=UTC),

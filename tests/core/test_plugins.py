@@ -36,6 +36,7 @@ BUILTINS = {
     "backtest_command",
     "memory_cache",
     "run_command",
+    "decisions_command",
     "sweep_commands",
     "sqlite_storage",
     "strategies",

@@ -31,8 +31,13 @@ def market(ticker: str = "KXTEST-25JUL01-A", **fields: Any) -> Market:
     return Market(ticker=ticker, **values)
 
 
-def forecast(probability: int, ticker: str = "KXTEST-25JUL01-A") -> Forecast:
-    return Forecast(ticker=ticker, probability=probability, model="test", created_time=NOW)
+def forecast(
+    probability: int, ticker: str = "KXTEST-25JUL01-A", stderr: int | None = 0
+) -> Forecast:
+    """A test forecast; ``stderr`` 0 (certain) unless a test is about uncertainty."""
+    return Forecast(
+        ticker=ticker, probability=probability, model="test", created_time=NOW, stderr=stderr
+    )
 
 
 def position(ticker: str, contracts: int, cost_each: int) -> Position:

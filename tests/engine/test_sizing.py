@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kalshi_core.engine.sizing import fit_count, kelly_count, kelly_share, whole_lots
+from kalshi_core.engine.sizing import (
+    confidence_scale,
+    fit_count,
+    kelly_count,
+    kelly_share,
+    whole_lots,
+)
 from kalshi_core.money import CONTRACT, DOLLAR, notional
 
 
@@ -98,3 +105,27 @@ def test_fit_count_never_exceeds_room_or_count(count: int, price: int, room: int
 def test_whole_lots_rounds_down() -> None:
     assert whole_lots(250) == 200
     assert whole_lots(-5) == 0
+
+
+def test_confidence_scale_is_edge_over_edge_plus_stderr() -> None:
+    assert confidence_scale(1000, 0) == 1
+    assert confidence_scale(1000, None) == 1
+    assert confidence_scale(1000, 1000) == Fraction(1, 2)
+    assert confidence_scale(1000, 3000) == Fraction(1, 4)
+    assert confidence_scale(0, 100) == 0
+    assert confidence_scale(-500, 100) == 0
+
+
+def test_kelly_count_shrinks_with_the_stderr() -> None:
+    # belief 60%, price 50c: f* 0.2; full Kelly of $1000 = $200 = 400 contracts. A 10c edge
+    # with a 10c stderr halves it (200 contracts), a 30c stderr quarters it (100).
+    args: dict[str, Any] = {
+        "bankroll": 1000 * DOLLAR,
+        "kelly_fraction": Fraction(1),
+        "max_stake": 10**9,
+        "max_count": 10**9,
+    }
+    assert kelly_count(6000, 5000, **args) == 400 * CONTRACT
+    assert kelly_count(6000, 5000, stderr=1000, **args) == 200 * CONTRACT
+    assert kelly_count(6000, 5000, stderr=3000, **args) == 100 * CONTRACT
+    assert kelly_count(6000, 5000, stderr=0, **args) == 400 * CONTRACT

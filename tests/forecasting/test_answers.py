@@ -63,3 +63,31 @@ def test_any_out_of_range_probability_is_rejected(probability: float) -> None:
     with pytest.raises(AnswerRejected) as caught:
         parse_answer(_reply(probability=probability))
     assert caught.value.reason is RejectionReason.OUT_OF_RANGE
+
+
+def test_a_90_percent_interval_gives_the_stderr() -> None:
+    # [0.55, 0.71]: 1600 bp wide / (2 x 1.6449) = 486.35 -> 486
+    answer = parse_answer(_reply(probability=0.62, low=0.55, high=0.71))
+    assert answer.stderr == 486
+    assert parse_answer(_reply(low=None, high=None)).stderr is None
+    assert parse_answer(_reply()).stderr is None
+    assert parse_answer(_reply(probability=0.3, low=0.3, high=0.3)).stderr == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason", "words"),
+    [
+        ({"low": 0.1}, RejectionReason.MALFORMED, "both low and high"),
+        ({"low": 0.3, "high": 0.2}, RejectionReason.OUT_OF_RANGE, "does not contain"),
+        ({"low": 0.3, "high": 0.9}, RejectionReason.OUT_OF_RANGE, "does not contain"),
+        ({"low": -0.1, "high": 0.5}, RejectionReason.OUT_OF_RANGE, "outside 0..1"),
+        ({"low": 0.1, "high": "0.5"}, RejectionReason.MALFORMED, "high is str"),
+        ({"low": 0.1, "high": 1e308 * 10}, RejectionReason.OUT_OF_RANGE, "outside 0..1"),
+    ],
+)
+def test_hostile_intervals_are_rejected(
+    fields: dict[str, object], reason: RejectionReason, words: str
+) -> None:
+    with pytest.raises(AnswerRejected, match=words) as caught:
+        parse_answer(_reply(**fields))
+    assert caught.value.reason is reason

@@ -32,6 +32,9 @@ RECORDED_MODELS = (
     "refusal",
     "server-error",
     "slow",
+    "interval-a",
+    "interval-b",
+    "overconfident",
 )
 
 MakeForecaster = Callable[..., LLMForecaster]
@@ -310,3 +313,73 @@ async def test_context_provider_text_reaches_the_prompt(
     await forecaster.forecast(market, context)
     user_message = openai_server.fake.requests[0].body["messages"][1]["content"]
     assert "Background:\nFutures on KXINXU-26FEB03H1600 point 0.4% higher." in user_message
+
+
+async def test_ensemble_of_two_models_combined_by_inverse_variance(
+    make_forecaster: MakeForecaster,
+    openai_server: RunningOpenAI,
+    market: Market,
+    context: PipelineContext,
+) -> None:
+    forecaster = make_forecaster(
+        models=["interval-a", "interval-b"], combine="inverse_variance", min_members=2
+    )
+    forecast = await forecaster.forecast(market, context)
+    assert forecast is not None
+    # a: 0.62 in [0.55, 0.71] -> stderr 1600 / 3.2898 = 486; b: 0.70 in [0.50, 0.90] -> 1216.
+    # weights 1/486^2 : 1/1216^2 = 0.8623 : 0.1377 -> P = 6310 (the plain mean would be 6600).
+    # stderr: pooled 0.8623 x 486 + 0.1377 x 1216 = 586.5, spread sqrt(76009) = 275.7,
+    # sqrt(586.5^2 + 275.7^2) = 648.
+    assert forecast.probability == 6310
+    assert forecast.stderr == 648
+    assert forecast.model == "ensemble-inverse_variance[interval-a,interval-b]"
+    body = openai_server.fake.requests[0].body
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert {"low", "high"} <= set(schema["required"])
+
+
+async def test_ensemble_without_intervals_takes_its_spread_as_stderr(
+    make_forecaster: MakeForecaster, market: Market, context: PipelineContext
+) -> None:
+    forecaster = make_forecaster(models=["good", "good-b"])
+    forecast = await forecaster.forecast(market, context)
+    assert forecast is not None
+    # 0.62 and 0.70, equal weights: mean 6600, standard deviation 400
+    assert (forecast.probability, forecast.stderr) == (6600, 400)
+    single = make_forecaster()
+    alone = await single.forecast(market, context)
+    assert alone is not None
+    assert alone.stderr is None  # one model, no interval: unproven downstream
+
+
+async def test_a_claimed_certainty_is_floored(
+    make_forecaster: MakeForecaster, market: Market, context: PipelineContext
+) -> None:
+    forecast = await make_forecaster(model="overconfident").forecast(market, context)
+    assert forecast is not None
+    assert forecast.stderr == 200  # min_stderr_cents = 2 by default
+    strict = make_forecaster(model="overconfident", min_stderr_cents=7)
+    floored = await strict.forecast(market, context)
+    assert floored is not None
+    assert floored.stderr == 700
+
+
+async def test_the_prompt_carries_rules_time_to_close_and_the_price_path(
+    make_forecaster: MakeForecaster,
+    openai_server: RunningOpenAI,
+    market: Market,
+    context: PipelineContext,
+) -> None:
+    forecaster = make_forecaster(history_points=2)
+    later = attrs.evolve(context, now=context.now + timedelta(hours=1))
+    for step, bid in enumerate((5800, 6000, 6300)):
+        moved = attrs.evolve(market, yes_bid=bid, yes_ask=bid + 300)
+        when = attrs.evolve(later, now=context.now + timedelta(hours=step))
+        assert await forecaster.forecast(moved, when) is not None
+    first, _, third = (r.body["messages"][1]["content"] for r in openai_server.fake.requests)
+    assert "Earlier quotes" not in first
+    assert "Rules: If the S&P 500 closes above 6,925" in third
+    assert "(in 1 d 3 h 30 min)" in third
+    assert "2026-02-02T15:30:00+00:00: YES bid $0.5800 (58.0%)" in third
+    assert "2026-02-02T16:30:00+00:00: YES bid $0.6000 (60.0%)" in third
+    assert "YES bid: $0.6300 (63.0%)" in third

@@ -13,6 +13,7 @@ import pytest
 from kalshi_core.errors import ConfigError
 from kalshi_core.forecasting.llm_config import context_provider_from
 from kalshi_core.forecasting.prompts import (
+    PricePoint,
     build_prompt,
     describe_duration,
     describe_price,
@@ -48,6 +49,24 @@ def test_prompt_snapshot_without_quotes_and_with_background(
     )
     background = "Futures point 0.4% higher before the open.\n"
     check_snapshot("prompt_bare_market_with_background", _rendered(bare, context, background))
+
+
+def test_prompt_snapshot_with_a_day_ago_and_earlier_quotes(
+    market: Market, context: PipelineContext
+) -> None:
+    day_ago = attrs.evolve(
+        market, previous_yes_bid=5100, previous_yes_ask=5400, previous_price=5200
+    )
+    earlier = (
+        PricePoint(
+            time=context.now - timedelta(hours=2), yes_bid=5500, yes_ask=5700, last_price=5600
+        ),
+        PricePoint(time=context.now - timedelta(hours=1), yes_bid=0, yes_ask=6000, last_price=0),
+    )
+    prompt = build_prompt(day_ago, context.now, "", earlier)
+    check_snapshot("prompt_with_price_history", f"--- user ---\n{prompt.user}\n")
+    assert "24 h ago: YES bid $0.5100 (51.0%), ask $0.5400 (54.0%), last $0.5200" in prompt.user
+    assert "YES bid none, ask $0.6000 (60.0%), last none" in prompt.user
 
 
 def test_prompt_hash_follows_the_text(market: Market, context: PipelineContext) -> None:

@@ -167,6 +167,7 @@ class Samples:
             model="gpt-test-mini",
             created_time=NOW,
             confidence=7000,
+            stderr=420,
             reasoning="cold front arriving",
             prompt_hash="sha256:abcdef",
             input_tokens=1234,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kalshi_core.builtin.sqlite_storage import sqlite_backend
@@ -85,3 +85,28 @@ async def test_database_open_refuses_a_stale_sqlite_file(tmp_path) -> None:
 async def test_unknown_revision_is_a_storage_error(engine: AsyncEngine) -> None:
     with pytest.raises(StorageError, match="cannot upgrade the database to 'nope'"):
         await migrate.upgrade(engine, "nope")
+
+
+async def test_0003_adds_forecast_stderr_keeping_old_forecasts_as_unknown(
+    engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(engine, "0002")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO forecasts (ticker, model, probability, reasoning, input_tokens,"
+                " output_tokens, cost, created_time) VALUES ('KXA-1', 'm', 4200, '', 0, 0, 0,"
+                " '2026-12-01 00:00:00+00:00')"
+            )
+        )
+    await migrate.upgrade(engine, "0003")
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT probability, stderr FROM forecasts"))).all()
+    assert [tuple(r) for r in rows] == [(4200, None)]
+    await migrate.downgrade(engine, "0002")
+    async with engine.connect() as connection:
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("forecasts")}
+        )
+    assert "stderr" not in columns
+    assert "probability" in columns

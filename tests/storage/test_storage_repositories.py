@@ -10,6 +10,7 @@ import pytest
 from kalshi_core.models import (
     BookSide,
     Fill,
+    Market,
     MarketResult,
     MarketStatus,
     Order,
@@ -17,6 +18,7 @@ from kalshi_core.models import (
     Position,
     Settlement,
     Side,
+    Verdict,
 )
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import AiSpend, AuditEvent, DailyPnl, OrderState
@@ -50,7 +52,11 @@ async def test_forecasts_round_trip_with_model_prompt_tokens_and_cost(
 ) -> None:
     forecast = samples.forecast()
     bare = samples.forecast(
-        created_time=NOW + timedelta(seconds=1), confidence=None, prompt_hash=None, cost=0
+        created_time=NOW + timedelta(seconds=1),
+        confidence=None,
+        stderr=None,
+        prompt_hash=None,
+        cost=0,
     )
     first_id = await database.forecasts.record(forecast)
     second_id = await database.forecasts.record(bare)
@@ -60,6 +66,19 @@ async def test_forecasts_round_trip_with_model_prompt_tokens_and_cost(
     assert isinstance(stored[0].cost, int)
     assert_aware_utc(stored[0].created_time)
     assert await database.forecasts.for_market(forecast.ticker, since=bare.created_time) == [bare]
+    assert (stored[0].stderr, stored[1].stderr) == (420, None)
+
+
+async def test_a_zero_stderr_is_stored_as_zero_not_unknown(database: Database, samples) -> None:
+    certain = samples.forecast(stderr=0)
+    await database.forecasts.record(certain)
+    await database.decisions.record_many([samples.decision("d-0", forecast=certain)])
+    stored = await database.forecasts.for_market(certain.ticker)
+    assert [f.stderr for f in stored] == [0, 0]
+    decision = await database.decisions.get("d-0")
+    assert decision is not None
+    assert decision.forecast is not None
+    assert decision.forecast.stderr == 0
 
 
 async def test_decisions_keep_every_verdict_forecast_and_intent(
@@ -284,3 +303,43 @@ async def test_naive_datetimes_are_refused(database: Database, samples) -> None:
     naive = datetime(2026, 11, 25, 9, 30)
     with pytest.raises(Exception, match="timezone-aware"):
         await database.forecasts.record(samples.forecast(created_time=naive))
+
+
+async def test_run_decisions_reads_one_run_and_finds_the_latest(
+    database: Database, samples
+) -> None:
+    assert await database.run_decisions.latest_run_id() is None
+    database.scope.run_id = "run-a"
+    await database.decisions.record_many([samples.decision("a-1"), samples.decision("a-2")])
+    database.scope.run_id = "run-b"
+    screened = samples.decision(
+        "b-1",
+        forecast=None,
+        intents=(),
+        verdicts=(Verdict.reject("liquidity", "thin"), Verdict.reject("spread", "wide")),
+    )
+    await database.decisions.record_many([screened])
+    await database.market_snapshots.record(
+        Market(
+            ticker="KXHIGHNY-26NOV25-T50",
+            event_ticker="KXHIGHNY-26NOV25",
+            status=MarketStatus.ACTIVE,
+            open_time=NOW,
+            close_time=NOW,
+            yes_bid=4100,
+            yes_ask=4300,
+        ),
+        NOW,
+    )
+    assert await database.run_decisions.latest_run_id() == "run-b"
+    [only] = await database.run_decisions.facts("run-b")
+    assert (only.decision_id, only.intents, only.forecast) == ("b-1", 0, None)
+    assert only.rejection == Verdict.reject("liquidity", "thin")  # the first rejection
+    first, second = await database.run_decisions.facts("run-a")
+    assert (first.decision_id, second.decision_id) == ("a-1", "a-2")
+    assert first.intents == 2
+    assert first.rejection == Verdict.reject("spread", "spread 87 above limit 50")
+    assert first.forecast is not None
+    assert (first.forecast.probability, first.forecast.stderr) == (3500, 420)
+    assert (first.yes_bid, first.yes_ask) == (4100, 4300)  # the quote the forecast saw
+    assert await database.run_decisions.facts("run-none") == []

@@ -24,7 +24,8 @@ from kalshi_core.venues.paper import open_paper
 from kalshi_core.venues.simulated import VenueGateway, open_simulated
 
 # Whole runs over recorded history: the full suite on one Python (tox.ini).
-pytestmark = pytest.mark.slow
+# these runs need orders: forecasts without a stderr trade as if certain
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("trade_unproven_edges")]
 
 
 class Capture:

@@ -12,7 +12,8 @@ from kalshi_core.app import App
 from kalshi_core.engine.session import Session, SessionOptions
 
 # Whole runs over recorded history: the full suite on one Python (tox.ini).
-pytestmark = pytest.mark.slow
+# these runs need orders: forecasts without a stderr trade as if certain
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("trade_unproven_edges")]
 
 VALIDATORS = (
     '["market_status", "categories", "ai_budget", "dedup", "liquidity", "time_to_close", '

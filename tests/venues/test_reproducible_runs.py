@@ -20,7 +20,8 @@ from kalshi_core.venues.simulated import open_simulated
 from tests.venues.conftest import copy_set
 
 # Whole runs over recorded history: the full suite on one Python (tox.ini).
-pytestmark = pytest.mark.slow
+# these runs need orders: forecasts without a stderr trade as if certain
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("trade_unproven_edges")]
 
 ORDERS = (
     "select client_order_id, order_id, state, ticker, side, action, price, count, fill_count, "

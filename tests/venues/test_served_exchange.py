@@ -25,7 +25,8 @@ from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange.local import LocalExchange
 
 # Whole runs over recorded history: the full suite on one Python (tox.ini).
-pytestmark = pytest.mark.slow
+# these runs need orders: forecasts without a stderr trade as if certain
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("trade_unproven_edges")]
 
 SERVE_LINES = {"base URL": "base_url", "API key id": "key_id", "private key (PEM)": "pem"}
 

@@ -84,6 +84,7 @@ def run_cli(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("trade_unproven_edges")  # needs orders to check
 def test_run_on_a_window_trades_only_inside_it(
     isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from kalshi_core.storage.repositories.decisions import Decisions, Forecasts, MarketSnapshots
+from kalshi_core.storage.repositories.decisions import (
+    DecisionFacts,
+    Decisions,
+    Forecasts,
+    MarketSnapshots,
+    RunDecisions,
+)
 from kalshi_core.storage.repositories.leases import MarketLeases
 from kalshi_core.storage.repositories.ledger import (
     AiSpends,
@@ -18,6 +24,7 @@ __all__ = [
     "AiSpends",
     "AuditEvents",
     "DailyPnls",
+    "DecisionFacts",
     "Decisions",
     "Fills",
     "Forecasts",
@@ -25,6 +32,7 @@ __all__ = [
     "MarketSnapshots",
     "Orders",
     "Positions",
+    "RunDecisions",
     "Runs",
     "Settlements",
 ]

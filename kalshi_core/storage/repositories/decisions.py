@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, insert, select
+import attrs
+from sqlalchemy import Select, Table, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kalshi_core.models import (
@@ -97,6 +98,7 @@ def forecast_values(forecast: Forecast) -> dict[str, Any]:
         "model": forecast.model,
         "probability": forecast.probability,
         "confidence": forecast.confidence,
+        "stderr": forecast.stderr,
         "reasoning": forecast.reasoning,
         "prompt_hash": forecast.prompt_hash,
         "input_tokens": forecast.input_tokens,
@@ -117,6 +119,7 @@ def to_forecast(row: ForecastRow) -> Forecast:
         model=row.model,
         created_time=row.created_time,
         confidence=row.confidence,
+        stderr=row.stderr,
         reasoning=row.reasoning,
         prompt_hash=row.prompt_hash,
         input_tokens=row.input_tokens,
@@ -371,3 +374,113 @@ async def _forecasts(session: AsyncSession, ids: Sequence[int]) -> dict[int, For
         return {}
     rows = (await session.scalars(select(ForecastRow).where(ForecastRow.id.in_(ids)))).all()
     return {r.id: to_forecast(r) for r in rows}
+
+
+@attrs.frozen(kw_only=True)
+class DecisionFacts:
+    """What the explanation of one stored decision needs: its first rejecting verdict, how
+    many intents it kept, its forecast and the quote the forecast saw (when recorded)."""
+
+    decision_id: str
+    ticker: str
+    intents: int
+    rejection: Verdict | None
+    forecast: Forecast | None
+    yes_bid: int | None = None
+    yes_ask: int | None = None
+
+
+def _first_rejections(rows: Sequence[Any]) -> dict[str, Verdict]:
+    first: dict[str, Verdict] = {}
+    for row in rows:
+        first.setdefault(row.decision_id, _verdict(row))
+    return first
+
+
+class RunDecisions(Repository):
+    """Read-only view of one run's decisions, for ``kalshi-core decisions`` and the report."""
+
+    async def latest_run_id(self) -> str | None:
+        """The run that stored the newest verdict (insertion order, not any clock)."""
+        query = (
+            select(DecisionRow.run_id)
+            .join(VerdictRow, VerdictRow.decision_id == DecisionRow.decision_id)
+            .order_by(VerdictRow.id.desc())
+            .limit(1)
+        )
+        async with self._sessions() as session:
+            return (await session.scalars(query)).first()
+
+    async def facts(self, run_id: str) -> list[DecisionFacts]:
+        """Every stored decision of ``run_id``, in id order."""
+        async with self._sessions() as session:
+            decided = (await session.execute(_run_decisions_query(run_id))).all()
+            rejected = (await session.execute(_rejections_query(run_id))).all()
+            counts = {d: n for d, n in (await session.execute(_intent_counts_query(run_id))).all()}
+        first = _first_rejections(rejected)
+        facts: dict[str, DecisionFacts] = {}
+        for row in decided:  # a quote recorded twice (two runs, one history) counts once
+            facts.setdefault(row.decision_id, _facts(row, first, counts))
+        return list(facts.values())
+
+
+def _facts(row: Any, first: dict[str, Verdict], counts: dict[str, int]) -> DecisionFacts:
+    forecast = None
+    if row.probability is not None:
+        forecast = Forecast(
+            ticker=row.ticker,
+            probability=row.probability,
+            model=row.model,
+            created_time=row.created_time,
+            stderr=row.stderr,
+        )
+    return DecisionFacts(
+        decision_id=row.decision_id,
+        ticker=row.ticker,
+        intents=counts.get(row.decision_id, 0),
+        rejection=first.get(row.decision_id),
+        forecast=forecast,
+        yes_bid=row.yes_bid,
+        yes_ask=row.yes_ask,
+    )
+
+
+def _run_decisions_query(run_id: str) -> Select[*tuple[Any, ...]]:
+    snapshot = and_(
+        MarketSnapshotRow.ticker == DecisionRow.ticker,
+        MarketSnapshotRow.captured_time == DecisionRow.created_time,
+    )
+    return (
+        select(
+            DecisionRow.decision_id,
+            DecisionRow.ticker,
+            DecisionRow.created_time,
+            ForecastRow.probability,
+            ForecastRow.stderr,
+            ForecastRow.model,
+            MarketSnapshotRow.yes_bid,
+            MarketSnapshotRow.yes_ask,
+        )
+        .outerjoin(ForecastRow, ForecastRow.id == DecisionRow.forecast_id)
+        .outerjoin(MarketSnapshotRow, snapshot)
+        .where(DecisionRow.run_id == run_id)
+        .order_by(DecisionRow.decision_id)
+    )
+
+
+def _rejections_query(run_id: str) -> Select[*tuple[Any, ...]]:
+    return (
+        select(VerdictRow.decision_id, VerdictRow.validator, VerdictRow.accepted, VerdictRow.reason)
+        .join(DecisionRow, DecisionRow.decision_id == VerdictRow.decision_id)
+        .where(DecisionRow.run_id == run_id, VerdictRow.accepted.is_(False))
+        .order_by(VerdictRow.decision_id, VerdictRow.position)
+    )
+
+
+def _intent_counts_query(run_id: str) -> Select[*tuple[Any, ...]]:
+    return (
+        select(OrderIntentRow.decision_id, func.count())
+        .join(DecisionRow, DecisionRow.decision_id == OrderIntentRow.decision_id)
+        .where(DecisionRow.run_id == run_id)
+        .group_by(OrderIntentRow.decision_id)
+    )
