@@ -18,17 +18,30 @@ settings.load_profile("kalshi-core")
 HISTORY = Path(kalshi_core.__file__).parent / "data" / "history"
 
 # The shipped calibration curve follows the price (`kalshi-core fit` found no edge in the
-# bundled data), so the default configuration places no order. Tests of the trading mechanics
-# (orders, fills, books, faults, reproducibility, reports) need a run that trades: they use the
-# former default curve, which moves prices. It is a fixture for the plumbing, not a claim of
-# edge. Tests of the shipped behaviour are marked ``shipped_curve``.
+# bundled data), and an edge must clear k standard errors, so the default configuration places
+# no order. Tests of the trading mechanics (orders, fills, books, faults, reproducibility,
+# reports) need a run that trades: they use the former default curve, which moves prices, with
+# k = 0 and forecasts without a stderr traded as certain (the rules before stderrs). It is a
+# fixture for the plumbing, not a claim of edge. Tests of the shipped decision rules are marked
+# ``shipped_defaults`` and run without it.
 TRADING_CURVE = Path(__file__).with_name("trading_curve.json")
 CURVE_VARIABLE = "KALSHI_FORECASTERS__CALIBRATED__CURVE_PATH"
+TRADE_UNPROVEN_EDGES = {
+    f"KALSHI_{section}__{key}": value
+    for section in ("VALIDATORS__MIN_EDGE", "STRATEGIES__DIRECTIONAL")
+    for key, value in (
+        ("MISSING_STDERR", "assume"),
+        ("ASSUMED_STDERR_CENTS", "0"),
+        ("STDERRS", "0"),
+    )
+}
+TRADING_MECHANICS = {CURVE_VARIABLE: str(TRADING_CURVE), **TRADE_UNPROVEN_EDGES}
 
 
 def use_trading_curve(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    if request.node.get_closest_marker("shipped_curve") is None:
-        monkeypatch.setenv(CURVE_VARIABLE, str(TRADING_CURVE))
+    if request.node.get_closest_marker("shipped_defaults") is None:
+        for name, value in TRADING_MECHANICS.items():
+            monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(autouse=True)
@@ -60,16 +73,6 @@ def isolated(
     use_trading_curve(request, monkeypatch)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-# Forecasts without a stderr trade nothing by default (validators.min_edge.missing_stderr).
-# Tests about books, replay and workers need orders: they trade such forecasts as if certain,
-# the rule before stderrs existed.
-TRADE_UNPROVEN_EDGES = {
-    f"KALSHI_{section}__{key}": value
-    for section in ("VALIDATORS__MIN_EDGE", "STRATEGIES__DIRECTIONAL")
-    for key, value in (("MISSING_STDERR", "assume"), ("ASSUMED_STDERR_CENTS", "0"))
-}
 
 
 @pytest.fixture

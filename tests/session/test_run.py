@@ -45,7 +45,7 @@ async def test_paper_session_trades_and_our_books_match_the_exchange(trading: Pa
     assert "pending_submit" not in states
 
 
-@pytest.mark.shipped_curve
+@pytest.mark.shipped_defaults
 async def test_the_default_curve_places_no_order_on_noise(isolated: Path) -> None:
     report = await Session(App.create(), SessionOptions(cycles=150)).run()
     assert report.cycles == 150
@@ -69,7 +69,7 @@ async def test_confirmed_live_mode_still_refuses_without_credentials(
         await Session(App.create(env="production"), options).run()
 
 
-@pytest.mark.shipped_curve
+@pytest.mark.shipped_defaults
 def test_run_command_prints_the_session_report(isolated: Path) -> None:
     result = CliRunner().invoke(make_cli(App.create()), ["run", "--cycles", "3"])
     assert result.exit_code == 0, result.output
