@@ -142,7 +142,15 @@ class _MarketQuotes:
 
 
 class LiquidityProvider:
-    """Quotes and prints recorded history into a venue. Deterministic for a given seed."""
+    """Quotes and prints recorded history into a venue. Deterministic for a given seed.
+
+    As a fill model it is ``synthetic_book``: the paper exchange's market maker, which puts
+    every print on the venue's tape through the matching engine (see :meth:`describe`).
+    """
+
+    name = "synthetic_book"
+    #: Provider levels never take a member's order (the honest models set it).
+    post_only = False
 
     def __init__(
         self,
@@ -162,6 +170,19 @@ class LiquidityProvider:
         self.stats = ProviderStats()
         self._rng = random.Random(seed)
         self._markets: dict[str, _MarketQuotes] = {}
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "model": self.name,
+            "book": f"a ladder of {self.config.levels} levels a side around the recorded or "
+            "inferred touch, sizes drawn with the run's seed; levels a member takes are "
+            "topped up at the next event",
+            "resting": "each print rests its maker side at the print price and an internal "
+            "tape account takes it through the matching engine: a member's order at a better "
+            "price fills first, one at the print price only after the provider's level there",
+            "taking": "a member's order walks the provider's ladder at its levels' prices",
+            "conservative": "no: a print can fill a member ahead of volume recorded there",
+        }
 
     def register(self, market: Market) -> None:
         """Start tracking a listed market (its price grid comes from its price ranges)."""
@@ -402,7 +423,12 @@ class LiquidityProvider:
         """A GTC order of the provider, halved until affordable; None if nothing could rest."""
         while count >= CONTRACT:
             request = VenueOrder(
-                account=self.account, ticker=ticker, side=side, price=price, count=count
+                account=self.account,
+                ticker=ticker,
+                side=side,
+                price=price,
+                count=count,
+                post_only=self.post_only,
             )
             try:
                 return self.venue.place_order(request).order_id

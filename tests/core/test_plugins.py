@@ -37,6 +37,7 @@ BUILTINS = {
     "strategies",
     "validators",
     "venues",
+    "fill_models",
 }
 
 
