@@ -68,6 +68,8 @@ class ProviderStats:
     printed_count: Count = 0
     short_prints: int = 0
     skipped_prints: int = 0
+    blocked_prints: int = 0  # a member's order stood where the print's maker side would rest
+    blocked_count: Count = 0
     rejected_orders: int = 0
     tape_deposits: Money = 0
 
@@ -149,8 +151,9 @@ class LiquidityProvider:
     """
 
     name = "synthetic_book"
-    #: Provider levels never take a member's order (the honest models set it).
-    post_only = False
+    #: Provider levels are post-only: a level that would cross a member's order is not
+    #: placed, so no quote ever takes a member's order (only the tape's prints do).
+    post_only = True
 
     def __init__(
         self,
@@ -181,7 +184,8 @@ class LiquidityProvider:
             "tape account takes it through the matching engine: a member's order at a better "
             "price fills first, one at the print price only after the provider's level there",
             "taking": "a member's order walks the provider's ladder at its levels' prices",
-            "conservative": "no: a print can fill a member ahead of volume recorded there",
+            "conservative": "no: a print can fill a member ahead of volume recorded there; "
+            "a print whose maker side a member's order would cross is left off the tape",
         }
 
     def register(self, market: Market) -> None:
@@ -323,6 +327,12 @@ class LiquidityProvider:
         maker_side = BookSide.ASK if taker_side is BookSide.BID else BookSide.BID
         key = (maker_side, price)
         self._clear_way(state, maker_side, price)
+        if self.venue.crosses(trade.ticker, maker_side, price):
+            # A member bids (offers) at or through the print on the taker's side: resting the
+            # maker side would trade with the member, not print history. Left off the tape.
+            self.stats.blocked_prints += 1
+            self.stats.blocked_count += count
+            return
         extra: list[str] = []
         if not self._grow_level(trade.ticker, state, key, count):
             self._add_extra(trade.ticker, key, count, extra)

@@ -375,6 +375,10 @@ class Venue:
         taker = self._create(self._account(counterparty), request, count, now)
         self._execute(market, taker, maker, count, now)
 
+    def crosses(self, ticker: str, side: BookSide, price: Price) -> bool:
+        """Whether an order on ``side`` at ``price`` would meet a resting order."""
+        return self._crosses(self._market(ticker).book, side, price)
+
     def record_print(self, trade: Trade) -> None:
         """Put an outside print (no member of this venue took part) on the market's tape."""
         market = self._market(trade.ticker)
