@@ -82,5 +82,5 @@ def test_an_order_arriving_after_close_is_canceled(slow: Venue, clock: ManualClo
     clock.set(START + 200 * MS)
     slow.advance()
     assert slow.get_order(sent.order_id).status is OrderStatus.CANCELED
-    with pytest.raises(ExchangeError, match="not found|is canceled"):
+    with pytest.raises(ExchangeError, match=r"is canceled"):
         slow.cancel("alice", sent.order_id)

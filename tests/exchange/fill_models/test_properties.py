@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import hypothesis.strategies as st
@@ -42,26 +43,32 @@ prints = st.tuples(st.just("print"), st.booleans(), st.integers(25, 75), st.inte
 steps = st.lists(st.one_of(places, quotes, prints), min_size=1, max_size=40)
 
 
-def _member_fills(venue: Venue) -> list[Any]:
-    return [f for m in MEMBERS for f in venue.fills(m, TICKER)]
+def _maker_fill_ids(venue: Venue) -> set[tuple[str, str]]:
+    return {
+        (f.fill_id, f.order_id) for m in MEMBERS for f in venue.fills(m, TICKER) if not f.is_taker
+    }
 
 
 def _apply(venue: Venue, model: Any, step: tuple[Any, ...]) -> None:
     kind = step[0]
     if kind == "place":
         _, who, side, cents, contracts, tif = step
-        try:
+        # refused when unaffordable or a self-trade: nothing changes then
+        with contextlib.suppress(ExchangeError):
             venue.place_order(order(who, side, cents * CENT, contracts, tif=tif))
-        except ExchangeError:
-            pass  # unaffordable or self-trade: refused and nothing changed
     elif kind == "quote":
         _, bid_cents, spread, bid_size, ask_size = step
         model.on_quote(quote(bid_cents, bid_cents + spread, bid_size, ask_size))
     else:
         _, buyer, cents, contracts = step
-        before = len(_member_fills(venue))
+        before = _maker_fill_ids(venue)
         model.on_trade(bought(cents, contracts) if buyer else sold(cents, contracts))
-        took = [f for f in _member_fills(venue)[before:] if not f.is_taker]
+        took = [
+            f
+            for m in MEMBERS
+            for f in venue.fills(m, TICKER)
+            if not f.is_taker and (f.fill_id, f.order_id) not in before
+        ]
         assert sum(f.count for f in took) <= contracts * CONTRACT
 
 

@@ -157,5 +157,5 @@ def test_bad_market_records_name_the_file_and_line(
 def test_a_negative_quote_size_is_rejected(tmp_path: Path) -> None:
     bad = quote("KXA-1-YES", 10, 45, 50, -3)
     root = write(tmp_path / "hist" / "bad", [market("KXA-1-YES")], [bad])
-    with pytest.raises(WireFormatError, match="quotes.jsonl.gz:1: yes_bid_size: negative size"):
+    with pytest.raises(WireFormatError, match=r"quotes\.jsonl\.gz:1: yes_bid_size: negative size"):
         load_history(root, ["bad"])
