@@ -158,7 +158,8 @@ async def open_simulated(
     yield OpenVenue(
         gateway=VenueGateway(venue, SIMULATED_ACCOUNT, history.series),
         clock=clock,
-        description=f"the simulated venue replaying {', '.join(history.sets)}",
+        description=f"the simulated venue replaying {', '.join(history.sets)} "
+        f"(fill model {replay.provider.name})",
         time=LocalTime(SimulatedTime(clock, replay)),
     )
 
