@@ -64,6 +64,7 @@ async def open_paper(
                 description=f"the local exchange at {exchange.base_url} (paper trading)",
                 time=LocalTime(SimulatedTime(exchange.clock, exchange.replay)),
                 exchange=exchange,
+                fill_model=exchange.replay.provider.describe(),
             )
 
 

@@ -161,6 +161,7 @@ async def open_simulated(
         description=f"the simulated venue replaying {', '.join(history.sets)} "
         f"(fill model {replay.provider.name})",
         time=LocalTime(SimulatedTime(clock, replay)),
+        fill_model=replay.provider.describe(),
     )
 
 

@@ -15,7 +15,8 @@ from kalshi_core.exchange.fill_models.recorded import ProbQueue, TradeThrough
 from kalshi_core.exchange.liquidity import LiquidityProvider
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.plugins import PluginManager
-from kalshi_core.venues.simulated import fill_model_of, latency_of
+from kalshi_core.venues.base import RunSpec
+from kalshi_core.venues.simulated import fill_model_of, latency_of, open_simulated
 
 from ..support import START
 
@@ -99,3 +100,15 @@ def test_latency_settings_become_the_venues_latency(
     monkeypatch.setenv("KALSHI_EXCHANGE__LATENCY__CANCEL_MS", "30")
     latency = latency_of(App.create().section("exchange"))
     assert (latency.to_insert.total_seconds(), latency.to_cancel.total_seconds()) == (0.025, 0.05)
+
+
+@pytest.mark.parametrize("name", ["prob_queue", "trade_through"])
+async def test_the_simulated_venue_says_which_model_runs_and_its_assumptions(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, shared_data_dir: Path, name: str
+) -> None:
+    monkeypatch.setenv("KALSHI_EXCHANGE__FILL_MODEL", name)
+    app = App.create()
+    run = RunSpec(run_id="fills", data_dir=str(shared_data_dir), data_sets=("crypto15m",))
+    async with open_simulated(app.section("venues.simulated"), app=app, run=run) as venue:
+        assert venue.fill_model["model"] == name
+        assert f"(fill model {name})" in venue.description
