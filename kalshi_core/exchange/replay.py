@@ -220,23 +220,7 @@ def assemble_history(
     """
     events: list[HistoryEvent] = []
     for market in markets:
-        record = (records or {}).get(market.ticker)
-        closed = record.closed_time if record and record.closed_time else market.close_time
-        closed = min(closed, market.close_time)
-        determined = closed + timing.determine_after
-        events += [
-            HistoryEvent(
-                time=market.open_time - timing.list_ahead, kind=EventKind.LIST, ticker=market.ticker
-            ),
-            HistoryEvent(time=market.open_time, kind=EventKind.OPEN, ticker=market.ticker),
-            HistoryEvent(time=closed, kind=EventKind.CLOSE, ticker=market.ticker),
-            HistoryEvent(time=determined, kind=EventKind.DETERMINE, ticker=market.ticker),
-            HistoryEvent(
-                time=determined + timing.finalize_after,
-                kind=EventKind.FINALIZE,
-                ticker=market.ticker,
-            ),
-        ]
+        events += _lifecycle_events(market, (records or {}).get(market.ticker), timing)
     events += (
         HistoryEvent(time=t.created_time, kind=EventKind.TRADE, ticker=t.ticker, trade=t)
         for t in trades
@@ -247,8 +231,29 @@ def assemble_history(
     # Stable sort: records of one kind at one instant keep their file order.
     events.sort(key=lambda e: (e.time, e.kind))
     return History(
-        sets=tuple(sets), markets=tuple(markets), results=dict(results), events=tuple(events)
+        sets=tuple(sets),
+        markets=tuple(markets),
+        results=dict(results),
+        events=tuple(events),
+        records=dict(records or {}),
     )
+
+
+def _lifecycle_events(
+    market: Market, record: MarketRecord | None, timing: Timing
+) -> list[HistoryEvent]:
+    """LIST, OPEN, CLOSE (at an early close if one is recorded), DETERMINE and FINALIZE."""
+    closed = record.closed_time if record and record.closed_time else market.close_time
+    closed = min(closed, market.close_time)
+    determined = closed + timing.determine_after
+    steps = (
+        (market.open_time - timing.list_ahead, EventKind.LIST),
+        (market.open_time, EventKind.OPEN),
+        (closed, EventKind.CLOSE),
+        (determined, EventKind.DETERMINE),
+        (determined + timing.finalize_after, EventKind.FINALIZE),
+    )
+    return [HistoryEvent(time=time, kind=kind, ticker=market.ticker) for time, kind in steps]
 
 
 def _set_folder(data_dir: Path, name: str) -> Path:
@@ -324,6 +329,24 @@ def _read_optional(path: Path, parse: Callable[..., _Record], known: set[str]) -
     return list(read_history(path, checked))
 
 
+def _fill_model(
+    factory: Callable[..., FillModel] | None,
+    *,
+    venue: Venue,
+    account: str,
+    tape_account: str,
+    seed: int,
+    liquidity: LiquidityConfig | None,
+) -> FillModel:
+    """The replay's fill model: ``factory``'s, else the synthetic-book LiquidityProvider."""
+    if factory is not None:
+        return factory(venue=venue, account=account, tape_account=tape_account, seed=seed)
+    config = liquidity or LiquidityConfig()
+    return LiquidityProvider(
+        venue, account=account, tape_account=tape_account, seed=seed, config=config
+    )
+
+
 class Replay:
     """Applies a History to a Venue, in time order, as far as :meth:`advance` is told.
 
@@ -352,19 +375,14 @@ class Replay:
             raise ConfigError(f"history of sets {', '.join(history.sets)} has no events")
         self.venue = venue
         self.history = history
-        self.provider: FillModel
-        if fill_model is None:
-            self.provider = LiquidityProvider(
-                venue,
-                account=provider_account,
-                tape_account=tape_account,
-                seed=seed,
-                config=liquidity or LiquidityConfig(),
-            )
-        else:
-            self.provider = fill_model(
-                venue=venue, account=provider_account, tape_account=tape_account, seed=seed
-            )
+        self.provider = _fill_model(
+            fill_model,
+            venue=venue,
+            account=provider_account,
+            tape_account=tape_account,
+            seed=seed,
+            liquidity=liquidity,
+        )
         if provider_cash > 0:
             venue.deposit(provider_account, provider_cash)
         self._markets = {m.ticker: m for m in history.markets}
