@@ -10,8 +10,9 @@ import pytest
 
 from kalshi_core.app import App
 from kalshi_core.clock import ManualClock
+from kalshi_core.errors import ConfigError
 from kalshi_core.exchange import Venue
-from kalshi_core.exchange.fill_models.recorded import ProbQueue, TradeThrough
+from kalshi_core.exchange.fill_models.recorded import ProbQueue, TradeThrough, builder
 from kalshi_core.exchange.liquidity import LiquidityProvider
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.plugins import PluginManager
@@ -112,3 +113,15 @@ async def test_the_simulated_venue_says_which_model_runs_and_its_assumptions(
     async with open_simulated(app.section("venues.simulated"), app=app, run=run) as venue:
         assert venue.fill_model["model"] == name
         assert f"(fill model {name})" in venue.description
+
+
+def test_a_models_unknown_setting_is_refused_by_name() -> None:
+    venue = Venue(ManualClock(START))
+    runtime = {"venue": venue, "account": "lp", "tape_account": "tape", "seed": 0}
+    with pytest.raises(
+        ConfigError, match=r"fill model trade_through: unknown settings \['bogus'\]"
+    ):
+        builder(TradeThrough)({"levels": 2, "bogus": 1}, **runtime)
+    with pytest.raises(ConfigError, match="power must be in"):
+        builder(ProbQueue)({"power": 0}, **runtime)
+    assert builder(TradeThrough)({"levels": 2}, **runtime).config.levels == 2
