@@ -342,11 +342,15 @@ class Venue:
         order = self.order_state(order_id, account_id)
         if not (order.in_book or _in_flight(order)):
             raise reject(rules.ORDER_NOT_RESTING, f"order {order_id} is {order.status}")
+        self._cancel_sent(order, now)
+        return order_report(order)
+
+    def _cancel_sent(self, order: OrderState, now: datetime) -> None:
+        """A member's cancel: it takes effect now, or once cancel latency has passed."""
         if self.latency.to_cancel:
             self._send(order, now + self.latency.to_cancel, is_cancel=True)
         else:
             self._cancel(order, now)
-        return order_report(order)
 
     def cross_resting(self, order_id: str, count: Count, counterparty: str) -> None:
         """Fill ``count`` of the resting ``order_id`` at its own price against an
@@ -391,10 +395,12 @@ class Venue:
     def cancel_all(self, account_id: str, ticker: str | None = None) -> list[Order]:
         """Cancel every resting order of ``account_id`` (in ``ticker`` only, if given)."""
         now = self._tick()
-        resting = self._resting_by_account.get(account_id, {})
-        chosen = [o for o in resting.values() if ticker is None or o.ticker == ticker]
+        resting = list(self._resting_by_account.get(account_id, {}).values())
+        if self.latency.to_insert:  # orders still in flight are canceled too
+            resting += filter(_in_flight, self._orders_by_account.get(account_id, []))
+        chosen = [o for o in resting if ticker is None or o.ticker == ticker]
         for order in chosen:
-            self._cancel(order, now)
+            self._cancel_sent(order, now)
         return [order_report(o) for o in chosen]
 
     def decrease(

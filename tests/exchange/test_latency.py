@@ -84,3 +84,21 @@ def test_an_order_arriving_after_close_is_canceled(slow: Venue, clock: ManualClo
     assert slow.get_order(sent.order_id).status is OrderStatus.CANCELED
     with pytest.raises(ExchangeError, match=r"is canceled"):
         slow.cancel("alice", sent.order_id)
+
+
+def test_cancel_all_reaches_orders_in_flight_and_waits_its_latency(
+    slow: Venue, clock: ManualClock
+) -> None:
+    live = slow.place_order(ask("bob", 60 * CENT, 5))
+    clock.set(START + 150 * MS)
+    slow.advance()
+    in_flight = slow.place_order(ask("bob", 61 * CENT, 5))
+    reports = slow.cancel_all("bob")
+    assert {r.order_id for r in reports} == {live.order_id, in_flight.order_id}
+    assert slow.get_order(live.order_id).status is OrderStatus.RESTING  # cancel not landed yet
+    clock.set(START + 650 * MS)
+    slow.advance()
+    for order_id in (live.order_id, in_flight.order_id):
+        assert slow.get_order(order_id).status is OrderStatus.CANCELED
+    assert slow.orderbook(TICKER).no == ()
+    assert slow.account("bob").available == FUNDS

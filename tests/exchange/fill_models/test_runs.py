@@ -19,7 +19,6 @@ async def test_prob_queue_with_latency_fills_alike_in_process_and_over_http(
     monkeypatch.setenv("KALSHI_EXCHANGE__FILL_MODEL", "prob_queue")
     monkeypatch.setenv("KALSHI_EXCHANGE__LATENCY__BASE_MS", "250")
     monkeypatch.setenv("KALSHI_EXCHANGE__LATENCY__CANCEL_MS", "500")
-    monkeypatch.setenv("KALSHI_STRATEGIES__ENABLED", '["market_maker", "exits"]')
     runs = {}
     for venue in ("simulated", "paper"):
         monkeypatch.setenv("KALSHI_RUN__VENUE", venue)
