@@ -48,6 +48,7 @@ REGISTRIES: dict[str, tuple[str, str, str | None]] = {
     "alerters": ("register_alerters", "alerter", "alerts.channels"),
     "venues": ("register_venues", "venue", "run.venue"),
     "fill_models": ("register_fill_models", "fill model", "exchange.fill_model"),
+    "history_loaders": ("register_history_loaders", "history loader", None),
 }
 
 
@@ -62,6 +63,7 @@ SECTIONS = {
     "alerters": "alerters.{name}",
     "venues": "venues.{name}",
     "fill_models": "fill_models.{name}",
+    "history_loaders": "history_loaders.{name}",  # factories take no section: ()
 }
 
 

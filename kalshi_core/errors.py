@@ -53,3 +53,8 @@ class RiskRejected(KalshiCoreError):
 
 class StorageError(KalshiCoreError):
     """The database is unreachable, or its schema is not the one this version expects."""
+
+
+class LookaheadError(KalshiCoreError):
+    """Something asked for, or was handed, data stamped after the venue clock's now: in a
+    backtest that is a result from the future, so the run stops instead of trusting it."""

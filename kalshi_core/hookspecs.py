@@ -137,6 +137,21 @@ def register_fill_models(register: Register) -> None:
 
 
 @hookspec
+def register_history_loaders(register: Register) -> None:
+    """Register readers of recorded-history folders: ``register(name, factory)``.
+
+    ``factory()`` (no arguments) returns a
+    :class:`~kalshi_core.exchange.loaders.base.HistoryLoader`: ``recognises(folder)`` says
+    whether a data set's folder is in its format, ``load(folder)`` reads it into a
+    ``RecordedSet`` (markets as listed, their results kept aside, series, trades, quotes),
+    raising WireFormatError naming the file and line of a bad record. A set's folder is read by
+    the loader its ``set.json`` names (``"loader": "<name>"``), else by the first loader that
+    recognises it; loaders of plugins loaded later are asked first. Built in: ``fixed_point``,
+    ``documented``, ``kalshi_api`` and ``csv_trades`` (docs/data.md).
+    """
+
+
+@hookspec
 def startup(app: App) -> Any:
     """Called once when an engine (run, backtest, exchange) starts, after settings are
     validated and every registry is filled. ``app`` is the running application context.

@@ -91,6 +91,7 @@ class SessionReport:
     end_equity: Money
     pnl_check: PnlCheck
     stopped_because: str
+    caveats: tuple[str, ...] = ()  # what the replayed data's sets say about themselves
 
     @property
     def pnl(self) -> Money:
@@ -110,4 +111,5 @@ class SessionReport:
             f"closed markets: {check.closed_markets}   our P&L ${format_dollars(check.ours)} "
             f"vs the exchange's ${format_dollars(check.venue)}: {verdict}",
             f"open positions: {check.open_markets}",
+            *(f"data caveat: {text}" for text in self.caveats),
         ]

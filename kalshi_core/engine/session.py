@@ -33,6 +33,7 @@ from kalshi_core.cache.wiring import build_cache, cache_engine_parts
 from kalshi_core.engine.alert_policy import AlertPolicy
 from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
+from kalshi_core.engine.lookahead import LookaheadGuard
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
@@ -43,7 +44,7 @@ from kalshi_core.models import Fill
 from kalshi_core.monitoring.session import monitor_session
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
-from kalshi_core.venues.base import RunSpec, VenueRun
+from kalshi_core.venues.base import ExchangeTime, LocalTime, RunSpec, VenueRun
 from kalshi_core.venues.guard import LiveDecision, LiveRequest, decide
 
 log = logging.getLogger(__name__)
@@ -138,14 +139,15 @@ def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> 
     cache = build_cache(app, venue.clock)
     cached = cache_engine_parts(cache, app.section("cache"), venue.gateway, forecasters)
     # --- end cache ---
+    gateway = guarded(venue, cached.gateway)
     pipeline = Pipeline(
         validators=[app.build("validators", n) for n in settings.pipeline.validators],
         forecasters=cached.forecasters,
         strategies=[app.build("strategies", n) for n in settings.strategies.enabled],
-        book_loader=cached.gateway.orderbook,
+        book_loader=gateway.orderbook,
     )
     return Engine(
-        gateway=cached.gateway,
+        gateway=gateway,
         database=database,
         clock=venue.clock,
         pipeline=pipeline,
@@ -157,6 +159,15 @@ def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> 
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
     )
+
+
+def guarded(venue: VenueRun, gateway: Gateway) -> LookaheadGuard:
+    """The engine's gateway behind the look-ahead guard. Records are checked against the clock
+    where the venue's time is the engine's (simulated, or a stepped served exchange); a live
+    venue or a free-running exchange stamps them on a clock of its own."""
+    time = getattr(venue, "time", None)
+    stepped = isinstance(time, LocalTime) or (isinstance(time, ExchangeTime) and time.state.stepped)
+    return LookaheadGuard(gateway, venue.clock, check_records=stepped)
 
 
 def worker_id(app: App) -> str:
@@ -353,6 +364,7 @@ class Session:
             end_equity=await _equity(gateway),
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
+            caveats=tuple(getattr(venue, "caveats", ())),
         )
 
 

@@ -22,6 +22,15 @@ import attrs
 from kalshi_core.errors import ConfigError, ExchangeError, WireFormatError
 from kalshi_core.exchange.fill_models import FillModel
 from kalshi_core.exchange.liquidity import LiquidityConfig, LiquidityProvider
+from kalshi_core.exchange.loaders.base import (
+    SET_INFO_FILE,
+    NamedLoader,
+    RecordedSet,
+    SetInfo,
+    choose_loader,
+    installed_loaders,
+    read_set_info,
+)
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.fees import FeeSchedule
 from kalshi_core.history_format import (
@@ -46,6 +55,7 @@ __all__ = [
     "assemble_history",
     "available_sets",
     "load_history",
+    "read_documented_set",
     "window",
 ]
 
@@ -104,6 +114,9 @@ class History:
     events: tuple[HistoryEvent, ...]
     series: Mapping[str, Series] = attrs.field(factory=dict)
     records: Mapping[str, MarketRecord] = attrs.field(factory=dict)
+    #: What every report using this history must say about it ("set: text"), from each
+    #: set's ``set.json`` and its loader.
+    caveats: tuple[str, ...] = ()
 
     @property
     def start_time(self) -> datetime:
@@ -114,18 +127,34 @@ class History:
         return self.events[-1].time
 
 
-def available_sets(data_dir: Path) -> list[str]:
-    """Names of the data sets in ``data_dir`` (folders holding a ``markets.jsonl``)."""
+def available_sets(data_dir: Path, loaders: Sequence[NamedLoader] | None = None) -> list[str]:
+    """Names of the data sets in ``data_dir``: folders holding a ``set.json`` or that one of
+    ``loaders`` (default: every installed one) recognises."""
     if not data_dir.is_dir():
         return []
-    return sorted(p.name for p in data_dir.iterdir() if (p / MARKETS_FILE).is_file())
+    chosen = installed_loaders() if loaders is None else loaders
+    return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and _is_set(p, chosen))
 
 
-def load_history(data_dir: Path, sets: Sequence[str], *, timing: Timing | None = None) -> History:
+def _is_set(folder: Path, loaders: Sequence[NamedLoader]) -> bool:
+    if (folder / SET_INFO_FILE).is_file():
+        return True
+    return any(named.loader.recognises(folder) for named in loaders)
+
+
+def load_history(
+    data_dir: Path,
+    sets: Sequence[str],
+    *,
+    timing: Timing | None = None,
+    loaders: Sequence[NamedLoader] | None = None,
+) -> History:
     """Read the data sets ``sets`` of ``data_dir`` and merge them into one History.
 
-    Raises ConfigError for a missing set (listing the available ones) and WireFormatError,
-    naming the file and line, for a malformed record.
+    Each set's folder is read by the loader its ``set.json`` names, else by the first of
+    ``loaders`` (default: every installed one) that recognises it. Raises ConfigError for a
+    missing set (listing the available ones) or a folder no loader reads, and
+    WireFormatError, naming the file and line, for a malformed record.
     """
     names = list(dict.fromkeys(sets))
     if not names:
@@ -133,30 +162,59 @@ def load_history(data_dir: Path, sets: Sequence[str], *, timing: Timing | None =
             f"no history data sets selected; available in {data_dir}: "
             f"{', '.join(available_sets(data_dir)) or 'none'}"
         )
-    markets: list[Market] = []
+    chosen = installed_loaders() if loaders is None else loaders
+    folders = [_set_folder(data_dir, name, chosen) for name in names]
+    recorded = [_load_set(folder, chosen) for folder in folders]
+    return _merged(names, recorded, timing or Timing())
+
+
+def _load_set(folder: Path, loaders: Sequence[NamedLoader]) -> tuple[RecordedSet, SetInfo]:
+    info = read_set_info(folder)
+    return choose_loader(folder, info, loaders).loader.load(folder), info
+
+
+def _merged(
+    names: Sequence[str], recorded: Sequence[tuple[RecordedSet, SetInfo]], timing: Timing
+) -> History:
     results: dict[str, MarketResult] = {}
     records: dict[str, MarketRecord] = {}
     series: dict[str, Series] = {}
-    trades: list[Trade] = []
-    quotes: list[Quote] = []
-    for name in names:
-        folder = _set_folder(data_dir, name)
-        recorded = _read_markets(folder / MARKETS_FILE, records, series)
-        markets.extend(recorded)
-        known = {m.ticker for m in recorded}
-        trades.extend(_read_optional(folder / TRADES_FILE, trade_from_legacy, known))
-        quotes.extend(_read_optional(folder / QUOTES_FILE, quote_from_history, known))
-    results = {ticker: record.market.result for ticker, record in records.items()}
+    caveats: list[str] = []
+    for name, (part, info) in zip(names, recorded, strict=True):
+        for ticker in part.results:
+            if ticker in results:
+                raise WireFormatError(f"{name}: ticker: {ticker} is listed twice")
+        results.update(part.results)
+        records.update(part.records)
+        series.update({k: v for k, v in part.series.items() if k not in series})
+        caveats += [f"{name}: {text}" for text in (*info.caveats, *part.caveats)]
     history = assemble_history(
         names,
-        markets,
+        [m for part, _ in recorded for m in part.markets],
         results=results,
-        trades=trades,
-        quotes=quotes,
-        timing=timing or Timing(),
+        trades=[t for part, _ in recorded for t in part.trades],
+        quotes=[q for part, _ in recorded for q in part.quotes],
+        timing=timing,
         records=records,
     )
-    return attrs.evolve(history, series=series, records=records)
+    return attrs.evolve(history, series=series, caveats=tuple(caveats))
+
+
+def read_documented_set(folder: Path) -> RecordedSet:
+    """A folder in the documented history format (the data README): ``markets.jsonl`` plus
+    ``trades.jsonl.gz`` (legacy integer-cent prints) and/or ``quotes.jsonl.gz``."""
+    records: dict[str, MarketRecord] = {}
+    series: dict[str, Series] = {}
+    markets = _read_markets(folder / MARKETS_FILE, records, series)
+    known = {m.ticker for m in markets}
+    return RecordedSet(
+        markets=tuple(markets),
+        results={ticker: record.market.result for ticker, record in records.items()},
+        series=series,
+        trades=tuple(_read_optional(folder / TRADES_FILE, trade_from_legacy, known)),
+        quotes=tuple(_read_optional(folder / QUOTES_FILE, quote_from_history, known)),
+        records=records,
+    )
 
 
 def window(history: History, start: datetime | None, end: datetime | None) -> History:
@@ -256,14 +314,14 @@ def _lifecycle_events(
     return [HistoryEvent(time=time, kind=kind, ticker=market.ticker) for time, kind in steps]
 
 
-def _set_folder(data_dir: Path, name: str) -> Path:
+def _set_folder(data_dir: Path, name: str, loaders: Sequence[NamedLoader]) -> Path:
     folder = data_dir / name
     plain_name = name not in ("", ".", "..") and folder.parent == data_dir
-    if not (plain_name and (folder / MARKETS_FILE).is_file()):
-        available = ", ".join(available_sets(data_dir)) or "none"
+    if not (plain_name and folder.is_dir() and _is_set(folder, loaders)):
+        available = ", ".join(available_sets(data_dir, loaders)) or "none"
         raise ConfigError(
-            f"history data set {name!r} not found in {data_dir} (no {MARKETS_FILE}); "
-            f"available: {available}"
+            f"history data set {name!r} not found in {data_dir} (no folder a history loader "
+            f"reads); available: {available}"
         )
     return folder
 

@@ -147,6 +147,8 @@ class OpenVenue:
     time: VenueTime
     exchange: object | None = None
     fill_model: dict[str, str] = attrs.field(factory=dict)
+    #: What the session report must say about the data replayed (History.caveats).
+    caveats: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:

@@ -65,6 +65,7 @@ async def open_paper(
                 time=LocalTime(SimulatedTime(exchange.clock, exchange.replay)),
                 exchange=exchange,
                 fill_model=exchange.replay.provider.describe(),
+                caveats=exchange.replay.history.caveats,
             )
 
 

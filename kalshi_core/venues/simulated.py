@@ -20,6 +20,7 @@ from kalshi_core.clock import ManualClock, SimulatedTime
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange.config import DEFAULTS
 from kalshi_core.exchange.fill_models import FillModel
+from kalshi_core.exchange.loaders.base import loaders_of
 from kalshi_core.exchange.local import BUNDLED_HISTORY
 from kalshi_core.exchange.replay import Replay, available_sets, load_history, window
 from kalshi_core.exchange.venue import Latency, Venue, VenueOrder
@@ -148,7 +149,10 @@ async def open_simulated(
     """The matching venue in-process, replaying recorded history on simulated time: no HTTP,
     the same fills, fees and settlement as the local exchange."""
     exchange = app.section("exchange")
-    recorded = load_history(history_dir(exchange, run), list(history_sets(exchange, run)))
+    loaders = loaders_of(app.registry("history_loaders"))
+    recorded = load_history(
+        history_dir(exchange, run), list(history_sets(exchange, run)), loaders=loaders
+    )
     history = window(recorded, run.start, run.end)
     clock = ManualClock(history.start_time)
     venue = Venue(clock, id_namespace=f"kalshi-core-run/{run.run_id}", latency=latency_of(exchange))
@@ -161,6 +165,7 @@ async def open_simulated(
         description=f"the simulated venue replaying {', '.join(history.sets)} "
         f"(fill model {replay.provider.name})",
         time=LocalTime(SimulatedTime(clock, replay)),
+        caveats=history.caveats,
         fill_model=replay.provider.describe(),
     )
 

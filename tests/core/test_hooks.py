@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from kalshi_core.app import App
+from kalshi_core.exchange.loaders.base import HistoryLoader, loaders_of
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.plugins import PluginManager
 from kalshi_core.settings_rules import Rule
@@ -86,3 +87,29 @@ async def test_builtin_memory_cache_backend_stores_and_expires_nothing_early() -
     await cache.set("market", {"ticker": "KXTEST"})
     assert await cache.get("market") == {"ticker": "KXTEST"}
     assert await cache.get("missing") is None
+
+
+class _Loaders:
+    """A plugin's history loader, registered through ``register_history_loaders``."""
+
+    @hookimpl
+    def register_history_loaders(self, register: Any) -> None:
+        register("mine", _NothingLoader)
+
+
+class _NothingLoader:
+    def recognises(self, folder: Any) -> bool:
+        return False
+
+    def load(self, folder: Any) -> Any:
+        raise AssertionError("never asked: it recognises nothing")
+
+
+def test_register_history_loaders_feeds_the_history_loader_registry() -> None:
+    manager = PluginManager()
+    manager.register(_Loaders(), "loaders")
+    registry = App.create(manager=manager).registry("history_loaders")
+    assert registry.get("mine").plugin == "loaders"
+    (named,) = loaders_of(registry)
+    assert named.name == "mine"
+    assert isinstance(named.loader, HistoryLoader)
