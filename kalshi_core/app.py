@@ -47,6 +47,7 @@ REGISTRIES: dict[str, tuple[str, str, str | None]] = {
     "storage_backends": ("register_storage_backends", "storage backend", None),
     "alerters": ("register_alerters", "alerter", "alerts.channels"),
     "venues": ("register_venues", "venue", "run.venue"),
+    "fill_models": ("register_fill_models", "fill model", "exchange.fill_model"),
     "history_loaders": ("register_history_loaders", "history loader", None),
 }
 
@@ -61,6 +62,7 @@ SECTIONS = {
     "storage_backends": "database",  # one shared section: [database]
     "alerters": "alerters.{name}",
     "venues": "venues.{name}",
+    "fill_models": "fill_models.{name}",
     "history_loaders": "history_loaders.{name}",  # factories take no section: ()
 }
 

@@ -136,6 +136,26 @@ CORE_RULES: tuple[Rule, ...] = (
         types=(str,),
         description="folder of recorded history data sets; empty = the bundled history",
     ),
+    Rule(
+        key="exchange.fill_model",
+        types=(str,),
+        description="how replayed history fills orders: trade_through (default), prob_queue, "
+        "l2_replay, synthetic_book, or a plugin's",
+    ),
+    *(
+        Rule(
+            key=f"exchange.latency.{part}_ms",
+            types=(int,),
+            minimum=0,
+            maximum=3_600_000,
+            description=f"{what} in recorded milliseconds",
+        )
+        for part, what in (
+            ("base", "latency added to every order and cancel"),
+            ("insert", "extra time before a new order is live"),
+            ("cancel", "extra time before a cancel takes effect"),
+        )
+    ),
     Rule(key="forecast.models", types=NAMES, description="forecasters to ask"),
     Rule(key="pipeline.validators", types=NAMES, description="validators to run"),
     Rule(key="pipeline.max_concurrency", types=(int,), minimum=1, maximum=1024),

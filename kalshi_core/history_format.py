@@ -22,35 +22,78 @@ from kalshi_core.models import (
     BookSide,
     Market,
     MarketResult,
+    MarketStatus,
     Side,
     Trade,
     cents,
     timestamp,
 )
-from kalshi_core.money import CONTRACT, DOLLAR, Price
+from kalshi_core.money import CENT, CONTRACT, DOLLAR, Count, Money, Price
 from kalshi_core.wire import from_wire
 
 __all__ = [
+    "MarketRecord",
     "Quote",
     "market_from_history",
     "quote_from_history",
     "read_history",
+    "record_from_history",
     "trade_from_legacy",
 ]
 
 T = TypeVar("T")
 
 _SETTLED_RESULTS = {MarketResult.YES: DOLLAR, MarketResult.NO: 0}
+_FINAL_STATUSES = (MarketStatus.FINALIZED, MarketStatus.DETERMINED, MarketStatus.DISPUTED)
 
 
 @attrs.frozen(kw_only=True)
 class Quote:
-    """A recorded top-of-book snapshot. A bid of 0 means no bid, an ask of $1 no ask."""
+    """A recorded top-of-book snapshot. A bid of 0 means no bid, an ask of $1 no ask.
+
+    ``yes_bid_size`` / ``yes_ask_size`` (counts) are the displayed sizes when the recording
+    has them, else None.
+    """
 
     ticker: str
     ts: datetime = timestamp()
     yes_bid: Price = cents()
     yes_ask: Price = cents()
+    yes_bid_size: Count | None = None
+    yes_ask_size: Count | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _QuoteSizes:
+    yes_bid_size: int | None = None
+    yes_ask_size: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _RecordTerms:
+    """The optional settlement and fee fields of a ``markets.jsonl`` record."""
+
+    status: MarketStatus = MarketStatus.FINALIZED
+    settlement_value: int | None = None  # cents a YES contract pays (scalar results)
+    closed_time: datetime | None = timestamp(default=None)
+    fee_waiver_until: datetime | None = timestamp(default=None)
+
+
+@attrs.frozen(kw_only=True)
+class MarketRecord:
+    """A recorded market and how it ended.
+
+    ``yes_value`` is what a YES contract paid (None for a void market, refunded at cost, and
+    for a disputed one, which was never settled); ``final_status`` is ``finalized``,
+    ``determined`` (result known, not final) or ``disputed``; ``closed_time`` is set when the
+    market closed before its scheduled ``close_time`` (early close).
+    """
+
+    market: Market
+    yes_value: Money | None
+    final_status: MarketStatus = MarketStatus.FINALIZED
+    closed_time: datetime | None = None
+    fee_waiver_until: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -88,24 +131,75 @@ def trade_from_legacy(record: dict[str, Any], *, where: str = "history trade") -
 
 
 def market_from_history(record: dict[str, Any], *, where: str = "history market") -> Market:
-    """A ``markets.jsonl`` record -> ``Market``, settled at $1 (yes) or $0 (no).
+    """A ``markets.jsonl`` record -> ``Market`` with its result and ``settlement_value``.
 
     Extra keys (``series_ticker``, ``category``) are dropped: the series is derived from the
     event ticker and the category lives on the series.
     """
+    return record_from_history(record, where=where).market
+
+
+def record_from_history(record: dict[str, Any], *, where: str = "history market") -> MarketRecord:
+    """A ``markets.jsonl`` record -> :class:`MarketRecord` (market, payout, final status)."""
     market = from_wire(record, Market, where=where)
-    settlement = _SETTLED_RESULTS.get(market.result)
-    if settlement is None:
+    terms = from_wire(record, _RecordTerms, where=where)
+    if terms.status not in _FINAL_STATUSES:
         raise WireFormatError(
-            f"{where}: result: recorded market {market.ticker} must have settled yes or no, "
-            f"got {market.result.value!r}"
+            f"{where}: status: recorded market {market.ticker} must be one of "
+            f"{', '.join(s.value for s in _FINAL_STATUSES)}, got {terms.status.value!r}"
         )
-    return attrs.evolve(market, settlement_value=settlement)
+    yes_value = _yes_value(market, terms, where)
+    if terms.closed_time is not None and not market.open_time < terms.closed_time:
+        raise WireFormatError(
+            f"{where}: closed_time: {market.ticker} closed at {terms.closed_time}, "
+            f"not after its open_time {market.open_time}"
+        )
+    return MarketRecord(
+        market=attrs.evolve(market, settlement_value=yes_value),
+        yes_value=yes_value,
+        final_status=terms.status,
+        closed_time=terms.closed_time,
+        fee_waiver_until=terms.fee_waiver_until,
+    )
+
+
+def _yes_value(market: Market, terms: _RecordTerms, where: str) -> Money | None:
+    """What one YES contract paid, checked against the result (None: void or disputed)."""
+    result = market.result
+    if terms.status is MarketStatus.DISPUTED:
+        if result is not MarketResult.NONE:
+            raise WireFormatError(
+                f"{where}: result: disputed market {market.ticker} has no result yet, "
+                f"got {result.value!r}"
+            )
+        return None
+    if result in _SETTLED_RESULTS:
+        return _SETTLED_RESULTS[result]
+    if result is MarketResult.VOID:
+        return None
+    value = terms.settlement_value
+    if result is MarketResult.SCALAR and value is not None and 0 <= value <= 100:
+        return value * CENT
+    raise WireFormatError(
+        f"{where}: result: recorded market {market.ticker} must have settled yes, no, void or "
+        f"scalar (with settlement_value 0-100 cents), got {result.value!r} "
+        f"(settlement_value {value!r})"
+    )
 
 
 def quote_from_history(record: dict[str, Any], *, where: str = "history quote") -> Quote:
-    """A ``quotes.jsonl.gz`` record (cents) -> ``Quote`` (money units)."""
-    return from_wire(record, Quote, where=where)
+    """A ``quotes.jsonl.gz`` record (cents, sizes in contracts) -> ``Quote`` (money units,
+    counts)."""
+    quote = from_wire(record, Quote, where=where)
+    sizes = from_wire(record, _QuoteSizes, where=where)
+    for name, size in (("yes_bid_size", sizes.yes_bid_size), ("yes_ask_size", sizes.yes_ask_size)):
+        if size is not None and size < 0:
+            raise WireFormatError(f"{where}: {name}: negative size {size}")
+    return attrs.evolve(
+        quote,
+        yes_bid_size=None if sizes.yes_bid_size is None else sizes.yes_bid_size * CONTRACT,
+        yes_ask_size=None if sizes.yes_ask_size is None else sizes.yes_ask_size * CONTRACT,
+    )
 
 
 def read_history(path: Path, parse: Callable[..., T]) -> Iterator[T]:

@@ -123,6 +123,20 @@ def register_venues(register: Register) -> None:
 
 
 @hookspec
+def register_fill_models(register: Register) -> None:
+    """Register fill models, how a backtest's replay fills orders: ``register(name, factory)``.
+
+    Chosen by ``exchange.fill_model``. ``factory(section, *, venue, account, tape_account,
+    seed)`` returns a :class:`~kalshi_core.exchange.fill_models.FillModel` driving the
+    in-process :class:`~kalshi_core.exchange.venue.Venue` (``section`` is
+    ``fill_models.<name>``; ``account`` and ``tape_account`` are the two accounts it may
+    trade from; ``seed`` makes it deterministic). Its ``describe()`` writes its assumptions
+    down for reports. Built in: ``trade_through`` (the default), ``prob_queue``,
+    ``l2_replay`` and ``synthetic_book``.
+    """
+
+
+@hookspec
 def register_history_loaders(register: Register) -> None:
     """Register readers of recorded-history folders: ``register(name, factory)``.
 

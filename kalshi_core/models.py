@@ -84,6 +84,7 @@ class MarketResult(StrEnum):
     YES = "yes"
     NO = "no"
     SCALAR = "scalar"
+    VOID = "void"  # the market was voided: every holder gets its cost back
     NONE = ""
 
 

@@ -97,7 +97,9 @@ def test_market_from_history() -> None:
 
 
 def test_unsettled_history_market_rejected() -> None:
-    with pytest.raises(WireFormatError, match=r"result: recorded market .* settled yes or no"):
+    with pytest.raises(
+        WireFormatError, match=r"result: recorded market .* settled yes, no, void or scalar"
+    ):
         market_from_history({**MARKET_LINE, "result": ""})
 
 

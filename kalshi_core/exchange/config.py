@@ -130,4 +130,6 @@ def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> Lo
         stepped=bool(options.get("stepped")) or clock == "stepped",
         id_namespace=options.get("id_namespace"),
         window=options.get("window") or (None, None),
+        fill_model=options.get("fill_model"),
+        latency=options.get("latency"),
     )

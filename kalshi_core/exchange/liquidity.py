@@ -68,6 +68,8 @@ class ProviderStats:
     printed_count: Count = 0
     short_prints: int = 0
     skipped_prints: int = 0
+    blocked_prints: int = 0  # a member's order stood where the print's maker side would rest
+    blocked_count: Count = 0
     rejected_orders: int = 0
     tape_deposits: Money = 0
 
@@ -142,7 +144,16 @@ class _MarketQuotes:
 
 
 class LiquidityProvider:
-    """Quotes and prints recorded history into a venue. Deterministic for a given seed."""
+    """Quotes and prints recorded history into a venue. Deterministic for a given seed.
+
+    As a fill model it is ``synthetic_book``: the paper exchange's market maker, which puts
+    every print on the venue's tape through the matching engine (see :meth:`describe`).
+    """
+
+    name = "synthetic_book"
+    #: Provider levels are post-only: a level that would cross a member's order is not
+    #: placed, so no quote ever takes a member's order (only the tape's prints do).
+    post_only = True
 
     def __init__(
         self,
@@ -162,6 +173,20 @@ class LiquidityProvider:
         self.stats = ProviderStats()
         self._rng = random.Random(seed)
         self._markets: dict[str, _MarketQuotes] = {}
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "model": self.name,
+            "book": f"a ladder of {self.config.levels} levels a side around the recorded or "
+            "inferred touch, sizes drawn with the run's seed; levels a member takes are "
+            "topped up at the next event",
+            "resting": "each print rests its maker side at the print price and an internal "
+            "tape account takes it through the matching engine: a member's order at a better "
+            "price fills first, one at the print price only after the provider's level there",
+            "taking": "a member's order walks the provider's ladder at its levels' prices",
+            "conservative": "no: a print can fill a member ahead of volume recorded there; "
+            "a print whose maker side a member's order would cross is left off the tape",
+        }
 
     def register(self, market: Market) -> None:
         """Start tracking a listed market (its price grid comes from its price ranges)."""
@@ -302,6 +327,12 @@ class LiquidityProvider:
         maker_side = BookSide.ASK if taker_side is BookSide.BID else BookSide.BID
         key = (maker_side, price)
         self._clear_way(state, maker_side, price)
+        if self.venue.crosses(trade.ticker, maker_side, price):
+            # A member bids (offers) at or through the print on the taker's side: resting the
+            # maker side would trade with the member, not print history. Left off the tape.
+            self.stats.blocked_prints += 1
+            self.stats.blocked_count += count
+            return
         extra: list[str] = []
         if not self._grow_level(trade.ticker, state, key, count):
             self._add_extra(trade.ticker, key, count, extra)
@@ -402,7 +433,12 @@ class LiquidityProvider:
         """A GTC order of the provider, halved until affordable; None if nothing could rest."""
         while count >= CONTRACT:
             request = VenueOrder(
-                account=self.account, ticker=ticker, side=side, price=price, count=count
+                account=self.account,
+                ticker=ticker,
+                side=side,
+                price=price,
+                count=count,
+                post_only=self.post_only,
             )
             try:
                 return self.venue.place_order(request).order_id

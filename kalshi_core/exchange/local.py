@@ -41,10 +41,11 @@ from kalshi_core.client.transport import is_loopback
 from kalshi_core.clock import Clock, ManualClock, ReplayClock, SimulatedTime, SystemClock
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
+from kalshi_core.exchange.fill_models import FillModel
 from kalshi_core.exchange.replay import History, Replay, load_history
 from kalshi_core.exchange.replay import window as replay_window
 from kalshi_core.exchange.server import PREFIX, Catalog, ExchangeApp, KeyRegistry, ServerContext
-from kalshi_core.exchange.venue import Venue
+from kalshi_core.exchange.venue import Latency, Venue
 from kalshi_core.models import MarketStatus
 from kalshi_core.money import DOLLAR, Money
 from kalshi_core.wire import format_time
@@ -187,12 +188,10 @@ def _fresh_namespace() -> str:
     return f"kalshi-core-local-exchange/{uuid.uuid4()}"
 
 
-def _replay(history: History, namespace: str, *, speed: float, seed: int, stepped: bool) -> Replay:
-    """A fresh venue replaying ``history``: on a clock a client steps, or one running at
-    ``speed``."""
+def _clock(history: History, speed: float, stepped: bool) -> Clock:
+    """The replay's clock: one a client steps, or one running at ``speed``."""
     start = history.start_time
-    clock: Clock = ManualClock(start) if stepped else ReplayClock(start, speed)
-    return Replay(Venue(clock, id_namespace=namespace), history, seed=seed)
+    return ManualClock(start) if stepped else ReplayClock(start, speed)
 
 
 class LocalExchange:
@@ -246,6 +245,8 @@ class LocalExchange:
         stepped: bool = False,
         id_namespace: str | None = None,
         window: tuple[datetime | None, datetime | None] = (None, None),
+        fill_model: Callable[..., FillModel] | None = None,
+        latency: Latency | None = None,
         **options: Any,
     ) -> LocalExchange:
         """A venue that replays ``data_sets`` (from ``data_dir``, default the bundled
@@ -255,13 +256,16 @@ class LocalExchange:
         ``stepped``: recorded time stands still until the owner moves the exchange's
         :class:`ManualClock` (a session stepping cycle by cycle); otherwise it runs at
         ``speed``. ``id_namespace`` makes order, trade and fill ids reproducible (default: fresh
-        ids unique to this instance); ``window`` cuts the history (``replay.window``)."""
+        ids unique to this instance); ``window`` cuts the history (``replay.window``);
+        ``fill_model`` builds the replay's fill model (default: the synthetic-book liquidity
+        provider); ``latency`` is the venue's order latency."""
         replay = None
         namespace = id_namespace or _fresh_namespace()
         if data_sets:
             recorded = load_history(data_dir or BUNDLED_HISTORY, list(data_sets))
             history = replay_window(recorded, *window)
-            replay = _replay(history, namespace, speed=speed, seed=seed, stepped=stepped)
+            venue = Venue(_clock(history, speed, stepped), id_namespace=namespace, latency=latency)
+            replay = Replay(venue, history, seed=seed, fill_model=fill_model)
             venue = replay.venue
             options.setdefault("catalog", Catalog(series=dict(history.series)))
         exchange = cls(

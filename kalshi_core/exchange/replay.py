@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import attrs
 
 from kalshi_core.errors import ConfigError, ExchangeError, WireFormatError
+from kalshi_core.exchange.fill_models import FillModel
 from kalshi_core.exchange.liquidity import LiquidityConfig, LiquidityProvider
 from kalshi_core.exchange.loaders.base import (
     SET_INFO_FILE,
@@ -31,15 +32,18 @@ from kalshi_core.exchange.loaders.base import (
     read_set_info,
 )
 from kalshi_core.exchange.venue import Venue
+from kalshi_core.fees import FeeSchedule
 from kalshi_core.history_format import (
+    MarketRecord,
     Quote,
-    market_from_history,
     quote_from_history,
     read_history,
+    record_from_history,
     trade_from_legacy,
 )
-from kalshi_core.models import Market, MarketResult, MarketStatus, Series, Trade
+from kalshi_core.models import FeeType, Market, MarketResult, MarketStatus, Series, Trade
 from kalshi_core.money import DOLLAR, Money
+from kalshi_core.wire import from_wire
 
 __all__ = [
     "DEFAULT_PROVIDER_CASH",
@@ -99,7 +103,9 @@ class Timing:
 class History:
     """Markets as listed (status initialized, no result) and the merged event stream.
 
-    ``results`` holds each market's recorded result, applied at its DETERMINE event.
+    ``results`` holds each market's recorded result, applied at its DETERMINE event;
+    ``records`` (when the loader has them) how each ended: scalar payout, void, a dispute, an
+    early close and any fee waiver.
     """
 
     sets: tuple[str, ...]
@@ -107,6 +113,7 @@ class History:
     results: Mapping[str, MarketResult]
     events: tuple[HistoryEvent, ...]
     series: Mapping[str, Series] = attrs.field(factory=dict)
+    records: Mapping[str, MarketRecord] = attrs.field(factory=dict)
     #: What every report using this history must say about it ("set: text"), from each
     #: set's ``set.json`` and its loader.
     caveats: tuple[str, ...] = ()
@@ -170,6 +177,7 @@ def _merged(
     names: Sequence[str], recorded: Sequence[tuple[RecordedSet, SetInfo]], timing: Timing
 ) -> History:
     results: dict[str, MarketResult] = {}
+    records: dict[str, MarketRecord] = {}
     series: dict[str, Series] = {}
     caveats: list[str] = []
     for name, (part, info) in zip(names, recorded, strict=True):
@@ -177,6 +185,7 @@ def _merged(
             if ticker in results:
                 raise WireFormatError(f"{name}: ticker: {ticker} is listed twice")
         results.update(part.results)
+        records.update(part.records)
         series.update({k: v for k, v in part.series.items() if k not in series})
         caveats += [f"{name}: {text}" for text in (*info.caveats, *part.caveats)]
     history = assemble_history(
@@ -186,6 +195,7 @@ def _merged(
         trades=[t for part, _ in recorded for t in part.trades],
         quotes=[q for part, _ in recorded for q in part.quotes],
         timing=timing,
+        records=records,
     )
     return attrs.evolve(history, series=series, caveats=tuple(caveats))
 
@@ -193,16 +203,17 @@ def _merged(
 def read_documented_set(folder: Path) -> RecordedSet:
     """A folder in the documented history format (the data README): ``markets.jsonl`` plus
     ``trades.jsonl.gz`` (legacy integer-cent prints) and/or ``quotes.jsonl.gz``."""
-    results: dict[str, MarketResult] = {}
+    records: dict[str, MarketRecord] = {}
     series: dict[str, Series] = {}
-    markets = _read_markets(folder / MARKETS_FILE, results, series)
+    markets = _read_markets(folder / MARKETS_FILE, records, series)
     known = {m.ticker for m in markets}
     return RecordedSet(
         markets=tuple(markets),
-        results=results,
+        results={ticker: record.market.result for ticker, record in records.items()},
         series=series,
         trades=tuple(_read_optional(folder / TRADES_FILE, trade_from_legacy, known)),
         quotes=tuple(_read_optional(folder / QUOTES_FILE, quote_from_history, known)),
+        records=records,
     )
 
 
@@ -258,24 +269,16 @@ def assemble_history(
     trades: Iterable[Trade],
     quotes: Iterable[Quote],
     timing: Timing,
+    records: Mapping[str, MarketRecord] | None = None,
 ) -> History:
-    """Build the sorted event stream from parsed records (``markets`` as listed)."""
+    """Build the sorted event stream from parsed records (``markets`` as listed).
+
+    A market that closed early (``records[ticker].closed_time``) closes then, not at its
+    scheduled ``close_time``; it is determined after the close that happened.
+    """
     events: list[HistoryEvent] = []
     for market in markets:
-        determined = market.close_time + timing.determine_after
-        events += [
-            HistoryEvent(
-                time=market.open_time - timing.list_ahead, kind=EventKind.LIST, ticker=market.ticker
-            ),
-            HistoryEvent(time=market.open_time, kind=EventKind.OPEN, ticker=market.ticker),
-            HistoryEvent(time=market.close_time, kind=EventKind.CLOSE, ticker=market.ticker),
-            HistoryEvent(time=determined, kind=EventKind.DETERMINE, ticker=market.ticker),
-            HistoryEvent(
-                time=determined + timing.finalize_after,
-                kind=EventKind.FINALIZE,
-                ticker=market.ticker,
-            ),
-        ]
+        events += _lifecycle_events(market, (records or {}).get(market.ticker), timing)
     events += (
         HistoryEvent(time=t.created_time, kind=EventKind.TRADE, ticker=t.ticker, trade=t)
         for t in trades
@@ -286,8 +289,29 @@ def assemble_history(
     # Stable sort: records of one kind at one instant keep their file order.
     events.sort(key=lambda e: (e.time, e.kind))
     return History(
-        sets=tuple(sets), markets=tuple(markets), results=dict(results), events=tuple(events)
+        sets=tuple(sets),
+        markets=tuple(markets),
+        results=dict(results),
+        events=tuple(events),
+        records=dict(records or {}),
     )
+
+
+def _lifecycle_events(
+    market: Market, record: MarketRecord | None, timing: Timing
+) -> list[HistoryEvent]:
+    """LIST, OPEN, CLOSE (at an early close if one is recorded), DETERMINE and FINALIZE."""
+    closed = record.closed_time if record and record.closed_time else market.close_time
+    closed = min(closed, market.close_time)
+    determined = closed + timing.determine_after
+    steps = (
+        (market.open_time - timing.list_ahead, EventKind.LIST),
+        (market.open_time, EventKind.OPEN),
+        (closed, EventKind.CLOSE),
+        (determined, EventKind.DETERMINE),
+        (determined + timing.finalize_after, EventKind.FINALIZE),
+    )
+    return [HistoryEvent(time=time, kind=kind, ticker=market.ticker) for time, kind in steps]
 
 
 def _set_folder(data_dir: Path, name: str, loaders: Sequence[NamedLoader]) -> Path:
@@ -303,22 +327,23 @@ def _set_folder(data_dir: Path, name: str, loaders: Sequence[NamedLoader]) -> Pa
 
 
 def _read_markets(
-    path: Path, results: dict[str, MarketResult], series: dict[str, Series]
+    path: Path, records: dict[str, MarketRecord], series: dict[str, Series]
 ) -> list[Market]:
-    """Markets as they are listed: initialized, result kept aside in ``results``, and each
-    series with the category its records carry in ``series``."""
+    """Markets as they are listed: initialized, how each ended kept aside in ``records``, and
+    each series with the category and fee terms its records carry in ``series``."""
 
     def parse(record: dict[str, Any], *, where: str) -> Market:
-        market = market_from_history(record, where=where)
-        _remember_series(series, market, record)
-        if market.ticker in results:
+        recorded = record_from_history(record, where=where)
+        market = recorded.market
+        _remember_series(series, market, record, where)
+        if market.ticker in records:
             raise WireFormatError(f"{where}: ticker: {market.ticker} is listed twice")
         if market.close_time <= market.open_time:
             raise WireFormatError(
                 f"{where}: close_time: {market.ticker} closes at {market.close_time}, "
                 f"not after its open_time {market.open_time}"
             )
-        results[market.ticker] = market.result
+        records[market.ticker] = recorded
         return attrs.evolve(
             market,
             status=MarketStatus.INITIALIZED,
@@ -329,12 +354,21 @@ def _read_markets(
     return list(read_history(path, parse))
 
 
-def _remember_series(series: dict[str, Series], market: Market, record: dict[str, Any]) -> None:
+def _remember_series(
+    series: dict[str, Series], market: Market, record: dict[str, Any], where: str
+) -> None:
+    """The series of ``market`` with the category and fee terms (``fee_type``,
+    ``fee_multiplier``) its record carries; a record without them leaves Kalshi's defaults."""
     ticker = market.series_ticker
     category = record.get("category")
-    if ticker not in series or (isinstance(category, str) and not series[ticker].category):
+    known = series.get(ticker)
+    if known is None or (isinstance(category, str) and not known.category):
         text = category if isinstance(category, str) else ""
         series[ticker] = Series(ticker=ticker, title=ticker, category=text)
+    terms: dict[str, Any] = {k: record[k] for k in ("fee_type", "fee_multiplier") if k in record}
+    if terms:
+        fields = {"ticker": ticker, "title": ticker, "category": series[ticker].category, **terms}
+        series[ticker] = from_wire(fields, Series, where=where)
 
 
 def _read_optional(path: Path, parse: Callable[..., _Record], known: set[str]) -> list[_Record]:
@@ -351,6 +385,24 @@ def _read_optional(path: Path, parse: Callable[..., _Record], known: set[str]) -
         return parsed
 
     return list(read_history(path, checked))
+
+
+def _fill_model(
+    factory: Callable[..., FillModel] | None,
+    *,
+    venue: Venue,
+    account: str,
+    tape_account: str,
+    seed: int,
+    liquidity: LiquidityConfig | None,
+) -> FillModel:
+    """The replay's fill model: ``factory``'s, else the synthetic-book LiquidityProvider."""
+    if factory is not None:
+        return factory(venue=venue, account=account, tape_account=tape_account, seed=seed)
+    config = liquidity or LiquidityConfig()
+    return LiquidityProvider(
+        venue, account=account, tape_account=tape_account, seed=seed, config=config
+    )
 
 
 class Replay:
@@ -372,17 +424,22 @@ class Replay:
         provider_cash: Money = DEFAULT_PROVIDER_CASH,
         liquidity: LiquidityConfig | None = None,
         drive_clock: bool = True,
+        fill_model: Callable[..., FillModel] | None = None,
     ) -> None:
+        """``fill_model(venue=, account=, tape_account=, seed=)`` builds the fill model (see
+        :mod:`kalshi_core.exchange.fill_models`); without one, the synthetic-book
+        :class:`LiquidityProvider` with ``liquidity`` quotes and prints history."""
         if not history.events:
             raise ConfigError(f"history of sets {', '.join(history.sets)} has no events")
         self.venue = venue
         self.history = history
-        self.provider = LiquidityProvider(
-            venue,
+        self.provider = _fill_model(
+            fill_model,
+            venue=venue,
             account=provider_account,
             tape_account=tape_account,
             seed=seed,
-            config=liquidity or LiquidityConfig(),
+            liquidity=liquidity,
         )
         if provider_cash > 0:
             venue.deposit(provider_account, provider_cash)
@@ -437,6 +494,7 @@ class Replay:
     def _apply(self, event: HistoryEvent) -> None:
         if self._set_clock is not None and self.venue.clock.now() < event.time:
             self._set_clock(event.time)
+            self.venue.advance()  # orders and cancels in flight arrive before the event
         kind = event.kind
         if kind is EventKind.QUOTE:
             if event.ticker in self._open and event.quote is not None:
@@ -458,7 +516,7 @@ class Replay:
                 self._close(ticker)
             elif kind is EventKind.DETERMINE:
                 self._determine(ticker)
-            else:
+            elif self._final_status(ticker) is MarketStatus.FINALIZED:
                 self._step(ticker, MarketStatus.DETERMINED, self.venue.finalize)
         except ExchangeError:
             # Someone (an operator via the server) moved the market already: history
@@ -467,8 +525,21 @@ class Replay:
 
     def _list(self, ticker: str) -> None:
         market = self._markets[ticker]
-        self.venue.list_market(market)
+        self.venue.list_market(market, fees=self._fees(market))
         self.provider.register(market)
+
+    def _fees(self, market: Market) -> FeeSchedule:
+        """The series' fee type and multiplier, with the market's recorded fee waiver."""
+        series = self.history.series.get(market.series_ticker)
+        record = self.history.records.get(market.ticker)
+        waiver = record.fee_waiver_until if record else None
+        if series is None:
+            return FeeSchedule(fee_type=FeeType.QUADRATIC, waiver_until=waiver)
+        return FeeSchedule.from_series(series, waiver_until=waiver)
+
+    def _final_status(self, ticker: str) -> MarketStatus:
+        record = self.history.records.get(ticker)
+        return record.final_status if record else MarketStatus.FINALIZED
 
     def _step(self, ticker: str, expected: MarketStatus, action: Callable[[str], None]) -> None:
         if self.venue.market(ticker).status is expected:
@@ -484,8 +555,20 @@ class Replay:
             self.venue.close_market(ticker)
 
     def _determine(self, ticker: str) -> None:
+        """Settle on the recorded result only; a disputed market is left unpaid, never
+        settled on a guess."""
         status = self.venue.market(ticker).status
-        if status in (MarketStatus.ACTIVE, MarketStatus.INACTIVE, MarketStatus.CLOSED):
-            self.venue.determine(ticker, self.history.results[ticker])
-        else:
+        if status not in (MarketStatus.ACTIVE, MarketStatus.INACTIVE, MarketStatus.CLOSED):
             self.lifecycle_skipped += 1
+            return
+        record = self.history.records.get(ticker)
+        if record is None:
+            self.venue.determine(ticker, self.history.results[ticker])
+        elif record.final_status is MarketStatus.DISPUTED:
+            if status is not MarketStatus.CLOSED:
+                self.venue.close_market(ticker)
+            self.venue.dispute(ticker)
+        else:
+            result = record.market.result
+            value = record.yes_value if result is MarketResult.SCALAR else None
+            self.venue.determine(ticker, result, settlement_value=value)

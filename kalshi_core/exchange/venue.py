@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 
 import attrs
@@ -60,9 +60,34 @@ _TRANSITIONS: dict[MarketStatus, frozenset[MarketStatus]] = {
     MarketStatus.INITIALIZED: frozenset({MarketStatus.ACTIVE, MarketStatus.CLOSED}),
     MarketStatus.ACTIVE: frozenset({MarketStatus.INACTIVE, MarketStatus.CLOSED}),
     MarketStatus.INACTIVE: frozenset({MarketStatus.ACTIVE, MarketStatus.CLOSED}),
-    MarketStatus.CLOSED: frozenset({MarketStatus.DETERMINED}),
+    # A dispute comes before payment: a disputed market pays nothing until it is determined.
+    MarketStatus.CLOSED: frozenset({MarketStatus.DETERMINED, MarketStatus.DISPUTED}),
+    MarketStatus.DISPUTED: frozenset({MarketStatus.DETERMINED}),
     MarketStatus.DETERMINED: frozenset({MarketStatus.FINALIZED}),
 }
+
+
+@attrs.frozen(kw_only=True)
+class Latency:
+    """Order-entry latency in recorded time: an order goes live ``base + insert`` after it is
+    sent, a cancel takes effect ``base + cancel`` after it is sent (meanwhile it can fill)."""
+
+    base: timedelta = timedelta(0)
+    insert: timedelta = timedelta(0)
+    cancel: timedelta = timedelta(0)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("base", "insert", "cancel"):
+            if getattr(self, name) < timedelta(0):
+                raise ValueError(f"latency {name} must not be negative, got {getattr(self, name)}")
+
+    @property
+    def to_insert(self) -> timedelta:
+        return self.base + self.insert
+
+    @property
+    def to_cancel(self) -> timedelta:
+        return self.base + self.cancel
 
 
 @attrs.frozen(kw_only=True)
@@ -168,9 +193,14 @@ class Venue:
         *,
         fee_model: FeeModel | None = None,
         id_namespace: str = "kalshi-core-local-exchange",
+        latency: Latency | None = None,
     ) -> None:
         self.clock = clock
         self.fee_model: FeeModel = fee_model or KalshiFeeModel()
+        self.latency = latency or Latency()
+        #: Called with each order as it joins a book (a fill model notes its queue position).
+        self.on_rest: Callable[[OrderState], None] | None = None
+        self._in_flight: list[tuple[datetime, int, str, bool]] = []  # (due, seq, id, is_cancel)
         self.paused = False
         # Ids look like Kalshi's UUIDs and are reproducible: a uuid5 of the namespace whose
         # last 48 bits are a counter (cheaper than hashing a fresh uuid5 per order).
@@ -222,10 +252,14 @@ class Venue:
     def determine(
         self, ticker: str, result: MarketResult, *, settlement_value: Money | None = None
     ) -> list[Settlement]:
-        """Settle ``ticker`` (closing it first if needed) and pay every holder."""
+        """Settle ``ticker`` (closing it first if needed) and pay every holder.
+
+        ``yes``/``no`` pay $1 a winning contract, ``scalar`` pays ``settlement_value`` a YES
+        contract and the rest of $1 a NO contract, ``void`` refunds every holder its cost.
+        """
         now = self._tick()
         market = self._market(ticker)
-        yes_value = _yes_value(result, settlement_value)
+        yes_value = None if result is MarketResult.VOID else _yes_value(result, settlement_value)
         if market.status in (MarketStatus.ACTIVE, MarketStatus.INACTIVE):
             self._set_status(market, MarketStatus.CLOSED, now)
         self._set_status(market, MarketStatus.DETERMINED, now)
@@ -238,6 +272,10 @@ class Venue:
         self.rounding += market.open_interest * ESCROW_PER_COUNT - sum(r.revenue for r in records)
         market.open_interest = 0
         return records
+
+    def dispute(self, ticker: str) -> None:
+        """A closed market's outcome is contested: nothing is paid until :meth:`determine`."""
+        self.set_status(ticker, MarketStatus.DISPUTED)
 
     def set_paused(self, paused: bool) -> None:
         """Exchange-wide trading pause: order entry and amends fail with trading_is_paused."""
@@ -281,7 +319,10 @@ class Venue:
         """Validate, match and (GTC) rest an order; raises ExchangeError and changes nothing."""
         now = self._tick()
         order = self._admit(request, now)
-        self._run(order, now)
+        if self.latency.to_insert:
+            self._send(order, now + self.latency.to_insert, is_cancel=False)
+        else:
+            self._run(order, now)
         return order_report(order)
 
     def place_orders(self, requests: Iterable[VenueOrder]) -> list[Order | ExchangeError]:
@@ -295,18 +336,71 @@ class Venue:
         return results
 
     def cancel(self, account_id: str, order_id: str) -> Order:
+        """Cancel a resting order; under cancel latency it stays live (and can fill) until
+        the cancel arrives, and the report shows it as it is now."""
         now = self._tick()
-        order = self._resting(account_id, order_id)
-        self._cancel(order, now)
+        order = self.order_state(order_id, account_id)
+        if not (order.in_book or _in_flight(order)):
+            raise reject(rules.ORDER_NOT_RESTING, f"order {order_id} is {order.status}")
+        self._cancel_sent(order, now)
         return order_report(order)
+
+    def _cancel_sent(self, order: OrderState, now: datetime) -> None:
+        """A member's cancel: it takes effect now, or once cancel latency has passed."""
+        if self.latency.to_cancel:
+            self._send(order, now + self.latency.to_cancel, is_cancel=True)
+        else:
+            self._cancel(order, now)
+
+    def cross_resting(self, order_id: str, count: Count, counterparty: str) -> None:
+        """Fill ``count`` of the resting ``order_id`` at its own price against an
+        immediate-or-cancel order of ``counterparty`` (a fill model's outside market).
+
+        The counterparty must be able to pay (it is held like any order); raises ExchangeError
+        and changes nothing otherwise.
+        """
+        now = self._tick()
+        maker = self.order_state(order_id)
+        if not maker.in_book or not 0 < count <= maker.remaining:
+            raise reject(
+                rules.INVALID_PARAMETERS,
+                f"cannot fill {count} of {order_id} ({maker.status}, {maker.remaining} left)",
+            )
+        market = self._tradable(maker.ticker)
+        side = BookSide.ASK if maker.side is BookSide.BID else BookSide.BID
+        request = VenueOrder(
+            account=counterparty,
+            ticker=maker.ticker,
+            side=side,
+            price=maker.price,
+            count=count,
+            time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL,
+        )
+        taker = self._create(self._account(counterparty), request, count, now)
+        self._execute(market, taker, maker, count, now)
+
+    def crosses(self, ticker: str, side: BookSide, price: Price) -> bool:
+        """Whether an order on ``side`` at ``price`` would meet a resting order."""
+        return self._crosses(self._market(ticker).book, side, price)
+
+    def record_print(self, trade: Trade) -> None:
+        """Put an outside print (no member of this venue took part) on the market's tape."""
+        market = self._market(trade.ticker)
+        if trade.count > 0:
+            market.trades.append(trade)
+            market.last_price = trade.yes_price
+            market.volume += trade.count
+            market.updated_time = trade.created_time
 
     def cancel_all(self, account_id: str, ticker: str | None = None) -> list[Order]:
         """Cancel every resting order of ``account_id`` (in ``ticker`` only, if given)."""
         now = self._tick()
-        resting = self._resting_by_account.get(account_id, {})
-        chosen = [o for o in resting.values() if ticker is None or o.ticker == ticker]
+        resting = list(self._resting_by_account.get(account_id, {}).values())
+        if self.latency.to_insert:  # orders still in flight are canceled too
+            resting += filter(_in_flight, self._orders_by_account.get(account_id, []))
+        chosen = [o for o in resting if ticker is None or o.ticker == ticker]
         for order in chosen:
-            self._cancel(order, now)
+            self._cancel_sent(order, now)
         return [order_report(o) for o in chosen]
 
     def decrease(
@@ -388,15 +482,17 @@ class Venue:
             if (ticker is None or o.ticker == ticker) and (status is None or o.status is status)
         ]
 
-    def queue_position(self, order_id: str) -> Count:
-        """Contracts ahead of ``order_id`` at its price level."""
+    def queue_position(self, order_id: str, *, accounts: Collection[str] | None = None) -> Count:
+        """Contracts ahead of ``order_id`` at its price level (of ``accounts`` only, if given)."""
         order = self.order_state(order_id)
         ahead = 0
         if order.in_book:
             for other in self._markets[order.ticker].book.in_priority(order.side):
                 if other is order:
                     break
-                if other.price == order.price:
+                if other.price == order.price and (
+                    accounts is None or other.account_id in accounts
+                ):
                     ahead += other.remaining
         return ahead
 
@@ -594,6 +690,8 @@ class Venue:
         else:
             market.book.add(order)
             self._resting_by_account.setdefault(order.account_id, {})[order.order_id] = order
+            if self.on_rest is not None:
+                self.on_rest(order)
             if order.expiration_time is not None:
                 entry = (order.expiration_time, order.sequence, order.order_id)
                 heapq.heappush(self._expiries, entry)
@@ -828,11 +926,17 @@ class Venue:
         market.updated_time = now
 
     def _settle(
-        self, account: Account, market: MarketState, yes_value: Money, now: datetime
+        self, account: Account, market: MarketState, yes_value: Money | None, now: datetime
     ) -> Settlement:
+        """Pay one holder: ``yes_value`` a YES contract (the rest of $1 a NO one), or, for a
+        void market (``None``), its cost back."""
         held = account.holdings[market.listed.ticker]
         yes_count, no_count = max(0, held.position), max(0, -held.position)
-        revenue = held.receive(yes_value * yes_count + (DOLLAR - yes_value) * no_count)
+        if yes_value is None:
+            due = held.basis * CONTRACT
+        else:
+            due = yes_value * yes_count + (DOLLAR - yes_value) * no_count
+        revenue = held.receive(due)
         record = Settlement(
             ticker=market.listed.ticker,
             event_ticker=market.listed.event_ticker,
@@ -865,7 +969,27 @@ class Venue:
             order = self._orders[order_id]
             if order.in_book and order.expiration_time == expires:
                 self._cancel(order, now)
+        while self._in_flight and self._in_flight[0][0] <= now:
+            due, _, order_id, is_cancel = heapq.heappop(self._in_flight)
+            self._arrive(self._orders[order_id], due, is_cancel=is_cancel)
         return now
+
+    def _send(self, order: OrderState, due: datetime, *, is_cancel: bool) -> None:
+        self._order_seq += 1
+        heapq.heappush(self._in_flight, (due, self._order_seq, order.order_id, is_cancel))
+
+    def _arrive(self, order: OrderState, due: datetime, *, is_cancel: bool) -> None:
+        """An order or cancel reaches the matching engine ``due`` after it was sent."""
+        if is_cancel:
+            if order.in_book or _in_flight(order):
+                self._cancel(order, due)
+            return
+        if not _in_flight(order):
+            return  # canceled while in flight
+        if self._markets[order.ticker].status is MarketStatus.ACTIVE and not self.paused:
+            self._run(order, due)
+        else:
+            self._cancel(order, due)
 
     # ---- lookups ----------------------------------------------------------------------------
 
@@ -894,6 +1018,11 @@ class Venue:
         if not order.in_book:
             raise reject(rules.ORDER_NOT_RESTING, f"order {order_id} is {order.status}")
         return order
+
+
+def _in_flight(order: OrderState) -> bool:
+    """Sent but not yet live (insert latency): resting status, size left, not in a book."""
+    return order.status is OrderStatus.RESTING and order.remaining > 0 and not order.in_book
 
 
 def _yes_value(result: MarketResult, settlement_value: Money | None) -> Money:

@@ -137,13 +137,16 @@ VenueTime = WallTime | LocalTime | ExchangeTime
 @attrs.define
 class OpenVenue:
     """A :class:`VenueRun` from its parts; ``exchange`` is the local exchange when there is one
-    in this process (the summary shows its progress)."""
+    in this process (the summary shows its progress); ``fill_model`` is the replay's fill
+    model's ``describe()`` (what a report prints about how orders filled), empty when no
+    history is replayed here."""
 
     gateway: Gateway
     clock: Clock
     description: str
     time: VenueTime
     exchange: object | None = None
+    fill_model: dict[str, str] = attrs.field(factory=dict)
     #: What the session report must say about the data replayed (History.caveats).
     caveats: tuple[str, ...] = ()
 

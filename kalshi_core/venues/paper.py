@@ -22,7 +22,7 @@ from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.config import build_exchange
 from kalshi_core.venues.base import ExchangeTime, LocalTime, OpenVenue, RunSpec, WallTime
 from kalshi_core.venues.client_gateway import ClientGateway
-from kalshi_core.venues.simulated import history_dir, history_sets
+from kalshi_core.venues.simulated import fill_model_of, history_dir, history_sets, latency_of
 
 
 @contextlib.asynccontextmanager
@@ -41,6 +41,8 @@ async def open_paper(
         "data": str(history_dir(exchange_section, run)),
         "data_sets": history_sets(exchange_section, run),
         "window": (run.start, run.end),
+        "fill_model": fill_model_of(app, exchange_section),
+        "latency": latency_of(exchange_section),
     }
     exchange = build_exchange(exchange_section, options)
     if exchange.replay is None or not isinstance(exchange.clock, ManualClock):
@@ -62,6 +64,7 @@ async def open_paper(
                 description=f"the local exchange at {exchange.base_url} (paper trading)",
                 time=LocalTime(SimulatedTime(exchange.clock, exchange.replay)),
                 exchange=exchange,
+                fill_model=exchange.replay.provider.describe(),
                 caveats=exchange.replay.history.caveats,
             )
 

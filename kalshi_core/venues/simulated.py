@@ -9,8 +9,9 @@ answers for the same account.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from kalshi_core.client import BatchOrderResult, CancelAck, ItemError, OrderAck,
 from kalshi_core.clock import ManualClock, SimulatedTime
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange.config import DEFAULTS
+from kalshi_core.exchange.fill_models import FillModel
 from kalshi_core.exchange.loaders.base import loaders_of
 from kalshi_core.exchange.local import BUNDLED_HISTORY
 from kalshi_core.exchange.replay import Replay, available_sets, load_history, window
-from kalshi_core.exchange.venue import Venue, VenueOrder
+from kalshi_core.exchange.venue import Latency, Venue, VenueOrder
 from kalshi_core.models import (
     Balance,
     Fill,
@@ -137,6 +139,7 @@ class VenueGateway:
 
 
 SIMULATED_ACCOUNT = "simulated"
+DEFAULT_FILL = "trade_through"
 
 
 @contextlib.asynccontextmanager
@@ -152,16 +155,33 @@ async def open_simulated(
     )
     history = window(recorded, run.start, run.end)
     clock = ManualClock(history.start_time)
-    venue = Venue(clock, id_namespace=f"kalshi-core-run/{run.run_id}")
-    replay = Replay(venue, history, seed=run.seed)
+    venue = Venue(clock, id_namespace=f"kalshi-core-run/{run.run_id}", latency=latency_of(exchange))
+    replay = Replay(venue, history, seed=run.seed, fill_model=fill_model_of(app, exchange))
     dollars = int(exchange.get("starting_balance_dollars", DEFAULTS["starting_balance_dollars"]))
     venue.deposit(SIMULATED_ACCOUNT, dollars * DOLLAR)
     yield OpenVenue(
         gateway=VenueGateway(venue, SIMULATED_ACCOUNT, history.series),
         clock=clock,
-        description=f"the simulated venue replaying {', '.join(history.sets)}",
+        description=f"the simulated venue replaying {', '.join(history.sets)} "
+        f"(fill model {replay.provider.name})",
         time=LocalTime(SimulatedTime(clock, replay)),
         caveats=history.caveats,
+        fill_model=replay.provider.describe(),
+    )
+
+
+def fill_model_of(app: Any, exchange: Mapping[str, Any]) -> Callable[..., FillModel]:
+    """The factory of the fill model ``exchange.fill_model`` names (see docs/exchange.md)."""
+    return functools.partial(app.build, "fill_models", exchange.get("fill_model", DEFAULT_FILL))
+
+
+def latency_of(exchange: Mapping[str, Any]) -> Latency:
+    """``exchange.latency``'s base, insert and cancel milliseconds, in recorded time."""
+    section = exchange.get("latency") or {}
+    return Latency(
+        base=timedelta(milliseconds=int(section.get("base_ms", 0))),
+        insert=timedelta(milliseconds=int(section.get("insert_ms", 0))),
+        cancel=timedelta(milliseconds=int(section.get("cancel_ms", 0))),
     )
 
 

@@ -42,6 +42,7 @@ BUILTINS = {
     "strategies",
     "validators",
     "venues",
+    "fill_models",
 }
 
 

@@ -132,7 +132,9 @@ def test_money_is_conserved_and_never_negative(
     recorded = sum(t.count for t in trades)
     assert replay.provider.stats.printed_count <= recorded
     if provider_cash >= 1_000_000 * DOLLAR:
-        assert replay.provider.stats.printed_count == recorded
+        # every print reaches the tape, but those a user's own order stood in the way of
+        blocked = replay.provider.stats.blocked_count
+        assert replay.provider.stats.printed_count == recorded - blocked
 
 
 @settings(max_examples=40, deadline=None)

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from kalshi_core.errors import ConfigError, WireFormatError
-from kalshi_core.history_format import Quote
+from kalshi_core.history_format import MarketRecord, Quote
 from kalshi_core.models import Market, MarketResult, MarketStatus, Series, Trade
 from kalshi_core.plugins import PluginManager, collect
 
@@ -59,6 +59,9 @@ class RecordedSet:
     trades: tuple[Trade, ...] = ()
     quotes: tuple[Quote, ...] = ()
     caveats: tuple[str, ...] = ()
+    #: How each market ended (scalar payout, void, dispute, early close, fee waiver), when the
+    #: format records it; a market without one settles on ``results`` alone.
+    records: Mapping[str, MarketRecord] = attrs.field(factory=dict)
 
 
 @runtime_checkable
