@@ -60,13 +60,15 @@ def environment(folder: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def timed_run(name: str, env: dict[str, str]) -> Timing:
-    """One `kalshi-core run` to the end of the history, in a child process; its CPU time is
-    its own (``os.wait4``), so rows may run at the same time."""
+def timed_run(name: str, env: dict[str, str], folder: Path) -> Timing:
+    """One `kalshi-core run` to the end of the history, in a child process working in
+    ``folder`` (``python -c`` puts its working directory first on ``sys.path``: from this
+    checkout, the reference row would import this checkout's code); its CPU time is its own
+    (``os.wait4``), so rows may run at the same time."""
     command = [sys.executable, "-c", "from kalshi_core.cli import main; main()", "run"]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        child = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
+        child = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=err, text=True)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -100,12 +102,13 @@ def reference_tree(revision: str) -> Iterator[Path]:
 
 def venue_row(venue: str) -> Timing:
     with tempfile.TemporaryDirectory(prefix="kalshi-bench-") as temp:
-        return timed_run(venue, environment(Path(temp), KALSHI_RUN__VENUE=venue))
+        return timed_run(venue, environment(Path(temp), KALSHI_RUN__VENUE=venue), Path(temp))
 
 
 def reference_row(revision: str) -> Timing:
     with reference_tree(revision) as tree, tempfile.TemporaryDirectory() as temp:
-        return timed_run(f"reference {revision}", environment(Path(temp), PYTHONPATH=str(tree)))
+        env = environment(Path(temp), PYTHONPATH=str(tree))
+        return timed_run(f"reference {revision}", env, Path(temp))
 
 
 def measure(args: argparse.Namespace) -> list[Timing]:
