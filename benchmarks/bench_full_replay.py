@@ -1,11 +1,14 @@
 """The full bundled replay through `kalshi-core run`: today's engine on simulated time, beside
 the wall-clock replay it replaced, in one run.
 
-Run: ``python benchmarks/bench_full_replay.py [--reference-rev 49e9156] [--skip-reference]``
+Run: ``python benchmarks/bench_full_replay.py [--reference-rev 49e9156] [--skip-reference]
+[--parallel]``
 
 Each row is one `kalshi-core run` to the end of the bundled history (no --cycles), in its own
 temporary data folder and SQLite file, timed with ``time.perf_counter`` (wall) and the child's
-CPU time (``resource.getrusage``):
+own CPU time (``os.wait4``). ``--parallel`` runs the rows at the same time: on a machine
+already busy with other work each row then gets about the same share of it, and the whole
+measurement takes as long as its slowest row.
 
 * ``paper`` — the default: the local exchange over HTTP, stepped simulated time;
 * ``simulated`` — the same venue in-process, no HTTP;
@@ -22,12 +25,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import attrs
@@ -56,19 +60,24 @@ def environment(folder: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def timed_run(name: str, env: dict[str, str]) -> Timing:
-    """One `kalshi-core run` to the end of the history, in a child process."""
+def timed_run(name: str, env: dict[str, str], folder: Path) -> Timing:
+    """One `kalshi-core run` to the end of the history, in a child process working in
+    ``folder`` (``python -c`` puts its working directory first on ``sys.path``: from this
+    checkout, the reference row would import this checkout's code); its CPU time is its own
+    (``os.wait4``), so rows may run at the same time."""
     command = [sys.executable, "-c", "from kalshi_core.cli import main; main()", "run"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if done.returncode != 0:
-        raise SystemExit(f"{name}: exit {done.returncode}\n{done.stderr[-2000:]}")
-    lines = tuple(line for line in done.stdout.splitlines() if line.startswith(KEEP))
-    return Timing(name, wall, cpu, lines)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            raise SystemExit(f"{name}: exit {child.returncode}\n{err.read()[-2000:]}")
+        lines = tuple(line for line in out.read().splitlines() if line.startswith(KEEP))
+    return Timing(name, wall, usage.ru_utime + usage.ru_stime, lines)
 
 
 @contextlib.contextmanager
@@ -91,23 +100,34 @@ def reference_tree(revision: str) -> Iterator[Path]:
             )
 
 
+def venue_row(venue: str) -> Timing:
+    with tempfile.TemporaryDirectory(prefix="kalshi-bench-") as temp:
+        return timed_run(venue, environment(Path(temp), KALSHI_RUN__VENUE=venue), Path(temp))
+
+
+def reference_row(revision: str) -> Timing:
+    with reference_tree(revision) as tree, tempfile.TemporaryDirectory() as temp:
+        env = environment(Path(temp), PYTHONPATH=str(tree))
+        return timed_run(f"reference {revision}", env, Path(temp))
+
+
 def measure(args: argparse.Namespace) -> list[Timing]:
-    timings = []
-    for venue in ("paper", "simulated"):
-        with tempfile.TemporaryDirectory(prefix="kalshi-bench-") as temp:
-            env = environment(Path(temp), KALSHI_RUN__VENUE=venue)
-            timings.append(timed_run(venue, env))
+    rows: list[Callable[[], Timing]] = [partial(venue_row, v) for v in ("paper", "simulated")]
     if not args.skip_reference:
-        with reference_tree(args.reference_rev) as tree, tempfile.TemporaryDirectory() as temp:
-            env = environment(Path(temp), PYTHONPATH=str(tree))
-            timings.append(timed_run(f"reference {args.reference_rev}", env))
-    return timings
+        rows.append(partial(reference_row, args.reference_rev))
+    if not args.parallel:
+        return [row() for row in rows]
+    with ThreadPoolExecutor(max_workers=len(rows)) as pool:
+        return list(pool.map(lambda row: row(), rows))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--reference-rev", default="49e9156", help="the wall-clock revision")
     parser.add_argument("--skip-reference", action="store_true", help="only today's paths")
+    parser.add_argument(
+        "--parallel", action="store_true", help="run the rows at the same time (a busy machine)"
+    )
     timings = measure(parser.parse_args())
     reference = timings[-1].wall
     print(f"{'path':<22} {'wall s':>8} {'cpu s':>8} {'vs last':>8}")

@@ -88,5 +88,4 @@ class AuditTrail:
 
     async def flush(self) -> None:
         events, self._buffer = self._buffer, []
-        for event in events:
-            await self.repository.record(event)
+        await self.repository.record_many(events)

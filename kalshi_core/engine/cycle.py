@@ -164,14 +164,16 @@ class Engine:
         signals.cycle_started.send(self)  # monitoring: cycle duration, log correlation id
         listed = await self.gateway.open_markets()
         self.reconciler.see_listed(listed)
-        pending = await self.reconciler.tickers_to_settle()
-        self.owned = await self._claim([m.ticker for m in listed] + pending)
+        async with self.database.unit():  # a few transactions per cycle, none across a call
+            pending = await self.reconciler.tickers_to_settle()
+            self.owned = await self._claim([m.ticker for m in listed] + pending)
         state = await self.reconciler.reconcile(self.owned)
         markets = [m for m in listed if m.ticker in self.owned]
         await self._learn_series(markets)
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
-        spent = await self._spent_today()
-        portfolio = await self._with_day_start(state.portfolio, spent, state.new_fills)
+        async with self.database.unit():
+            spent = await self._spent_today()
+            portfolio = await self._with_day_start(state.portfolio, spent, state.new_fills)
         context = self._context(portfolio, spent)
         decisions = await self._decide_all(markets, context)
         risk = self._approve(decisions, context)
@@ -185,9 +187,10 @@ class Engine:
                 intent.ticker, ids.decision_id(intent.ticker, context.now, self.run_id)
             )
         execution = await self.executor.execute(_plan(to_place, owner))
-        await self._store(decisions)
-        await self._store_spend()
-        await self.audit.flush()
+        async with self.database.unit():
+            await self._store(decisions)
+            await self._store_spend()
+            await self.audit.flush()
         report = self._report(
             markets=markets,
             decisions=decisions,

@@ -138,7 +138,10 @@ class Executor:
 
     async def execute(self, planned: Sequence[PlannedOrder]) -> ExecutionReport:
         report = ExecutionReport()
-        sendable = [p for p in planned if await self._prepare(p, report)]
+        if not planned:
+            return report
+        async with self.orders.unit():  # every intent recorded (committed) before any is sent
+            sendable = [p for p in planned if await self._prepare(p, report)]
         for chunk in _chunks(sendable, BATCH_LIMIT):
             await self._send(chunk, report)
         return report
@@ -173,8 +176,9 @@ class Executor:
         except ExchangeError as error:
             await self._rejected(chunk, str(error), report)
             return
-        for planned, request, result in zip(chunk, requests, results, strict=True):
-            await self._settle_one(planned, request, result, report)
+        async with self.orders.unit():
+            for planned, request, result in zip(chunk, requests, results, strict=True):
+                await self._settle_one(planned, request, result, report)
 
     async def _settle_one(
         self,

@@ -83,14 +83,14 @@ class Reconciler:
         balance = await self.gateway.balance()
         positions = await self.gateway.positions()
         resting = await self.gateway.resting_orders()
-        fills = await self._new_fills()
+        listed_fills = await self.gateway.fills(since=self._last_fill_time)
         due = self._settlements_due(positions) or read_settlements
-        settlements = await self._new_settlements() if due else []
-        if positions != self._stored_positions:
-            await self.database.positions.replace_all(positions)
-            self._stored_positions = positions
-        self._announce_closed(positions)
-        await self._refresh_orders(resting)
+        listed_settlements = await self.gateway.settlements() if due else []
+        async with self.database.unit():  # the venue read first: no lock held across a call
+            fills = await self._new_fills(listed_fills)
+            settlements = await self._new_settlements(listed_settlements)
+            await self._store_positions(positions)
+            await self._refresh_orders(resting)
         await self._settle_departed(resting, owned)
         portfolio = self._portfolio(balance.balance, positions, resting)
         return ReconcileResult(
@@ -104,6 +104,12 @@ class Reconciler:
         """The engine's view of the open markets this cycle, and their marks."""
         self.open_tickers = {m.ticker for m in listed}
         self.marks = {m.ticker: m.mid for m in listed if m.mid is not None}
+
+    async def _store_positions(self, positions: list[Position]) -> None:
+        if positions != self._stored_positions:
+            await self.database.positions.replace_all(positions)
+            self._stored_positions = positions
+        self._announce_closed(positions)
 
     def _portfolio(self, cash: Money, positions: list[Position], resting: list[Order]) -> Portfolio:
         held = {p.ticker: p for p in positions if p.position != 0}
@@ -169,9 +175,10 @@ class Reconciler:
         if self.executor.blocked.get(ticker) == stored.client_order_id:
             del self.executor.blocked[ticker]
 
-    async def _new_fills(self) -> list[Fill]:
+    async def _new_fills(self, listed: list[Fill]) -> list[Fill]:
+        """Store the fills of ``listed`` not stored yet; return them."""
         fresh = []
-        for fill in await self.gateway.fills(since=self._last_fill_time):
+        for fill in listed:
             if fill.fill_id in self._seen_fills:  # the time filter is inclusive, in seconds
                 continue
             self._seen_fills.add(fill.fill_id)
@@ -183,9 +190,9 @@ class Reconciler:
             self._last_fill_time = max(times)
         return fresh
 
-    async def _new_settlements(self) -> list[Settlement]:
+    async def _new_settlements(self, listed: list[Settlement]) -> list[Settlement]:
         fresh = []
-        for settlement in await self.gateway.settlements():
+        for settlement in listed:
             if await self.database.settlements.record(settlement):
                 fresh.append(settlement)
                 signals.market_settled.send(settlement)
@@ -210,8 +217,16 @@ class Reconciler:
                 await self.database.orders.mark_acknowledged(found, now)
 
     async def _refresh_orders(self, resting: list[Order]) -> None:
-        """Store the venue's view of our resting orders; ours only (by client_order_id)."""
+        """Store the venue's view of our resting orders; ours only (by client_order_id). Those
+        stored as resting exactly as the venue reports them only get this round's
+        ``updated_time``, all in one statement."""
         now = self.clock.now()
+        stored = {o.client_order_id: o for o in await self._stored_open_orders()}
+        unchanged = []
         for order in resting:
-            if await self.database.orders.get(order.client_order_id) is not None:
+            known = stored.get(order.client_order_id)
+            if known is not None and known.state is RESTING and known.exchange_order == order:
+                unchanged.append(order.client_order_id)
+            elif known is not None or await self.database.orders.get(order.client_order_id):
                 await self.database.orders.mark_acknowledged(order, now)
+        await self.database.orders.touch(unchanged, now)

@@ -375,7 +375,7 @@ class LocalExchange:
             lifespan="off",
             log_config=None,
             access_log=False,
-            http="h11",
+            http="auto",  # httptools where installed (the `fast` extra), else h11
             timeout_graceful_shutdown=2,
         )
         server = _Server(config, handle_signals=handle_signals)

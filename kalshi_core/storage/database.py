@@ -7,6 +7,7 @@ The storage backend is chosen by the URL's drivername among the backends plugins
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -33,7 +34,7 @@ from kalshi_core.storage.repositories import (
     Runs,
     Settlements,
 )
-from kalshi_core.storage.repositories._base import RunScope
+from kalshi_core.storage.repositories._base import RunScope, unit_of_work
 from kalshi_core.storage.repositories.leases import Clock, wall_clock
 from kalshi_core.storage.settings import resolve_url, safe_url
 
@@ -127,6 +128,11 @@ class Database:
             await engine.dispose()
             raise
         return cls(engine, clock=clock, lease_ttl=lease_ttl)
+
+    def unit(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """One transaction for every repository call in the block (a cycle's reads and
+        writes, a few of these per cycle): see :func:`unit_of_work`."""
+        return unit_of_work(self.sessions)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -7,8 +7,10 @@ their own dialect constructs.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from cattrs.preconf.json import make_converter
@@ -44,8 +46,43 @@ class RunScope:
         self.run_id = run_id
 
 
+Sessions = async_sessionmaker[AsyncSession]
+
+#: The unit of work open in this task, if any, and the session factory it belongs to.
+_UNIT: ContextVar[tuple[Sessions, AsyncSession] | None] = ContextVar("storage_unit", default=None)
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(sessions: Sessions) -> AsyncIterator[None]:
+    """One transaction for every repository call on ``sessions`` inside the block (this task
+    and the tasks it starts): committed at the end, rolled back on an error. A cycle stores
+    its rows in a few of these instead of one transaction per call. A unit already open on
+    the same factory is joined. Never hold one across a venue call: on SQLite it holds the
+    write lock, and another worker waits for it."""
+    current = _UNIT.get()
+    if current is not None and current[0] is sessions:
+        yield
+        return
+    async with sessions.begin() as session:
+        token = _UNIT.set((sessions, session))
+        try:
+            yield
+        finally:
+            _UNIT.reset(token)
+
+
+@contextlib.asynccontextmanager
+async def _joined(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A repository call inside a unit: its rows are flushed and forgotten afterwards, so a
+    later call in the unit never reads a stale object from the session's identity map."""
+    yield session
+    await session.flush()
+    session.expunge_all()
+
+
 class Repository:
-    """Base of all repositories: each public method runs in its own short transaction."""
+    """Base of all repositories: each public method runs in its own short transaction, or
+    in the unit of work open around it (:func:`unit_of_work`)."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], scope: RunScope | None = None
@@ -56,6 +93,24 @@ class Repository:
     @property
     def run_id(self) -> str:
         return self._scope.run_id
+
+    def unit(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """A unit of work on this repository's database (:func:`unit_of_work`)."""
+        return unit_of_work(self._sessions)
+
+    def _shared(self) -> AsyncSession | None:
+        current = _UNIT.get()
+        return current[1] if current is not None and current[0] is self._sessions else None
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        """A transaction for one write: the open unit's, else a new one committed at the end."""
+        shared = self._shared()
+        return _joined(shared) if shared is not None else self._sessions.begin()
+
+    def _reading(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        """A session for one read: the open unit's (it sees the unit's writes), else a new one."""
+        shared = self._shared()
+        return _joined(shared) if shared is not None else self._sessions()
 
 
 def _dialect_insert(session: AsyncSession, model: type[Base]) -> Any:
@@ -79,8 +134,15 @@ def upsert(
     session: AsyncSession, model: type[Base], row: Mapping[str, Any], keys: Sequence[str]
 ) -> Insert:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE`` setting every non-key column of ``row``."""
-    statement = _dialect_insert(session, model).values(dict(row))
-    changes = {name: statement.excluded[name] for name in row if name not in keys}
+    return upsert_many(session, model, [row], keys)
+
+
+def upsert_many(
+    session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> Insert:
+    """One multi-row :func:`upsert`; every row has the same columns (the first row's)."""
+    statement = _dialect_insert(session, model).values([dict(row) for row in rows])
+    changes = {name: statement.excluded[name] for name in rows[0] if name not in keys}
     return statement.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=list(keys), set_=changes
     )

@@ -57,7 +57,7 @@ class MarketSnapshots(Repository):
         """Snapshot ``markets`` as of ``captured_time`` in one transaction."""
         if not markets:
             return
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             session.add_all([_snapshot_row(m, captured_time) for m in markets])
 
     async def latest(self, ticker: str) -> MarketSnapshot | None:
@@ -84,7 +84,7 @@ class MarketSnapshots(Repository):
         return await self._snapshots(query)
 
     async def _snapshots(self, query: Select[Any]) -> list[MarketSnapshot]:
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query)).all()
         return [
             MarketSnapshot(market=load_json(r.payload, Market), captured_time=r.captured_time)
@@ -134,7 +134,7 @@ class Forecasts(Repository):
     async def record(self, forecast: Forecast) -> int:
         """Store ``forecast``; returns its id."""
         row = forecast_row(forecast)
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             session.add(row)
             await session.flush()
             return row.id
@@ -144,7 +144,7 @@ class Forecasts(Repository):
         query = select(ForecastRow).where(ForecastRow.ticker == ticker)
         if since is not None:
             query = query.where(ForecastRow.created_time >= since)
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query.order_by(ForecastRow.created_time))).all()
         return [to_forecast(r) for r in rows]
 
@@ -235,28 +235,19 @@ async def _insert_children(session: AsyncSession, decisions: Sequence[Decision])
         await connection.execute(insert(cast(Table, OrderIntentRow.__table__)), intents)
 
 
-class _AlreadyStoredError(Exception):
-    """Rolls back a decision whose id is already stored (its forecast must not be added)."""
-
-
 class Decisions(Repository):
     """Pipeline decisions with every validator's verdict, the forecast and the intents."""
 
     async def record(self, decision: Decision) -> bool:
         """Store ``decision``; ``False`` (and nothing written) if its id is already stored."""
-        try:
-            async with self._sessions.begin() as session:
-                await self._insert(session, decision)
-        except _AlreadyStoredError:
-            return False
-        return True
+        return await self.record_many([decision]) == 1
 
     async def record_many(self, decisions: Sequence[Decision]) -> int:
         """Store many decisions in one transaction; those already stored are skipped.
         Returns how many were new. (One cycle over thousands of markets stores them at once.)"""
         if not decisions:
             return 0
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             ids = [d.decision_id for d in decisions]
             query = select(DecisionRow.decision_id).where(DecisionRow.decision_id.in_(ids))
             stored = set((await session.scalars(query)).all())
@@ -291,38 +282,6 @@ class Decisions(Repository):
         ids = (await connection.execute(statement, rows)).scalars().all()
         return dict(zip((d.decision_id for d in with_forecast), ids, strict=True))
 
-    async def _insert(self, session: AsyncSession, decision: Decision) -> None:
-        forecast_id = None
-        if decision.forecast is not None:
-            row = forecast_row(decision.forecast)
-            session.add(row)
-            await session.flush()
-            forecast_id = row.id
-        values = {**_decision_values(decision, forecast_id), "run_id": self.run_id}
-        insert = insert_ignore(session, DecisionRow, [values], ["decision_id"])
-        inserted = await session.execute(insert.returning(DecisionRow.decision_id))
-        if inserted.first() is None:
-            raise _AlreadyStoredError
-        session.add_all(self._children(decision))
-
-    @staticmethod
-    def _children(decision: Decision) -> list[VerdictRow | OrderIntentRow]:
-        verdicts: list[VerdictRow | OrderIntentRow] = [
-            VerdictRow(
-                decision_id=decision.decision_id,
-                position=index,
-                validator=verdict.validator,
-                accepted=verdict.accepted,
-                reason=verdict.reason,
-            )
-            for index, verdict in enumerate(decision.verdicts)
-        ]
-        intents = [
-            OrderIntentRow(decision_id=decision.decision_id, position=index, **intent_values(i))
-            for index, i in enumerate(decision.intents)
-        ]
-        return verdicts + intents
-
     async def get(self, decision_id: str) -> Decision | None:
         query = select(DecisionRow).where(DecisionRow.decision_id == decision_id)
         found = await self._decisions(query)
@@ -335,7 +294,7 @@ class Decisions(Repository):
         return await self._decisions(decisions_query(ticker, since, until, limit))
 
     async def _decisions(self, query: Select[Any]) -> list[Decision]:
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query)).all()
             ids = [r.decision_id for r in rows]
             verdicts = await _grouped(session, VerdictRow, ids)

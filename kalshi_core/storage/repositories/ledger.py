@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kalshi_core.models import MarketResult, Position, Settlement
 from kalshi_core.money import Money
 from kalshi_core.storage.records import AiSpend, AuditEvent, DailyPnl
-from kalshi_core.storage.repositories._base import Repository, insert_ignore, upsert
+from kalshi_core.storage.repositories._base import (
+    Repository,
+    insert_ignore,
+    upsert,
+    upsert_many,
+)
 from kalshi_core.storage.schema import (
     AiSpendRow,
     AuditEventRow,
@@ -21,6 +26,12 @@ from kalshi_core.storage.schema import (
     PositionRow,
     SettlementRow,
 )
+
+ROWS_PER_STATEMENT = 500  # 7 columns each: under every backend's bind-parameter limit
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def open_positions_query() -> Select[Any]:
@@ -57,22 +68,22 @@ class Positions(Repository):
 
     async def save(self, positions: Iterable[Position]) -> None:
         """Insert or replace each position (a flat one is kept with ``position == 0``)."""
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await self._save(session, positions)
 
     async def replace_all(self, positions: Iterable[Position]) -> None:
         """The venue's complete list: markets it no longer reports (settled, or traded on an
         exchange that is gone) are not open positions any more."""
         listed = list(positions)
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             gone = delete(PositionRow).where(PositionRow.ticker.not_in([p.ticker for p in listed]))
             await session.execute(gone)
             await self._save(session, listed)
 
     @staticmethod
     async def _save(session: AsyncSession, positions: Iterable[Position]) -> None:
-        for p in positions:
-            row = {
+        rows = [
+            {
                 "ticker": p.ticker,
                 "position": p.position,
                 "market_exposure": p.market_exposure,
@@ -81,16 +92,19 @@ class Positions(Repository):
                 "fees_paid": p.fees_paid,
                 "last_updated_ts": p.last_updated_ts,
             }
-            await session.execute(upsert(session, PositionRow, row, ["ticker"]))
+            for p in positions
+        ]
+        for chunk in _chunks(rows, ROWS_PER_STATEMENT):  # bound the bind parameters
+            await session.execute(upsert_many(session, PositionRow, chunk, ["ticker"]))
 
     async def get(self, ticker: str) -> Position | None:
-        async with self._sessions() as session:
+        async with self._reading() as session:
             row = await session.get(PositionRow, ticker)
         return None if row is None else _to_position(row)
 
     async def open(self) -> list[Position]:
         """Every position that is not flat, by ticker."""
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(open_positions_query())).all()
         return [_to_position(r) for r in rows]
 
@@ -128,13 +142,13 @@ class Settlements(Repository):
             "fee_cost": settlement.fee_cost,
             "settled_time": settlement.settled_time,
         }
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             statement = insert_ignore(session, SettlementRow, [values], ["run_id", "ticker"])
             inserted = await session.execute(statement.returning(SettlementRow.ticker))
             return inserted.first() is not None
 
     async def get(self, ticker: str) -> Settlement | None:
-        async with self._sessions() as session:
+        async with self._reading() as session:
             row = await session.get(SettlementRow, (self.run_id, ticker))
         return None if row is None else _to_settlement(row)
 
@@ -144,7 +158,7 @@ class Settlements(Repository):
             .where(SettlementRow.settled_time >= since, SettlementRow.settled_time < until)
             .order_by(SettlementRow.settled_time)
         )
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query)).all()
         return [_to_settlement(r) for r in rows]
 
@@ -172,11 +186,11 @@ class DailyPnls(Repository):
             "ai_cost": pnl.ai_cost,
             "updated_time": at,
         }
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await session.execute(upsert(session, DailyPnlRow, row, ["run_id", "day"]))
 
     async def get(self, day: date) -> DailyPnl | None:
-        async with self._sessions() as session:
+        async with self._reading() as session:
             row = await session.get(DailyPnlRow, (self.run_id, day))
         return None if row is None else _to_daily(row)
 
@@ -188,7 +202,7 @@ class DailyPnls(Repository):
             .where(DailyPnlRow.day >= first, DailyPnlRow.day <= last)
             .order_by(DailyPnlRow.day)
         )
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query)).all()
         return [_to_daily(r) for r in rows]
 
@@ -207,12 +221,12 @@ class AiSpends(Repository):
             output_tokens=spend.output_tokens,
             cost=spend.cost,
         )
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             session.add(row)
 
     async def total_since(self, since: datetime) -> Money:
         """Total cost of calls made at or after ``since`` (pass the start of today)."""
-        async with self._sessions() as session:
+        async with self._reading() as session:
             return int((await session.scalar(ai_spend_since_query(since))) or 0)
 
     async def between(self, since: datetime, until: datetime) -> list[AiSpend]:
@@ -221,7 +235,7 @@ class AiSpends(Repository):
             .where(AiSpendRow.created_time >= since, AiSpendRow.created_time < until)
             .order_by(AiSpendRow.created_time)
         )
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query)).all()
         return [
             AiSpend(
@@ -241,7 +255,17 @@ class AuditEvents(Repository):
     """The audit trail: what happened, when, to which market."""
 
     async def record(self, event: AuditEvent) -> None:
-        row = AuditEventRow(
+        await self.record_many([event])
+
+    async def record_many(self, events: Sequence[AuditEvent]) -> None:
+        """Store ``events`` in order, in one transaction."""
+        if not events:
+            return
+        async with self._writing() as session:
+            session.add_all([self._row(event) for event in events])
+
+    def _row(self, event: AuditEvent) -> AuditEventRow:
+        return AuditEventRow(
             run_id=self.run_id,
             created_time=event.created_time,
             kind=event.kind,
@@ -249,8 +273,6 @@ class AuditEvents(Repository):
             message=event.message,
             payload=json.dumps(event.payload, sort_keys=True, separators=(",", ":")),
         )
-        async with self._sessions.begin() as session:
-            session.add(row)
 
     async def between(
         self, since: datetime, until: datetime, kind: str | None = None
@@ -260,7 +282,7 @@ class AuditEvents(Repository):
         )
         if kind is not None:
             query = query.where(AuditEventRow.kind == kind)
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query.order_by(AuditEventRow.id))).all()
         return [
             AuditEvent(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +80,7 @@ class Orders(Repository):
             "updated_time": at,
             **intent_values(intent),
         }
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             statement = insert_ignore(session, OrderRow, [values], ["client_order_id"])
             await session.execute(statement)
             return await self._require(session, client_order_id)
@@ -133,9 +133,21 @@ class Orders(Repository):
         if only_pending:
             pending = [str(OrderState.PENDING_SUBMIT), str(OrderState.PENDING_UNKNOWN)]
             statement = statement.where(OrderRow.state.in_(pending))
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await session.execute(statement)
             return await self._require(session, client_order_id)
+
+    async def touch(self, client_order_ids: Sequence[str], at: datetime) -> None:
+        """Stamp ``updated_time`` on orders the venue reported again unchanged (one UPDATE)."""
+        if not client_order_ids:
+            return
+        statement = (
+            update(OrderRow)
+            .where(OrderRow.client_order_id.in_(list(client_order_ids)))
+            .values(updated_time=at)
+        )
+        async with self._writing() as session:
+            await session.execute(statement, execution_options={"synchronize_session": False})
 
     @staticmethod
     async def _require(session: AsyncSession, client_order_id: str) -> StoredOrder:
@@ -147,13 +159,13 @@ class Orders(Repository):
 
     async def get(self, client_order_id: str) -> StoredOrder | None:
         query = select(OrderRow).where(OrderRow.client_order_id == client_order_id)
-        async with self._sessions() as session:
+        async with self._reading() as session:
             row = (await session.scalars(query)).one_or_none()
         return None if row is None else _to_stored(row)
 
     async def live_for_market(self, ticker: str) -> list[StoredOrder]:
         """Orders of ``ticker`` that rest or may rest on the book (pending ones included)."""
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(live_orders_query(ticker))).all()
         return [_to_stored(r) for r in rows]
 
@@ -161,14 +173,14 @@ class Orders(Repository):
         """Every order in any of ``states``, oldest first (one query)."""
         wanted = [str(state) for state in states]
         query = select(OrderRow).where(OrderRow.state.in_(wanted)).order_by(OrderRow.id)
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query)).all()
         return [_to_stored(r) for r in rows]
 
     async def in_state(self, state: OrderState) -> list[StoredOrder]:
         """Every order in ``state`` (e.g. ``pending_unknown`` to resolve at start-up)."""
         query = select(OrderRow).where(OrderRow.state == str(state)).order_by(OrderRow.id)
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query)).all()
         return [_to_stored(r) for r in rows]
 
@@ -179,7 +191,7 @@ class Orders(Repository):
         return await self._update(client_order_id, at, values)
 
     async def count(self) -> int:
-        async with self._sessions() as session:
+        async with self._reading() as session:
             return int((await session.scalar(select(func.count()).select_from(OrderRow))) or 0)
 
 
@@ -220,14 +232,14 @@ class Fills(Repository):
             "fee_cost": fill.fee_cost,
             "created_time": fill.created_time,
         }
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             statement = insert_ignore(session, FillRow, [values], ["fill_id"])
             inserted = await session.execute(statement.returning(FillRow.fill_id))
             return inserted.first() is not None
 
     async def for_order(self, order_id: str) -> list[Fill]:
         query = select(FillRow).where(FillRow.order_id == order_id).order_by(FillRow.created_time)
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query)).all()
         return [_to_fill(r) for r in rows]
 
@@ -235,6 +247,6 @@ class Fills(Repository):
         query = select(FillRow).where(FillRow.ticker == ticker)
         if since is not None:
             query = query.where(FillRow.created_time >= since)
-        async with self._sessions() as session:
+        async with self._reading() as session:
             rows = (await session.scalars(query.order_by(FillRow.created_time))).all()
         return [_to_fill(r) for r in rows]
