@@ -110,3 +110,15 @@ def _quantile(ordered: Sequence[float], q: float) -> float:
 def mean(values: Sequence[float]) -> float:
     """The arithmetic mean; ``nan`` for no values (a resample can never be empty)."""
     return math.fsum(values) / len(values) if values else math.nan
+
+
+def brier(probability: float, outcome: float) -> float:
+    """The Brier score of one forecast: its squared distance from the outcome (0 or 1)."""
+    return (probability - outcome) ** 2
+
+
+def log_loss(probability: float, outcome: float, epsilon: float = 1e-4) -> float:
+    """Natural-log loss of one forecast; ``probability`` is clipped to [epsilon, 1 - epsilon]
+    so a forecast of exactly 0 or 1 stays finite."""
+    clipped = min(max(probability, epsilon), 1.0 - epsilon)
+    return -math.log(clipped if outcome else 1.0 - clipped)

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
+from kalshi_core import stats
 from kalshi_core.backtest.records import (
     FillRecord,
     ForecastRecord,
@@ -406,13 +407,8 @@ def scored_forecasts(
     return scored
 
 
-def brier(probability: float, outcome: int) -> float:
-    return (probability - outcome) ** 2
-
-
 def log_loss(probability: float, outcome: int) -> float:
-    clipped = min(max(probability, LOG_LOSS_EPSILON), 1.0 - LOG_LOSS_EPSILON)
-    return -math.log(clipped if outcome else 1.0 - clipped)
+    return stats.log_loss(probability, outcome, LOG_LOSS_EPSILON)
 
 
 Score = Callable[[float, int], float]

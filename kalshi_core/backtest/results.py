@@ -26,7 +26,7 @@ from kalshi_core.backtest.runner import BacktestRun, BacktestSpec, backtest_app
 from kalshi_core.exchange.loaders.base import loaders_of
 from kalshi_core.exchange.replay import History
 from kalshi_core.money import CONTRACT, DOLLAR, Money, format_dollars
-from kalshi_core.stats import DEFAULT_RESAMPLES, Interval, bootstrap
+from kalshi_core.stats import DEFAULT_RESAMPLES, Interval, bootstrap, brier
 from kalshi_core.storage.database import open_engine
 from kalshi_core.venues.base import RunSpec
 from kalshi_core.venues.simulated import history_dir, history_sets
@@ -264,7 +264,7 @@ def forecasts_section(records: RunRecords, *, seed: int, resamples: int) -> dict
         "markets": len({f.ticker for f in records.forecasts}),
         "events": len({s.event for s in scored}),
         "baseline": "the market's mid (else last price) the decision saw",
-        "brier": scores(metrics.brier, "Brier score"),
+        "brier": scores(brier, "Brier score"),
         "log_loss": scores(metrics.log_loss, "log loss"),
         "calibration": calibration_table(scored, seed=seed, resamples=resamples),
     }

@@ -164,6 +164,12 @@ def build_space(
     )
 
 
+def space_from(options: Mapping[str, Any]) -> Space:
+    """The trials the space options (``--param``, ``--sweep-file``, ``--mode`` ...) describe."""
+    keys = ("params", "sweep_file", "mode", "samples", "seed")
+    return build_space(*(options[key] for key in keys))
+
+
 def build_base(options: Mapping[str, Any]) -> Base:
     return Base(
         data_dir=str(options.get("data_dir") or BUNDLED_HISTORY),
@@ -251,13 +257,7 @@ def sweep(**options: Any) -> None:
     try:
         base = build_base(options)
         start, end = _window(options)
-        space = build_space(
-            options["params"],
-            options["sweep_file"],
-            options["mode"],
-            options["samples"],
-            options["seed"],
-        )
+        space = space_from(options)
         plan = SweepPlan(
             space=space,
             base=base,
@@ -343,13 +343,7 @@ def walk_forward(**options: Any) -> None:
     try:
         base = build_base(options)
         start, end = _window(options)
-        space = build_space(
-            options["params"],
-            options["sweep_file"],
-            options["mode"],
-            options["samples"],
-            options["seed"],
-        )
+        space = space_from(options)
         plan = WalkForwardPlan(
             space=space,
             base=base,

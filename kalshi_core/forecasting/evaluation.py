@@ -25,9 +25,10 @@ from typing import Any, Protocol
 
 import attrs
 
+from kalshi_core import stats
 from kalshi_core.forecasting.fitting import MarketSamples
 from kalshi_core.money import DOLLAR, Price
-from kalshi_core.stats import Interval, bootstrap
+from kalshi_core.stats import Interval, bootstrap, brier
 
 MAX_PRINTS = 20
 MIN_EVENTS = 10
@@ -180,14 +181,8 @@ def score_rows(
     return rows
 
 
-def brier(p: float, outcome: float) -> float:
-    return (p - outcome) ** 2
-
-
 def log_loss(p: float, outcome: float) -> float:
-    """Natural-log loss; ``p`` is clipped to [EPSILON, 1 - EPSILON] so a 0 or 1 stays finite."""
-    clipped = min(max(p, EPSILON), 1.0 - EPSILON)
-    return -math.log(clipped if outcome else 1.0 - clipped)
+    return stats.log_loss(p, outcome, EPSILON)
 
 
 Loss = Callable[[float, float], float]

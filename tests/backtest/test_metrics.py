@@ -17,7 +17,7 @@ from kalshi_core.backtest.records import (
     SettlementRecord,
 )
 from kalshi_core.backtest.results import MIN_GROUPS, edge_wording, interval_of
-from kalshi_core.stats import Interval
+from kalshi_core.stats import Interval, brier
 
 T0 = datetime(2026, 1, 5, 15, tzinfo=UTC)
 CENTS = 100  # money units per cent
@@ -250,9 +250,9 @@ def test_brier_and_log_loss_against_the_market_baseline() -> None:
     scored = metrics.scored_forecasts(forecasts, markets)
     assert [s.event for s in scored] == ["E1", "E2"]
     # forecasts: (0.04 + 0.09) / 2; market: (0.16 + 0.25) / 2
-    assert metrics.mean_score(scored, metrics.brier) == pytest.approx(0.065)
-    assert metrics.mean_score(scored, metrics.brier, market=True) == pytest.approx(0.205)
-    assert metrics.score_difference(scored, metrics.brier) == pytest.approx(-0.14)
+    assert metrics.mean_score(scored, brier) == pytest.approx(0.065)
+    assert metrics.mean_score(scored, brier, market=True) == pytest.approx(0.205)
+    assert metrics.score_difference(scored, brier) == pytest.approx(-0.14)
     assert metrics.log_loss(0.8, 1) == pytest.approx(-math.log(0.8))
     assert metrics.log_loss(0.0, 1) == pytest.approx(-math.log(metrics.LOG_LOSS_EPSILON))
 
