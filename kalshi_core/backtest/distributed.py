@@ -1,4 +1,4 @@
-"""Sweep trials on a Dask cluster (``pip install kalshi-core[dask]``).
+"""Sweep trials on a Dask cluster (the ``dask`` extra: ``pip install '.[dask]'``).
 
 The history folder is local to the client, so its **bytes** go to the cluster once: the chosen
 data sets' files are packed into one :class:`HistoryPayload`, ``client.scatter(...,
@@ -33,7 +33,7 @@ def _dask() -> Any:
         import distributed  # noqa: PLC0415 - an optional extra, imported only when asked for
     except ImportError as error:
         raise ConfigError(
-            "the Dask executor needs the dask extra: pip install 'kalshi-core[dask]'"
+            "the Dask executor needs the dask extra: pip install '.[dask]' from a kalshi-core checkout"
         ) from error
     return distributed
 

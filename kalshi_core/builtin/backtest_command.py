@@ -10,11 +10,12 @@ sub-commands (sweeps, walk-forward) join the same group: add them with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -219,10 +220,19 @@ def verdicts(results: Mapping[str, Any]) -> list[str]:
 QUIET_LOGGERS = ("kalshi_core.audit", "kalshi_core.alerts", "alembic")
 
 
-def quiet_logs() -> None:
-    for name in QUIET_LOGGERS:
-        logger = logging.getLogger(name)
+@contextlib.contextmanager
+def quiet_logs() -> Iterator[None]:
+    """Audit and alert lines at WARNING and above while the progress bar runs; the levels
+    are put back afterwards (the command may run inside a longer-lived process)."""
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
         logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def fail(error: Exception) -> None:
@@ -282,13 +292,13 @@ def backtest(
         run_lookahead_check(ctx, output, options)
         return
     console = Console(stderr=True)
-    quiet_logs()
     try:
         spec = build_spec(options, database_url or default_database(output))
         backtest_app(spec)  # a bad --set or --strategy is refused before anything is touched
         output.mkdir(parents=True, exist_ok=True)
         clear_output(output, spec.database_url)
-        outcome = execute(spec, console)
+        with quiet_logs():
+            outcome = execute(spec, console)
     except (KalshiCoreError, OSError) as error:
         fail(error)
     json_path, html_path = write_reports(output, outcome.results)

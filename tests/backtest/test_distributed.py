@@ -30,6 +30,7 @@ def test_the_history_travels_as_bytes_and_lands_once(tmp_path: Path) -> None:
     assert sorted(payload.files) == [
         "kxinxu/LICENSE",
         "kxinxu/markets.jsonl",
+        "kxinxu/set.json",
         "kxinxu/trades.jsonl.gz",
     ]
     assert pack_history(BUNDLED_HISTORY, ["kxinxu"]).digest == payload.digest
@@ -61,7 +62,7 @@ def test_without_the_extra_the_dask_executor_says_how_to_get_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(ConfigError, match=r"pip install 'kalshi-core\[dask\]'"), dask_client():
+    with pytest.raises(ConfigError, match=r"pip install '\.\[dask\]'"), dask_client():
         pass
 
 

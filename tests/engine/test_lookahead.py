@@ -8,12 +8,14 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import attrs
 import pytest
 
 from kalshi_core.app import App
+from kalshi_core.client.metrics import ClientMetrics
 from kalshi_core.clock import ManualClock
 from kalshi_core.engine.lookahead import LookaheadGuard, without_outcome
 from kalshi_core.engine.session import Session, SessionOptions
@@ -71,9 +73,8 @@ class LeakyGateway(VenueGateway):
     async def market(self, ticker: str) -> Market:
         return next(m for m in await self.open_markets() if m.ticker == ticker)
 
-    @property
-    def client(self) -> str:
-        return "the venue's client"
+    # what monitoring reads through the guard: the client's call counters
+    client = SimpleNamespace(metrics=ClientMetrics())
 
 
 def tomorrows_fill(when: datetime) -> Fill:
@@ -154,9 +155,10 @@ async def test_one_market_read_is_stripped_too_and_the_client_shows_through(
     traded: tuple[Venue, ManualClock],
 ) -> None:
     venue, clock = traded
-    guard = LookaheadGuard(LeakyGateway(venue, "us"), clock)
+    leaky = LeakyGateway(venue, "us")
+    guard = LookaheadGuard(leaky, clock)
     assert (await guard.market(TICKER)).result is MarketResult.NONE
-    assert guard.client == "the venue's client"  # monitoring reads its call counters
+    assert guard.client is leaky.client  # monitoring reads its call counters
 
 
 def test_a_market_without_an_outcome_is_passed_through_uncopied() -> None:
