@@ -158,7 +158,7 @@ def table(rows: list[Row], title: str) -> Table:
     base = rows[0].rate
     grid = Table(title=title)
     for column in ("engine", "events", "wall s", "load s", "events/s", "ratio"):
-        grid.add_column(column, justify="left" if column == "engine" else "right")
+        grid.add_column(column, justify="left" if column == "engine" else "right", no_wrap=True)
     grid.add_column("orders / fills", justify="right")
     for row in rows:
         load = "-" if row.load is None else f"{row.load:.3f}"
