@@ -33,7 +33,8 @@ def _dask() -> Any:
         import distributed  # noqa: PLC0415 - an optional extra, imported only when asked for
     except ImportError as error:
         raise ConfigError(
-            "the Dask executor needs the dask extra: pip install '.[dask]' from a kalshi-core checkout"
+            "the Dask executor needs the dask extra: "
+            "pip install '.[dask]' from a kalshi-core checkout"
         ) from error
     return distributed
 

@@ -74,11 +74,16 @@ def header(results: Mapping[str, Any]) -> str:
     return f"<h1>Backtest {escape(run['run_id'])}</h1>" + _table(("", ""), facts)
 
 
+Row = tuple[str, str, str, str]
+
+
 def summary(results: Mapping[str, Any]) -> str:
-    pnl, returns = results["pnl"], results["returns"]
-    draw, exposure = results["drawdown"], results["exposure"]
-    brier = results["forecasts"]["brier"]
-    rows = [
+    rows = [*_pnl_rows(results["pnl"]), *_risk_rows(results)]
+    return "<h2>Summary</h2>" + _table(("figure", "value", "95% interval", "reading"), rows)
+
+
+def _pnl_rows(pnl: Mapping[str, Any]) -> list[Row]:
+    return [
         ("net P&L", dollars(pnl["net"]), _interval(pnl["net_interval"], True), pnl["verdict"]),
         (
             "realised / unrealised",
@@ -95,6 +100,13 @@ def summary(results: Mapping[str, Any]) -> str:
             _interval(pnl["profit_factor_interval"]),
             "",
         ),
+    ]
+
+
+def _risk_rows(results: Mapping[str, Any]) -> list[Row]:
+    returns, draw, exposure = results["returns"], results["drawdown"], results["exposure"]
+    brier = results["forecasts"]["brier"]
+    return [
         (
             "Sharpe (annualised)",
             _number(returns["sharpe"]),
@@ -128,7 +140,6 @@ def summary(results: Mapping[str, Any]) -> str:
             brier["verdict"],
         ),
     ]
-    return "<h2>Summary</h2>" + _table(("figure", "value", "95% interval", "reading"), rows)
 
 
 def equity_plots(results: Mapping[str, Any]) -> str:

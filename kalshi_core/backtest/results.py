@@ -93,35 +93,25 @@ def edge_wording(
 # --- P&L -----------------------------------------------------------------------------------
 
 
+def _event_of(market: MarketPnl) -> str:
+    return market.event
+
+
 def pnl_section(
     markets: Sequence[MarketPnl], start_equity: Money, *, seed: int, resamples: int
 ) -> dict[str, Any]:
     def total(sample: Sequence[MarketPnl]) -> float:
         return float(sum(m.pnl for m in sample))
 
-    def by_event(m: MarketPnl) -> str:
-        return m.event
+    def ci(statistic: Callable[[Sequence[MarketPnl]], float]) -> Interval | None:
+        return interval_of(markets, statistic, _event_of, seed=seed, resamples=resamples)
 
     net = sum(m.pnl for m in markets)
     fees = sum(m.fees for m in markets)
-    net_ci = interval_of(markets, total, by_event, seed=seed, resamples=resamples)
-    roi_ci = interval_of(
-        markets, lambda s: total(s) / start_equity, by_event, seed=seed, resamples=resamples
-    )
-    win_ci = interval_of(
-        markets,
-        lambda s: metrics.win_rate([m.pnl for m in s]),
-        by_event,
-        seed=seed,
-        resamples=resamples,
-    )
-    factor_ci = interval_of(
-        markets,
-        lambda s: metrics.capped_profit_factor([m.pnl for m in s]),
-        by_event,
-        seed=seed,
-        resamples=resamples,
-    )
+    net_ci = ci(total)
+    roi_ci = ci(lambda s: total(s) / start_equity)
+    win_ci = ci(lambda s: metrics.win_rate([m.pnl for m in s]))
+    factor_ci = ci(lambda s: metrics.capped_profit_factor([m.pnl for m in s]))
     pnls = [m.pnl for m in markets]
     return {
         "net": net,

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import attrs
@@ -181,11 +181,7 @@ class Engine:
             await self._stand_down(state)
         admitted = self._admit(risk.approved, portfolio, markets)
         to_place = await self._replace_quotes(admitted, state, markets)
-        owner = {made.market.ticker: made.decision.decision_id for made in decisions}
-        for intent in to_place:  # a flatten order may be for a market nobody decided on
-            owner.setdefault(
-                intent.ticker, ids.decision_id(intent.ticker, context.now, self.run_id)
-            )
+        owner = self._owners(decisions, to_place, context.now)
         execution = await self.executor.execute(_plan(to_place, owner))
         async with self.database.unit():
             await self._store(decisions)
@@ -282,12 +278,11 @@ class Engine:
         return result
 
     def _owners(
-        self, decisions: Sequence[MarketDecision], orders: Sequence[OrderIntent]
+        self, decisions: Sequence[MarketDecision], orders: Sequence[OrderIntent], now: datetime
     ) -> dict[str, str]:
         """Each order's decision id; a flatten order for a market nobody decided on this cycle
         gets that market's decision id for this cycle all the same (deterministic)."""
         owner = {made.market.ticker: made.decision.decision_id for made in decisions}
-        now = self.clock.now()
         for intent in orders:
             owner.setdefault(intent.ticker, ids.decision_id(intent.ticker, now, self.run_id))
         return owner

@@ -249,16 +249,12 @@ class LocalExchange:
         latency: Latency | None = None,
         **options: Any,
     ) -> LocalExchange:
-        """A venue that replays ``data_sets`` (from ``data_dir``, default the bundled
-        history), or the given ``venue`` (or an empty one on the system clock), with the dev
-        account funded with ``starting_balance``.
-
-        ``stepped``: recorded time stands still until the owner moves the exchange's
-        :class:`ManualClock` (a session stepping cycle by cycle); otherwise it runs at
-        ``speed``. ``id_namespace`` makes order, trade and fill ids reproducible (default: fresh
-        ids unique to this instance); ``window`` cuts the history (``replay.window``);
-        ``fill_model`` builds the replay's fill model (default: the synthetic-book liquidity
-        provider); ``latency`` is the venue's order latency."""
+        """A venue replaying ``data_sets`` (of ``data_dir``, default the bundled history), or
+        ``venue`` (else an empty one on the system clock); the dev account holds
+        ``starting_balance``. ``stepped``: recorded time moves only when the owner moves the
+        :class:`ManualClock`, else at ``speed``. ``id_namespace`` makes ids reproducible;
+        ``window`` cuts the history; ``fill_model`` builds the replay's fill model (default
+        the synthetic book); ``latency`` is the venue's order latency."""
         replay = None
         namespace = id_namespace or _fresh_namespace()
         if data_sets:
@@ -268,12 +264,8 @@ class LocalExchange:
             replay = Replay(venue, history, seed=seed, fill_model=fill_model)
             venue = replay.venue
             options.setdefault("catalog", Catalog(series=dict(history.series)))
-        exchange = cls(
-            venue or Venue(SystemClock(), id_namespace=namespace),
-            replay=replay,
-            faults=FaultInjector(faults),
-            **options,
-        )
+        venue = venue or Venue(SystemClock(), id_namespace=namespace)
+        exchange = cls(venue, replay=replay, faults=FaultInjector(faults), **options)
         exchange.add_dev_account(key_dir, starting_balance)
         return exchange
 

@@ -34,17 +34,7 @@ async def open_paper(
             yield venue
         return
     exchange_section = app.section("exchange")
-    options = {
-        "stepped": True,
-        "id_namespace": f"kalshi-core-run/{run.run_id}",
-        "seed": run.seed,
-        "data": str(history_dir(exchange_section, run)),
-        "data_sets": history_sets(exchange_section, run),
-        "window": (run.start, run.end),
-        "fill_model": fill_model_of(app, exchange_section),
-        "latency": latency_of(exchange_section),
-    }
-    exchange = build_exchange(exchange_section, options)
+    exchange = build_exchange(exchange_section, _stepped_options(app, exchange_section, run))
     if exchange.replay is None or not isinstance(exchange.clock, ManualClock):
         raise ConfigError("the paper venue needs recorded history: set exchange.data_sets")
     async with exchange.serving(exchange_section.get("host", "127.0.0.1"), 0):
@@ -67,6 +57,20 @@ async def open_paper(
                 fill_model=exchange.replay.provider.describe(),
                 caveats=exchange.replay.history.caveats,
             )
+
+
+def _stepped_options(app: Any, section: Mapping[str, Any], run: RunSpec) -> dict[str, Any]:
+    """The in-process exchange of this run: stepped, its ids from the run, its history."""
+    return {
+        "stepped": True,
+        "id_namespace": f"kalshi-core-run/{run.run_id}",
+        "seed": run.seed,
+        "data": str(history_dir(section, run)),
+        "data_sets": history_sets(section, run),
+        "window": (run.start, run.end),
+        "fill_model": fill_model_of(app, section),
+        "latency": latency_of(section),
+    }
 
 
 @contextlib.asynccontextmanager
