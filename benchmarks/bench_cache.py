@@ -368,32 +368,41 @@ def print_report(results: Sequence[ScenarioResult], markets: int, cycles: int) -
     header = f"{'scenario':<34}{'reads/round':>12}{'market':>8}{'account':>9}"
     print(header + f"{'hit rate':>10}{'(list)':>8}{'round s':>9}{'p90 s':>8}")
     for r in results:
-        account = r.reads_per_cycle - r.market_reads_per_cycle
-        p90 = sorted(r.seconds)[max(0, math.ceil(0.9 * len(r.seconds)) - 1)]
-        print(
-            f"{r.scenario.name:<34}{r.reads_per_cycle:>12.2f}{r.market_reads_per_cycle:>8.2f}"
-            f"{account:>9.2f}{r.hit_rate:>10.1%}{r.market_hit_rate:>8.1%}"
-            f"{statistics.median(r.seconds):>9.3f}{p90:>8.3f}"
-        )
-    by_name = {r.scenario.name: r for r in results}
+        print(scenario_line(r))
     print()
     for cached in (False, True):
-        one = [r for r in results if r.scenario.cached is cached and r.scenario.workers == 1]
-        many = [r for r in results if r.scenario.cached is cached and r.scenario.workers > 1]
-        if one and many and not one[0].scenario.llm:
-            ratio = many[0].reads_per_cycle / one[0].reads_per_cycle
-            label = "with Redis" if cached else "without cache"
+        print_ratio([r for r in results if r.scenario.cached is cached and not r.scenario.llm])
+    for r in results:
+        if r.scenario.llm:
             print(
-                f"{many[0].scenario.workers} workers vs 1, {label}: {ratio:.2f}x all reads; "
-                f"market-data reads {many[0].market_reads_per_cycle:.2f} vs "
-                f"{one[0].market_reads_per_cycle:.2f} per round"
+                f"{r.scenario.name}: {r.model_calls} model calls, {r.repeated_calls} repeated "
+                f"for an unchanged market, {r.calls_after_restart} after the restart"
             )
-    for name, result in by_name.items():
-        if result.scenario.llm:
-            print(
-                f"{name}: {result.model_calls} model calls, {result.repeated_calls} repeated "
-                f"for an unchanged market, {result.calls_after_restart} after the restart"
-            )
+
+
+def scenario_line(r: ScenarioResult) -> str:
+    account = r.reads_per_cycle - r.market_reads_per_cycle
+    p90 = sorted(r.seconds)[max(0, math.ceil(0.9 * len(r.seconds)) - 1)]
+    return (
+        f"{r.scenario.name:<34}{r.reads_per_cycle:>12.2f}{r.market_reads_per_cycle:>8.2f}"
+        f"{account:>9.2f}{r.hit_rate:>10.1%}{r.market_hit_rate:>8.1%}"
+        f"{statistics.median(r.seconds):>9.3f}{p90:>8.3f}"
+    )
+
+
+def print_ratio(results: Sequence[ScenarioResult]) -> None:
+    """N workers against one, for the scenarios of one cache setting."""
+    one = [r for r in results if r.scenario.workers == 1]
+    many = [r for r in results if r.scenario.workers > 1]
+    if not (one and many):
+        return
+    ratio = many[0].reads_per_cycle / one[0].reads_per_cycle
+    label = "with Redis" if many[0].scenario.cached else "without cache"
+    print(
+        f"{many[0].scenario.workers} workers vs 1, {label}: {ratio:.2f}x all reads; "
+        f"market-data reads {many[0].market_reads_per_cycle:.2f} vs "
+        f"{one[0].market_reads_per_cycle:.2f} per round"
+    )
 
 
 @attrs.frozen

@@ -340,16 +340,37 @@ class _Holding:
             self.cost = fill.outcome_price * opened // CONTRACT
 
 
+ExposureEvent = tuple[datetime, int, str, FillRecord | None]
+
+
 def exposure(records: RunRecords, markets: Sequence[MarketPnl]) -> Exposure:
     """Walk fills and resolutions in time order, integrating the money at risk."""
-    events: list[tuple[datetime, int, str, FillRecord | None]] = [
-        (f.time, 0, f.ticker, f) for f in records.fills
-    ]
-    events += [(m.resolved_time, 1, m.ticker, None) for m in markets if m.status != "open"]
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    events = _exposure_events(records, markets)
     if not events:
         return Exposure()
     end = max(records.end_time or events[-1][0], events[-1][0])
+    area, busy, peak = _integrate(events, end)
+    total = (end - events[0][0]).total_seconds()
+    traded = sum(f.outcome_price * f.count // CONTRACT for f in records.fills)
+    return Exposure(
+        average=area / total if total > 0 else float(peak),
+        peak=peak,
+        time_in_market=busy / total if total > 0 else 1.0,
+        traded=traded,
+    )
+
+
+def _exposure_events(records: RunRecords, markets: Sequence[MarketPnl]) -> list[ExposureEvent]:
+    """Fills, then the resolutions of closed markets, in time order (a fill before a
+    resolution at the same instant)."""
+    events: list[ExposureEvent] = [(f.time, 0, f.ticker, f) for f in records.fills]
+    events += [(m.resolved_time, 1, m.ticker, None) for m in markets if m.status != "open"]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return events
+
+
+def _integrate(events: Sequence[ExposureEvent], end: datetime) -> tuple[float, float, int]:
+    """Money at risk times time (area), time with any at risk (busy), and the peak."""
     holdings: dict[str, _Holding] = defaultdict(_Holding)
     area = busy = 0.0
     peak = 0
@@ -364,14 +385,7 @@ def exposure(records: RunRecords, markets: Sequence[MarketPnl]) -> Exposure:
         span = (following - when).total_seconds()
         area += at_risk * span
         busy += span if at_risk > 0 else 0.0
-    total = (end - events[0][0]).total_seconds()
-    traded = sum(f.outcome_price * f.count // CONTRACT for f in records.fills)
-    return Exposure(
-        average=area / total if total > 0 else float(peak),
-        peak=peak,
-        time_in_market=busy / total if total > 0 else 1.0,
-        traded=traded,
-    )
+    return area, busy, peak
 
 
 # --- forecast quality --------------------------------------------------------------------

@@ -145,24 +145,11 @@ class LogisticModel:
 
 
 def _model_from_dict(data: Any) -> LogisticModel:
-    if not isinstance(data, dict) or data.get("kind") != MODEL_KIND:
-        raise ValueError(f"not a {MODEL_KIND} file")
-    if data.get("version") != MODEL_VERSION:
-        raise ValueError(f"unsupported version {data.get('version')!r}, expected {MODEL_VERSION}")
-    if data.get("model") not in KINDS:
-        raise ValueError(f"unknown model {data.get('model')!r}; known: {', '.join(KINDS)}")
+    _check_header(data)
     names = tuple(str(n) for n in data["features"])
     coefficients = tuple(float(c) for c in data["coefficients"])
     covariance = tuple(tuple(float(c) for c in row) for row in data["covariance"])
-    size = len(names)
-    if (
-        len(coefficients) != size
-        or len(covariance) != size
-        or any(len(row) != size for row in covariance)
-    ):
-        raise ValueError(f"{size} features need {size} coefficients and a {size}x{size} matrix")
-    if not all(math.isfinite(c) for c in coefficients):
-        raise ValueError("coefficients must be finite numbers")
+    _check_shape(names, coefficients, covariance)
     return LogisticModel(
         kind=str(data["model"]),
         names=names,
@@ -171,6 +158,28 @@ def _model_from_dict(data: Any) -> LogisticModel:
         info=dict(data.get("fit", {})),
         evaluation=dict(data.get("evaluation", {})),
     )
+
+
+def _check_header(data: Any) -> None:
+    if not isinstance(data, dict) or data.get("kind") != MODEL_KIND:
+        raise ValueError(f"not a {MODEL_KIND} file")
+    if data.get("version") != MODEL_VERSION:
+        raise ValueError(f"unsupported version {data.get('version')!r}, expected {MODEL_VERSION}")
+    if data.get("model") not in KINDS:
+        raise ValueError(f"unknown model {data.get('model')!r}; known: {', '.join(KINDS)}")
+
+
+def _check_shape(
+    names: tuple[str, ...],
+    coefficients: tuple[float, ...],
+    covariance: tuple[tuple[float, ...], ...],
+) -> None:
+    size = len(names)
+    rows_fit = all(len(row) == size for row in covariance)
+    if len(coefficients) != size or len(covariance) != size or not rows_fit:
+        raise ValueError(f"{size} features need {size} coefficients and a {size}x{size} matrix")
+    if not all(math.isfinite(c) for c in coefficients):
+        raise ValueError("coefficients must be finite numbers")
 
 
 def training_rows(markets: Sequence[MarketSamples]) -> list[tuple[Snapshot, float, float]]:
@@ -192,9 +201,7 @@ def fit_logistic(kind: str, markets: Sequence[MarketSamples]) -> LogisticModel:
     rows = training_rows(markets)
     if not rows:
         raise ConfigError("no settled market with prices to fit on")
-    dicts = [FEATURES[kind](snapshot) for snapshot, _, _ in rows]
-    names = tuple(sorted({name for d in dicts for name in d}, key=_feature_order))
-    x = np.array([[d.get(n, 0.0) for n in names] for d in dicts])
+    names, x = _design(kind, rows)
     y = np.array([outcome for _, outcome, _ in rows])
     w = np.array([weight for _, _, weight in rows])
     penalty = np.diag([_penalty(n) for n in names])
@@ -205,6 +212,15 @@ def fit_logistic(kind: str, markets: Sequence[MarketSamples]) -> LogisticModel:
         coefficients=tuple(round(float(b), 8) for b in beta),
         covariance=tuple(tuple(round(float(c), 10) for c in row) for row in covariance),
     )
+
+
+def _design(
+    kind: str, rows: Sequence[tuple[Snapshot, float, float]]
+) -> tuple[tuple[str, ...], Any]:
+    """The feature names (intercept and price first) and the design matrix of ``rows``."""
+    dicts = [FEATURES[kind](snapshot) for snapshot, _, _ in rows]
+    names = tuple(sorted({name for d in dicts for name in d}, key=_feature_order))
+    return names, np.array([[d.get(n, 0.0) for n in names] for d in dicts])
 
 
 def _feature_order(name: str) -> tuple[int, str]:
