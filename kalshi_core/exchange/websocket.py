@@ -651,7 +651,7 @@ class Connection:
         self.subscriptions: dict[int, Subscription] = {}
         self._next_sid = 1
         self.closing = False
-        self.to_lose = 0  # sequenced data messages to drop (a fault a test injects)
+        self.to_lose: dict[str, int] = {}  # channel -> data messages to lose (a test's fault)
 
     def push(self, message: Json) -> None:
         if self.closing:
@@ -659,9 +659,6 @@ class Connection:
         if self.queue.qsize() >= MAX_QUEUED:
             # A client this far behind would only get stale books: close it instead.
             self.close(1008, "client too slow")
-            return
-        if self.to_lose and "seq" in message and "id" not in message:
-            self.to_lose -= 1
             return
         self.queue.put_nowait(json.dumps(message, separators=(",", ":")))
 
@@ -674,12 +671,19 @@ class Connection:
     def tick(self, view: VenueView) -> None:
         for sub in list(self.subscriptions.values()):
             for kind, msg in sub.poll(view):
-                self.push(sub.envelope(kind, msg))
+                self._data(sub, kind, msg)
 
     def changed(self, change: Change, venue: Venue, now: datetime) -> None:
         for sub in list(self.subscriptions.values()):
             for kind, msg in sub.changed(change, venue, now):
-                self.push(sub.envelope(kind, msg))
+                self._data(sub, kind, msg)
+
+    def _data(self, sub: Subscription, kind: str, msg: Json) -> None:
+        message = sub.envelope(kind, msg)  # a lost message still uses up its seq
+        if self.to_lose.get(sub.channel):
+            self.to_lose[sub.channel] -= 1
+            return
+        self.push(message)
 
     def handle(self, text: str, view: VenueView) -> None:
         """Run one command; every outcome, errors included, is a reply on the queue."""
@@ -869,11 +873,11 @@ class StreamFeed:
         for connection in list(self.connections):
             connection.close(code, reason)
 
-    def lose_messages(self, count: int) -> None:
-        """Each connection silently loses its next ``count`` sequenced data messages, so its
-        client sees a ``seq`` gap (a fault to test recovery with)."""
+    def lose_messages(self, count: int, channel: str = "orderbook_delta") -> None:
+        """Each connection silently loses its next ``count`` data messages of ``channel``, so
+        its client sees a ``seq`` gap (a fault to test recovery with)."""
         for connection in self.connections:
-            connection.to_lose += count
+            connection.to_lose[channel] = connection.to_lose.get(channel, 0) + count
 
     def tick(self) -> None:
         """Queue, for every connection in order, what changed since the previous tick."""
