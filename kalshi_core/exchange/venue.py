@@ -13,6 +13,7 @@ exactly: ``cash + escrow + fees + rounding == deposits - withdrawals`` (see :met
 from __future__ import annotations
 
 import heapq
+import logging
 import uuid
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
@@ -65,6 +66,7 @@ ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open i
 _RESERVE_CACHE_SIZE = 100_000
 
 DAY = timedelta(days=1)
+log = logging.getLogger(__name__)
 _TRANSITIONS: dict[MarketStatus, frozenset[MarketStatus]] = {
     MarketStatus.INITIALIZED: frozenset({MarketStatus.ACTIVE, MarketStatus.CLOSED}),
     MarketStatus.ACTIVE: frozenset({MarketStatus.INACTIVE, MarketStatus.CLOSED}),
@@ -940,7 +942,10 @@ class Venue:
 
     def _notify(self, change: Change) -> None:
         for listener in self.listeners:
-            listener(change)
+            try:
+                listener(change)
+            except Exception:  # a listener's bug must not leave a change half made
+                log.exception("venue listener %r failed on %s", listener, type(change).__name__)
 
     def _level_changed(self, order: OrderState, delta: Count) -> None:
         if self.listeners:
