@@ -313,20 +313,14 @@ def _metadata(market: Market) -> Json:
 
 
 class VenueView:
-    """The venue's state for one tick; each market, book and tape is read at most once."""
+    """The venue's state for one tick (or command); each market and tape is read at most once."""
 
     def __init__(self, venue: Venue) -> None:
         self.venue = venue
         self.now = venue.clock.now()
-        self._books: dict[str, OrderBook] = {}
         self._markets: dict[str, Market] | None = None
         self._one_market: dict[str, Market] = {}
         self._tapes: dict[str, list[Trade]] = {}
-
-    def book(self, ticker: str) -> OrderBook:
-        if ticker not in self._books:
-            self._books[ticker] = self.venue.orderbook(ticker)
-        return self._books[ticker]
 
     def markets(self) -> dict[str, Market]:
         if self._markets is None:
@@ -418,7 +412,7 @@ class BookSubscription(Subscription):
     def snapshot(self, view: VenueView, tickers: list[str]) -> Messages:
         out = []
         for ticker in tickers:
-            book = view.venue.orderbook(ticker)  # always fresh, never the tick's cached book
+            book = view.venue.orderbook(ticker)  # read now: deltas start from this point
             self.ready.add(ticker)
             out.append(("orderbook_snapshot", snapshot_msg(book)))
         return out
