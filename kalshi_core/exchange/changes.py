@@ -18,7 +18,11 @@ from kalshi_core.money import Count, Price
 
 @attrs.frozen(kw_only=True)
 class LevelChanged:
-    """``delta`` (signed) contracts at one price level, caused by one resting order."""
+    """``delta`` (signed) contracts at one price level of ``side``.
+
+    ``account_id`` and ``client_order_id`` are those of the order that caused it: the taker
+    whose match took from the level, else the order that joined, left or shrank.
+    """
 
     ticker: str
     side: BookSide

@@ -213,6 +213,7 @@ class Venue:
         self.on_rest: Callable[[OrderState], None] | None = None
         #: Told of every change as it happens (see kalshi_core/exchange/changes.py).
         self.listeners: list[Listener] = []
+        self._taker: OrderState | None = None  # while matching: it causes the book's changes
         self._in_flight: list[tuple[datetime, int, str, bool]] = []  # (due, seq, id, is_cancel)
         self.paused = False
         # Ids look like Kalshi's UUIDs and are reproducible: a uuid5 of the namespace whose
@@ -702,7 +703,11 @@ class Venue:
     def _run(self, order: OrderState, now: datetime) -> None:
         """Match ``order`` as a taker, then rest (GTC) or cancel what is left."""
         market = self._markets[order.ticker]
-        stopped = self._match(market, order, now)
+        self._taker = order
+        try:
+            stopped = self._match(market, order, now)
+        finally:
+            self._taker = None
         if order.remaining == 0:
             order.status = OrderStatus.EXECUTED
         elif stopped or order.time_in_force is not TimeInForce.GOOD_TILL_CANCELED:
@@ -949,14 +954,15 @@ class Venue:
 
     def _level_changed(self, order: OrderState, delta: Count) -> None:
         if self.listeners:
+            cause = self._taker or order
             self._notify(
                 LevelChanged(
                     ticker=order.ticker,
                     side=order.side,
                     price=order.price,
                     delta=delta,
-                    account_id=order.account_id,
-                    client_order_id=order.client_order_id,
+                    account_id=cause.account_id,
+                    client_order_id=cause.client_order_id,
                 )
             )
 

@@ -88,7 +88,7 @@ def test_a_fill_tells_the_order_and_the_position_after_it() -> None:
     )
     assert (maker.order.remaining_count, maker.position.position) == (CONTRACT, -2 * CONTRACT)
     level = next(c for c in seen if isinstance(c, LevelChanged))
-    assert (level.account_id, level.delta) == ("bob", -2 * CONTRACT)
+    assert (level.account_id, level.delta) == ("alice", -2 * CONTRACT)  # the taker caused it
 
 
 def test_determination_carries_the_result_and_settlements_the_positions() -> None:

@@ -131,10 +131,16 @@ async def test_client_order_id_only_on_the_owners_own_deltas(
         mine = order(BookSide.BID, 41 * CENT, 1, account=dev)
         venue.place_order(attrs.evolve(mine, client_order_id="mine-1"))
         venue.place_order(attrs.evolve(order(BookSide.BID, 42 * CENT, 1), client_order_id="mm-1"))
+        taken = order(BookSide.ASK, 42 * CENT, 1, account=dev, tif=TimeInForce.IMMEDIATE_OR_CANCEL)
+        venue.place_order(attrs.evolve(taken, client_order_id="mine-2"))  # we take mm's bid
+        hit = order(BookSide.ASK, 41 * CENT, 1, tif=TimeInForce.IMMEDIATE_OR_CANCEL)
+        venue.place_order(attrs.evolve(hit, client_order_id="mm-2"))  # mm takes ours
         deltas = [u for u in await stream.flush() if isinstance(u, OrderbookDelta)]
-    assert [(d.price, d.client_order_id) for d in deltas] == [
-        (41 * CENT, "mine-1"),
-        (42 * CENT, None),  # another member's order: its id is not ours to see
+    assert [(d.price, d.delta, d.client_order_id) for d in deltas] == [
+        (41 * CENT, CONTRACT, "mine-1"),
+        (42 * CENT, CONTRACT, None),  # another member's order: its id is not ours to see
+        (42 * CENT, -CONTRACT, "mine-2"),  # our taker caused it
+        (41 * CENT, -CONTRACT, None),  # our order left, but mm's taker caused it
     ]
 
 
