@@ -47,12 +47,14 @@ from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import Venue
 from kalshi_core.exchange.changes import Change, Filled, OrderChanged, PositionChanged
 from kalshi_core.exchange.local import LocalExchange
+from kalshi_core.gateway import OrderRequest
 from kalshi_core.models import BookSide, MarketResult, MarketStatus, Order, TimeInForce
-from kalshi_core.money import CENT
+from kalshi_core.money import CENT, CONTRACT
 
 from .conftest import MM, TAKER, MakeStream, make_market, order
 
 _MARKETS = itertools.count(1)
+_CLIENT_IDS = itertools.count(1)
 GTC, IOC = TimeInForce.GOOD_TILL_CANCELED, TimeInForce.IMMEDIATE_OR_CANCEL
 
 PLACE = st.tuples(
@@ -68,6 +70,7 @@ STEPS = st.one_of(
     PLACE,
     PLACE,
     PLACE,
+    PLACE.map(lambda step: ("rest_place", *step[2:])),  # the streaming account, over HTTP
     st.tuples(st.just("cancel"), st.integers(0, 50)),
     st.tuples(st.just("cross"), st.integers(0, 50)),
     st.tuples(st.just("place_cancel"), st.integers(0, 1)),
@@ -170,6 +173,7 @@ class Program:
     """Runs one example's steps on the venue, remembering resting orders and what it caused."""
 
     exchange: LocalExchange
+    rest: KalshiClient
     tickers: tuple[str, ...]
     resting: list[tuple[str, str]] = attrs.field(factory=list)
     lifecycle: list[tuple[str, str]] = attrs.field(factory=list)
@@ -189,11 +193,29 @@ class Program:
             if placed.remaining_count:
                 self.resting.append((who, placed.order_id))
 
-    def cancel(self, index: int) -> None:
+    async def rest_place(self, market: int, side: BookSide, cents: int, n: int, tif: Any) -> None:
+        request = OrderRequest(
+            ticker=self.tickers[market],
+            book_side=side,
+            price=cents * CENT,
+            count=n * CONTRACT,
+            client_order_id=f"prop-{next(_CLIENT_IDS)}",
+            time_in_force=tif,
+        )
+        with contextlib.suppress(ExchangeError):  # a paused market, or too little money
+            ack = await self.rest.create_order(request)
+            if ack.remaining_count:
+                self.resting.append((self.exchange.account_id, ack.order_id))
+
+    async def cancel(self, index: int) -> None:
+        """Cancel a resting order: the streaming account's over HTTP, the others' directly."""
         if self.resting:
             who, order_id = self.resting.pop(index % len(self.resting))
             with contextlib.suppress(ExchangeError):  # it may have filled meanwhile
-                self.venue.cancel(who, order_id)
+                if who == self.exchange.account_id:
+                    await self.rest.cancel_order(order_id)
+                else:
+                    self.venue.cancel(who, order_id)
 
     def cross(self, index: int) -> None:
         """Another member takes a resting order at its price with an IOC."""
@@ -248,6 +270,10 @@ async def run_step(program: Program, client: Client, step: tuple[Any, ...]) -> N
     if kind == "place":
         who, market, side, cents, count, tif = args
         program.place(program.account(who), market, side, cents, count, tif)
+    elif kind == "rest_place":
+        await program.rest_place(*args)
+    elif kind == "cancel":
+        await program.cancel(*args)
     elif kind == "drop":
         program.exchange.app.feed.drop_connections()
         await client.reconnect_after_drop()
@@ -291,7 +317,8 @@ async def check_program(
             for ticker in tickers:
                 venue.list_market(make_market(ticker))
             await watcher.watch_books()
-            program = Program(exchange, tickers, lifecycle=[(t, "created") for t in tickers])
+            created = [(t, "created") for t in tickers]
+            program = Program(exchange, rest, tickers, lifecycle=created)
             await watcher.pump()
             for step in steps:
                 await run_step(program, watcher, step)
@@ -334,11 +361,12 @@ async def test_a_program_that_trades_drops_and_loses_is_not_vacuous(
         ("lose",),
         ("place", MM, 1, BookSide.BID, 60, 1, IOC),  # takes part of our ask
         ("cancel", 0),
+        ("rest_place", 0, BookSide.BID, 35, 1, GTC),  # over HTTP; the close cancels it
         ("pause", 1),
     ]
     watcher = await check_program(exchange, make_stream, client, steps)
     statuses = [o.status.value for o in watcher.orders]
-    assert statuses.count("canceled") == 1
+    assert statuses.count("canceled") == 2
     assert "executed" in statuses
     assert [p for _, p in watcher.positions][-2:] == [0, 0]  # both settled flat
     assert len(watcher.positions) >= 4  # two fills, two settlements
