@@ -338,7 +338,7 @@ async def check_program(
 
 
 @settings(
-    max_examples=int(os.environ.get("STREAM_EXAMPLES", "25")),
+    max_examples=int(os.environ.get("STREAM_EXAMPLES", "25")),  # more for a longer search
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
