@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -119,3 +122,19 @@ def test_the_validator_tutorials_code_runs() -> None:
     result = _run_pytest(DOCS / "tutorials", "test_stale_quote.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
+
+
+async def test_the_storage_pages_sql_runs_on_a_migrated_database(kalshi_database: Any) -> None:
+    sql_blocks = re.findall(r"```sql\n(.*?)\n```", (DOCS / "storage.md").read_text("utf-8"), re.S)
+    assert len(sql_blocks) >= 3
+    path = kalshi_database.engine.url.database
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        for sql in sql_blocks:
+            connection.execute(sql).fetchall()  # an unknown table or column raises here
+
+
+def test_a_query_naming_a_missing_column_fails(tmp_path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(tmp_path / "empty.sqlite3")) as connection:
+        connection.execute("CREATE TABLE fills (fill_id TEXT)")
+        with pytest.raises(sqlite3.OperationalError, match="no such column"):
+            connection.execute("SELECT yes_price FROM fills").fetchall()
