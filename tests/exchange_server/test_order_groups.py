@@ -95,6 +95,8 @@ async def test_create_get_and_list_in_the_sdk_shapes(raw: RawHttp) -> None:
         ({"contracts_limit_fp": 5}, "contracts_limit_fp"),
         ({"contracts_limit": 5, "contracts_limit_fp": "6.00"}, "disagree"),
         ({"contracts_limit": 5, "subaccount": 2}, "subaccount"),
+        ({"contracts_limit": 5, "subaccount": False}, "subaccount"),
+        ({"contracts_limit": 5, "subaccount": "0"}, "subaccount"),
     ],
 )
 async def test_create_refuses_bad_limits(raw: RawHttp, body: dict[str, Any], words: str) -> None:

@@ -40,8 +40,10 @@ def contracts_limit(body: dict[str, Any]) -> Count:
 
 
 def check_subaccount(value: Any, where: str) -> None:
-    """Only the primary account (subaccount 0) exists on the local exchange."""
-    if value in (None, 0, "0"):
+    """Only the primary account (subaccount 0) exists on the local exchange: a query gives
+    it as ``"0"``, a JSON body as the number 0."""
+    primary = "0" if where == "query parameter" else 0
+    if value is None or (type(value) is type(primary) and value == primary):
         return
     raise bad(f"{where} subaccount={value!r}: the local exchange has only subaccount 0")
 
