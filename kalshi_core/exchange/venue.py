@@ -603,6 +603,7 @@ class Venue:
             expiration_time=request.expiration_time,
             now=now,
             sequence=self._order_seq,
+            order_group_id=request.order_group_id,
         )
         self._hold(account, order)
         self._orders[order_id] = order

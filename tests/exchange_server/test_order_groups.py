@@ -77,6 +77,11 @@ async def test_create_get_and_list_in_the_sdk_shapes(raw: RawHttp) -> None:
     assert all(set(g) >= {"id", "is_auto_cancel_enabled"} for g in listed)
     order_id = await _place(raw, order_group_id=first)
     assert (await _group(raw, first))["orders"] == [order_id]
+    shown = (await raw.send("GET", f"/portfolio/orders/{order_id}")).json()["order"]
+    assert shown["order_group_id"] == first
+    plain_id = await _place(raw)
+    plain = (await raw.send("GET", f"/portfolio/orders/{plain_id}")).json()["order"]
+    assert "order_group_id" not in plain
 
 
 @pytest.mark.parametrize(
@@ -301,6 +306,7 @@ async def test_order_groups_through_the_client(
     assert [(s.order_group_id, s.contracts_limit) for s in summaries] == [(group, 2 * CONTRACT)]
     detail = await client.get_order_group(group)
     assert (detail.orders, detail.is_triggered) == ((ack.order_id,), False)
+    assert (await client.get_order(ack.order_id)).order_group_id == group
     await client.update_order_group_limit(group, 3 * CONTRACT)
     _sell_to_us(venue, 4000, 3)
     assert (await client.get_order_group(group)).is_triggered
