@@ -237,3 +237,26 @@ async def test_the_server_sends_ping_frames(venue: Venue, key_dir: Path) -> None
         signer = Signer.from_file(exchange.api_key_id, exchange.private_key_path)
         opcode = await asyncio.to_thread(_first_control_frame, exchange, signer)
     assert opcode is Opcode.PING
+
+
+async def test_an_order_group_trigger_streams_its_cancels(
+    exchange: LocalExchange, stream: KalshiStream
+) -> None:
+    venue, dev = exchange.venue, exchange.account_id
+    await stream.subscribe("orderbook_delta", [TICKER])
+    await stream.subscribe("user_orders")
+    await stream.flush()
+    group = venue.order_groups.create(dev, 10 * CONTRACT)
+    grouped = attrs.evolve(
+        order(BookSide.BID, 35 * CENT, 2, account=dev), order_group_id=group.group_id
+    )
+    placed = venue.place_order(attrs.evolve(grouped, client_order_id="grouped-1"))
+    venue.order_groups.trigger(dev, group.group_id, venue.clock.now())
+    updates = await stream.flush()
+    deltas = [(u.delta, u.client_order_id) for u in updates if isinstance(u, OrderbookDelta)]
+    assert deltas == [(2 * CONTRACT, "grouped-1"), (-2 * CONTRACT, "grouped-1")]
+    orders = [u.order for u in updates if isinstance(u, UserOrderUpdate)]
+    assert [(o.order_id, o.status) for o in orders] == [
+        (placed.order_id, OrderStatus.RESTING),
+        (placed.order_id, OrderStatus.CANCELED),
+    ]
