@@ -34,8 +34,8 @@ from kalshi_core.recording.recorder import Backoff, Recorder, RecordStats, StopR
 from kalshi_core.venues.guard import LIVE_FLAG, LiveRequest, decide
 
 
-def stats_table(stats: RecordStats, files: list[Path]) -> Table:
-    """Markets with their snapshots, deltas, trades and gaps; totals; the files written."""
+def stats_table(stats: RecordStats) -> Table:
+    """Markets with their snapshots, deltas, trades and gaps, and the totals."""
     table = Table(title=f"recorded {stats.messages} messages over {stats.connections} connections")
     for column in ("market", "snapshots", "deltas", "trades", "gaps"):
         table.add_column(column, justify="left" if column == "market" else "right")
@@ -45,7 +45,6 @@ def stats_table(stats: RecordStats, files: list[Path]) -> Table:
         table.add_row(ticker, *(str(c[ticker]) for c in counters))
     table.add_section()
     table.add_row("total", *(str(sum(c.values())) for c in counters))
-    table.caption = "files: " + (", ".join(str(f) for f in files) or "none")
     return table
 
 
@@ -138,7 +137,10 @@ def record(**options: Any) -> None:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_CONFIG)
     for recorder in made:
-        Console().print(stats_table(recorder.stats, recorder.writer.files))
+        Console().print(stats_table(recorder.stats))
+        click.echo(f"files ({len(recorder.writer.files)}):")
+        for path in recorder.writer.files:
+            click.echo(f"  {path}")
 
 
 @hookimpl
