@@ -7,9 +7,10 @@ import functools
 import json
 from pathlib import Path
 
-from kalshi_core.client import KalshiClient
+from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.clock import ManualClock
-from kalshi_core.exchange.fill_models.recorded import L2Replay, builder
+from kalshi_core.exchange.fill_models.recorded import L2Replay, ProbQueue, TradeThrough, builder
+from kalshi_core.exchange.liquidity import LiquidityProvider
 from kalshi_core.exchange.loaders.base import installed_loaders
 from kalshi_core.exchange.loaders.recorded_l2 import RecordedL2Loader
 from kalshi_core.exchange.local import LocalExchange
@@ -67,7 +68,11 @@ def _bid(ticker: str, cents: int, index: int) -> OrderRequest:
 
 
 async def test_record_then_replay_reproduces_every_book(
-    source: LocalExchange, client: KalshiClient, make_recorder: MakeRecorder, tmp_path: Path
+    source: LocalExchange,
+    client: KalshiClient,
+    make_recorder: MakeRecorder,
+    tmp_path: Path,
+    key_dir: Path,
 ) -> None:
     out = tmp_path / "recorded"
     source.advance_clock(2 * 3600)  # 01:49 on Jan 2: all four markets are listed
@@ -90,24 +95,43 @@ async def test_record_then_replay_reproduces_every_book(
         checked += _check_books_at(venue, last)
     assert checked == len({q.ts for q in quotes})
     _check_every_sequence_number(out / "kxinxu_l2")
+    await _check_served_replay(out, [q for q in quotes if isinstance(q, BookQuote)], key_dir)
 
 
 def _check_every_sequence_number(folder: Path) -> None:
-    """The l2_replay fill model, fed the recorded books one by one, shows each exactly."""
+    """Each fill model, fed the recorded books one by one, shows each exactly."""
     recorded = RecordedL2Loader().load(folder)
-    venue = Venue(ManualClock(recorded.quotes[0].ts))
-    model = L2Replay(venue, account="provider", tape_account="tape")
-    venue.deposit("provider", 10_000_000 * DOLLAR)
-    for market in recorded.markets:
-        venue.list_market(market)
-        venue.open_market(market.ticker)
-        model.register(market)
-    for quote in recorded.quotes:
-        assert isinstance(quote, BookQuote)
-        model.on_quote(quote)
-        assert venue.orderbook(quote.ticker) == quote.orderbook(), quote.step
-    assert [q.step for q in recorded.quotes] == list(range(1, len(recorded.quotes) + 1))
-    assert model.stats.rejected_orders == 0
+    for model_class in (L2Replay, TradeThrough, ProbQueue, LiquidityProvider):
+        venue = Venue(ManualClock(recorded.quotes[0].ts))
+        model = model_class(venue, account="provider", tape_account="tape")
+        venue.deposit("provider", 10_000_000 * DOLLAR)
+        for market in recorded.markets:
+            venue.list_market(market)
+            venue.open_market(market.ticker)
+            model.register(market)
+        for quote in recorded.quotes:
+            assert isinstance(quote, BookQuote)
+            model.on_quote(quote)
+            assert venue.orderbook(quote.ticker) == quote.orderbook(), (model.name, quote.step)
+        assert [q.step for q in recorded.quotes] == list(range(1, len(recorded.quotes) + 1))
+        assert model.stats.rejected_orders == 0
+
+
+async def _check_served_replay(out: Path, quotes: list[BookQuote], key_dir: Path) -> None:
+    """``exchange serve --data OUT --data-set kxinxu_l2`` (its default synthetic book): over
+    HTTP, the book at the end of the recording is the last one recorded, for every market."""
+    replayed = LocalExchange.create(
+        data_dir=out, data_sets=["kxinxu_l2"], stepped=True, key_dir=key_dir, id_namespace="rt"
+    )
+    end = max(q.ts for q in quotes)
+    async with replayed.serving() as running:
+        running.advance_clock((end - running.clock.now()).total_seconds())
+        assert running.private_key_path is not None
+        signer = Signer.from_file(running.api_key_id, running.private_key_path)
+        async with KalshiClient(running.base_url, signer=signer) as client:
+            for ticker in TICKERS:
+                last = [q for q in quotes if q.ticker == ticker][-1]
+                assert await client.get_orderbook(ticker) == last.orderbook()
 
 
 def _check_books_at(venue: Venue, last: dict[str, BookQuote]) -> int:

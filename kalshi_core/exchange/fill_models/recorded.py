@@ -31,10 +31,10 @@ from kalshi_core.exchange.liquidity import (
     LiquidityConfig,
     LiquidityProvider,
     _Key,
-    _Level,
     _MarketQuotes,
+    book_sizes,
 )
-from kalshi_core.exchange.venue import Venue, VenueOrder
+from kalshi_core.exchange.venue import Venue
 from kalshi_core.history_format import Quote
 from kalshi_core.models import BookSide, Trade
 from kalshi_core.money import CENT, DOLLAR, Count, Price
@@ -68,7 +68,6 @@ class RecordedBook(LiquidityProvider):
         super().__init__(venue, **options)
         self._queued: dict[str, dict[str, Queued]] = {}  # ticker -> order id -> queue
         self._sizes: dict[str, dict[_Key, Count]] = {}  # recorded displayed size at the touch
-        self._full_books: set[str] = set()  # markets shown level by level from recorded books
         venue.on_rest = self._on_rest
 
     # ---- the book ---------------------------------------------------------------------------
@@ -77,76 +76,25 @@ class RecordedBook(LiquidityProvider):
         super().forget(ticker)
         self._queued.pop(ticker, None)
         self._sizes.pop(ticker, None)
-        self._full_books.discard(ticker)
 
     def on_quote(self, quote: Quote) -> None:
         state = self._markets.get(quote.ticker)
         if state is None:
             return
         if isinstance(quote, BookQuote):
-            self._show_book(quote, state)
+            super().on_quote(quote)
             return
         sizes = _recorded_sizes(quote)
         self._move_queues(quote.ticker, self._sizes.get(quote.ticker, {}), sizes)
         self._sizes[quote.ticker] = sizes
         super().on_quote(quote)
 
-    # ---- recorded full books (kalshi-core record) ---------------------------------------------
-
     def _show_book(self, quote: BookQuote, state: _MarketQuotes) -> None:
-        """Rest exactly the recorded levels: what is not recorded is canceled, every recorded
-        level is amended or placed to its recorded size (no synthetic ladder)."""
-        ticker = quote.ticker
-        self.stats.quotes += 1
-        self._full_books.add(ticker)
-        state.quoted = True
-        state.set_touch(quote.yes_bid or None, quote.yes_ask if quote.yes_ask < DOLLAR else None)
-        wanted = _book_sizes(quote)
-        self._move_queues(ticker, self._sizes.get(ticker, {}), wanted)
-        self._sizes[ticker] = wanted
-        for key in [k for k in state.levels if k not in wanted]:
-            self._cancel_if_resting(state.levels.pop(key).order_id)
-        smaller_first = sorted(wanted.items(), key=lambda item: self._growth(state, *item))
-        for key, size in smaller_first:
-            self._rest_exactly(ticker, state, key, size)
-
-    def _growth(self, state: _MarketQuotes, key: _Key, size: Count) -> Count:
-        level = state.levels.get(key)
-        if level is None:
-            return size
-        return size - self.venue.order_state(level.order_id).remaining
-
-    def _rest_exactly(self, ticker: str, state: _MarketQuotes, key: _Key, size: Count) -> None:
-        level = state.levels.get(key)
-        if level is not None:
-            order = self.venue.order_state(level.order_id)
-            if order.in_book and order.remaining == size:
-                return
-            if order.in_book:
-                try:
-                    self.venue.amend(self.account, level.order_id, count=order.fill_count + size)
-                    level.size = size
-                    return
-                except ExchangeError:
-                    self.stats.rejected_orders += 1
-                    self._cancel_if_resting(level.order_id)
-        request = VenueOrder(
-            account=self.account,
-            ticker=ticker,
-            side=key[0],
-            price=key[1],
-            count=size,
-            post_only=True,
-        )
-        try:
-            state.levels[key] = _Level(self.venue.place_order(request).order_id, size)
-        except ExchangeError:  # a member's order stands through the recorded level
-            self.stats.rejected_orders += 1
-            state.levels.pop(key, None)
-
-    def _fill_levels(self, ticker: str, state: _MarketQuotes) -> None:
-        if ticker not in self._full_books:  # a recorded book is shown as recorded, no ladder
-            super()._fill_levels(ticker, state)
+        """A recorded full book also moves members' queues, level by level."""
+        wanted = book_sizes(quote)
+        self._move_queues(quote.ticker, self._sizes.get(quote.ticker, {}), wanted)
+        self._sizes[quote.ticker] = wanted
+        super()._show_book(quote, state)
 
     def _new_level(self, ticker: str, state: _MarketQuotes, key: _Key, size: Count) -> None:
         recorded = self._sizes.get(ticker, {}).get(key)
@@ -251,13 +199,6 @@ def _recorded_sizes(quote: Quote) -> dict[_Key, Count]:
         sizes[(BookSide.BID, quote.yes_bid)] = quote.yes_bid_size
     if quote.yes_ask < DOLLAR and quote.yes_ask_size is not None:
         sizes[(BookSide.ASK, quote.yes_ask)] = quote.yes_ask_size
-    return sizes
-
-
-def _book_sizes(quote: BookQuote) -> dict[_Key, Count]:
-    """Every recorded level in YES-book terms: YES bids, and NO bids as YES asks."""
-    sizes = {(BookSide.BID, level.price): level.count for level in quote.yes}
-    sizes.update({(BookSide.ASK, DOLLAR - level.price): level.count for level in quote.no})
     return sizes
 
 
