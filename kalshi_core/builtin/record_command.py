@@ -58,7 +58,10 @@ def _signer(app: App, key_dir: str | None) -> Signer | None:
     return Signer.from_file((folder / KEY_ID_FILE).read_text().strip(), folder / KEY_FILE)
 
 
-def _client(app: App, base_url: str | None, confirmed: bool, signer: Signer | None) -> Any:
+def _client(
+    app: App, base_url: str | None, confirmed: bool, signer: Signer | None
+) -> tuple[KalshiClient, bool, str]:
+    """The REST client, whether it may leave this machine (the live guard), and its URL."""
     section = app.section("kalshi")
     url = base_url or str(section.get("base_url") or "")
     if not url:

@@ -35,7 +35,7 @@ from kalshi_core.client.stream import (
     Update,
 )
 from kalshi_core.clock import Clock
-from kalshi_core.errors import ExchangeError
+from kalshi_core.errors import ConfigError, ExchangeError
 from kalshi_core.models import Market, PriceLevel, Trade
 from kalshi_core.recording.format import (
     Record,
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 LIFECYCLE_CHANNEL = "market_lifecycle_v2"
 _UNKNOWN_CHANNEL = 8
 _SYNC_EVERY = 256  # records between fsyncs within a burst
+_TICKERS_PER_PAGE = 100
 
 
 @attrs.frozen(kw_only=True)
@@ -143,7 +144,7 @@ class Recorder:
         seed: int = 0,
     ) -> None:
         if not tickers:
-            raise ExchangeError("nothing to record: no market matched")
+            raise ConfigError("nothing to record: no market matched")
         self.client = client
         self.tickers = list(tickers)
         self.writer = writer
@@ -205,8 +206,7 @@ class Recorder:
 
     async def _start(self, stream: KalshiStream) -> None:
         await self._note_exchange_time()
-        for ticker in self.tickers:
-            self._write(market_line(await self.client.get_market(ticker), self._now_ms()))
+        await self._write_markets()
         self._resyncing.clear()
         self._book_sids = {await stream.subscribe("orderbook_delta", self.tickers)}
         await stream.subscribe("trade", self.tickers)
@@ -216,6 +216,19 @@ class Recorder:
         async with self.connected:
             self.stats.connections += 1
             self.connected.notify_all()
+
+    async def _write_markets(self) -> None:
+        """Every market's listing and status, in pages of ``GET /markets?tickers=``."""
+        found: dict[str, Market] = {}
+        for start in range(0, len(self.tickers), _TICKERS_PER_PAGE):
+            chunk = self.tickers[start : start + _TICKERS_PER_PAGE]
+            async for market in self.client.iter_markets(tickers=chunk):
+                found[market.ticker] = market
+        missing = [t for t in self.tickers if t not in found]
+        if missing:
+            raise ConfigError(f"cannot record markets the exchange does not list: {missing}")
+        for ticker in self.tickers:
+            self._write(market_line(found[ticker], self._now_ms()))
 
     async def _subscribe_lifecycle(self, stream: KalshiStream) -> None:
         if not self._lifecycle:

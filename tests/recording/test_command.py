@@ -127,3 +127,26 @@ def test_record_needs_something_to_record(
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert "nothing to record" in result.output
+
+
+def test_record_refuses_a_market_the_exchange_does_not_list(
+    served: tuple[str, Path], kalshi_app_factory: AppFactory, tmp_path: Path
+) -> None:
+    url, key_dir = served
+    cli = make_cli(kalshi_app_factory(record_command))
+    args = [
+        "record",
+        "--out",
+        str(tmp_path / "rec"),
+        "--base-url",
+        url,
+        "--key-dir",
+        str(key_dir),
+        "--market",
+        "KXNOPE-26JAN02-T1",
+        "--messages",
+        "1",
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "does not list: ['KXNOPE-26JAN02-T1']" in result.output
