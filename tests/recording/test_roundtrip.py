@@ -3,11 +3,14 @@ recording and check the book at every sequence number equals the recorded one.""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import json
 from pathlib import Path
 
 from kalshi_core.client import KalshiClient, Signer
+from kalshi_core.client.stream import KalshiStream, stream_url
 from kalshi_core.clock import ManualClock
 from kalshi_core.exchange.fill_models.recorded import L2Replay, ProbQueue, TradeThrough, builder
 from kalshi_core.exchange.liquidity import LiquidityProvider
@@ -19,7 +22,8 @@ from kalshi_core.exchange.venue import Venue
 from kalshi_core.gateway import OrderRequest
 from kalshi_core.models import BookSide, TimeInForce
 from kalshi_core.money import CENT, CONTRACT, DOLLAR
-from kalshi_core.recording.format import BookQuote, day_of, recording_files
+from kalshi_core.recording.format import BookQuote, RecordingWriter, day_of, recording_files
+from kalshi_core.recording.recorder import Recorder
 
 from .conftest import TICKERS, MakeRecorder, recorded_books, step
 
@@ -123,15 +127,53 @@ async def _check_served_replay(out: Path, quotes: list[BookQuote], key_dir: Path
     replayed = LocalExchange.create(
         data_dir=out, data_sets=["kxinxu_l2"], stepped=True, key_dir=key_dir, id_namespace="rt"
     )
-    end = max(q.ts for q in quotes)
+    moments = sorted({q.ts for q in quotes})
     async with replayed.serving() as running:
-        running.advance_clock((end - running.clock.now()).total_seconds())
+        running.app.feed.tick_seconds = None
+        running.advance_clock((moments[0] - running.clock.now()).total_seconds())
         assert running.private_key_path is not None
         signer = Signer.from_file(running.api_key_id, running.private_key_path)
         async with KalshiClient(running.base_url, signer=signer) as client:
+            await _record_the_replay(running, client, signer, quotes, out / "again")
             for ticker in TICKERS:
                 last = [q for q in quotes if q.ticker == ticker][-1]
                 assert await client.get_orderbook(ticker) == last.orderbook()
+
+
+async def _record_the_replay(
+    running: LocalExchange,
+    client: KalshiClient,
+    signer: Signer,
+    quotes: list[BookQuote],
+    folder: Path,
+) -> None:
+    """Record the served replay of the recording at every recorded moment: the second
+    recording's books equal the first's."""
+    recorder = Recorder(
+        client=client,
+        connect=lambda: KalshiStream(stream_url(running.base_url), signer, reply_timeout=5.0),
+        tickers=TICKERS,
+        writer=RecordingWriter(folder),
+        clock=ManualClock(),
+    )
+    task = asyncio.create_task(recorder.run())
+    try:
+        await recorder.wait_connections(1)
+        for moment in sorted({q.ts for q in quotes}):
+            seconds = (moment - running.clock.now()).total_seconds()
+            if seconds > 0:
+                running.advance_clock(seconds)
+            running.app.feed.tick()
+            await recorder.settle()
+            again = recorded_books(folder)
+            for ticker in TICKERS:
+                first = [q for q in quotes if q.ticker == ticker and q.ts <= moment]
+                if first:
+                    assert again[ticker] == first[-1].orderbook(), (moment, ticker)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _check_books_at(venue: Venue, last: dict[str, BookQuote]) -> int:
