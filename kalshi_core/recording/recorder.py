@@ -175,8 +175,10 @@ class Recorder:
                 reason = await self._connection()
                 if self._done():
                     break
-                self._gap(self.tickers, reason)
-                attempt = 0 if self.stats.connections > started else attempt + 1
+                subscribed = self.stats.connections > started
+                if subscribed:  # a connection that never subscribed has recorded nothing
+                    self._gap(self.tickers, reason)
+                attempt = 0 if subscribed else attempt + 1
                 if self._backoff.attempts and attempt > self._backoff.attempts:
                     raise StreamError(f"gave up reconnecting after {attempt - 1} tries: {reason}")
                 await asyncio.sleep(self._backoff.delay(attempt, self._rng))

@@ -4,13 +4,20 @@ after the recorder reconnects and resubscribes, never deltas papered over the ga
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
-from kalshi_core.client import KalshiClient
+import pytest
+
+from kalshi_core.client import KalshiClient, Signer
+from kalshi_core.client.stream import KalshiStream, StreamError, stream_url
+from kalshi_core.clock import ManualClock
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.gateway import OrderRequest
 from kalshi_core.models import BookSide
 from kalshi_core.money import CENT, CONTRACT
+from kalshi_core.recording.format import RecordingWriter
+from kalshi_core.recording.recorder import Backoff, Recorder
 
 from .conftest import TICKERS, Gates, MakeRecorder, recorded_books, step
 
@@ -72,3 +79,25 @@ async def test_a_dropped_connection_is_a_gap_then_a_resync_snapshot(
     for ticker in TICKERS:
         assert books[ticker] == await client.get_orderbook(ticker)
     assert any(level.price == 3 * CENT for level in books[TICKERS[0]].yes)
+
+
+async def test_the_recorder_gives_up_after_its_reconnect_attempts(
+    signer: Signer, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/trade-api/v2"
+    async with KalshiClient(url, signer=signer) as dead:
+        recorder = Recorder(
+            client=dead,
+            connect=lambda: KalshiStream(stream_url(url), signer),
+            tickers=TICKERS,
+            writer=RecordingWriter(tmp_path / "rec"),
+            clock=ManualClock(),
+            backoff=Backoff(base=0.0, cap=0.0, attempts=2),
+        )
+        with pytest.raises(StreamError, match="gave up reconnecting after 2 tries: StreamError"):
+            await recorder.run()
+    assert recorder.stats.connections == 0
+    assert sum(recorder.stats.gaps.values()) == 0  # nothing was recorded, so nothing lost
