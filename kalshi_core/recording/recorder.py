@@ -241,7 +241,9 @@ class Recorder:
             if exc.number != _UNKNOWN_CHANNEL:
                 raise
             self._lifecycle = False
-            log.info("record: the exchange has no %s channel; statuses come from REST", exc)
+            log.info(
+                "record: no %s channel here (%s): statuses come from REST", LIFECYCLE_CHANNEL, exc
+            )
 
     async def _listen(self, stream: KalshiStream) -> None:
         while not self._done():
