@@ -15,6 +15,7 @@ exchange time heard (at connection, the local exchange's published clock, else `
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import random
 from collections import Counter
@@ -313,7 +314,13 @@ class Recorder:
         elif isinstance(update, TradeUpdate):
             self._trade(update)
         elif isinstance(update, OtherUpdate) and update.type.startswith("market_lifecycle"):
-            self._lifecycle_event(update)
+            msg = update.msg
+            event = str(msg.get("event_type") or update.type)
+            self._lifecycle_event(str(msg.get("market_ticker") or ""), event, msg)
+        elif attrs.has(type(update)) and hasattr(update, "event_type"):
+            # a client that parses lifecycle messages into their own type
+            msg = attrs.asdict(update, value_serializer=_plain)
+            self._lifecycle_event(str(msg.get("market_ticker") or ""), str(msg["event_type"]), msg)
 
     def _snapshot(self, update: OrderbookSnapshot) -> None:
         ticker = update.market_ticker
@@ -364,15 +371,14 @@ class Recorder:
         self.stats.trades[trade.ticker] += 1
         self._write(trade_line(trade, ts_ms))
 
-    def _lifecycle_event(self, update: OtherUpdate) -> None:
-        ticker = str(update.msg.get("market_ticker") or "")
+    def _lifecycle_event(self, ticker: str, event: str, msg: dict[str, Any]) -> None:
         if not ticker:
             return
-        ts = update.msg.get("ts_ms")
+        ts = msg.get("ts_ms")
         self.stats.lifecycle[ticker] += 1
-        event = str(update.msg.get("event_type") or update.type)
         record: dict[str, Any] = {"type": "lifecycle", "ticker": ticker, "event": event}
-        record.update(ts_ms=self._stamp(ts if isinstance(ts, int) else None), msg=update.msg)
+        clean = {k: v for k, v in msg.items() if k not in ("sid", "seq")}
+        record.update(ts_ms=self._stamp(ts if isinstance(ts, int) else None), msg=clean)
         self._write(record)
 
     def _gap(self, tickers: Sequence[str], reason: str) -> None:
@@ -396,6 +402,11 @@ class Recorder:
         self.stats.messages += 1
         self._resyncing.update(tickers)
         await stream.update_subscription(gap.sid, "get_snapshot", tickers)
+
+
+def _plain(_: Any, __: Any, value: Any) -> Any:
+    """attrs.asdict's serializer: enums as their JSON values."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _refused(exc: Exception) -> bool:

@@ -37,7 +37,14 @@ def _delta(seq: int, price: str, count: str) -> dict[str, Any]:
     )
 
 
+LIFECYCLE = {
+    "type": "market_lifecycle_v2",
+    "sid": 3,
+    "seq": 1,
+    "msg": {"market_ticker": TICKER, "event_type": "activated", "open_ts": 1_767_315_600},
+}
 FIRST = [
+    LIFECYCLE,
     _book("orderbook_snapshot", 1, yes_dollars_fp=[["0.4000", "3.00"]]),
     _delta(2, "0.4100", "2.00"),
     _delta(4, "0.4200", "5.00"),  # seq 3 was lost
@@ -55,14 +62,11 @@ async def scripted(ws: ServerConnection) -> None:
         command = json.loads(raw)
         cmd, reply_id = command["cmd"], command["id"]
         channel = command.get("params", {}).get("channels", [""])[0]
-        if cmd == "subscribe" and channel == "market_lifecycle_v2":
-            error = {"code": 8, "msg": "unknown channel"}
-            await ws.send(json.dumps({"id": reply_id, "type": "error", "msg": error}))
-        elif cmd == "subscribe":
-            sid = 1 if channel == "orderbook_delta" else 2
+        if cmd == "subscribe":
+            sid = {"orderbook_delta": 1, "trade": 2}.get(channel, 3)
             reply = {"id": reply_id, "type": "subscribed", "msg": {"channel": channel, "sid": sid}}
             await ws.send(json.dumps(reply))
-            for message in FIRST if channel == "trade" else []:
+            for message in FIRST if channel == "market_lifecycle_v2" else []:
                 await ws.send(json.dumps(message))
         elif cmd == "update_subscription":
             assert command["params"] == {
@@ -115,13 +119,16 @@ async def test_a_skipped_sequence_number_is_a_gap_then_a_fresh_snapshot(
     kinds = [(r["type"], r.get("seq")) for r in records]
     assert kinds == [
         ("market", None),
+        ("lifecycle", None),
         ("snapshot", 1),
         ("delta", 2),
         ("gap", None),
         ("snapshot", 6),
         ("delta", 7),
     ]
-    assert "expected seq 3, received 4" in records[3]["reason"]
-    assert records[3]["tickers"] == [TICKER]
+    assert records[1]["event"] == "activated"
+    assert records[1]["msg"]["open_ts"] == 1_767_315_600
+    assert "expected seq 3, received 4" in records[4]["reason"]
+    assert records[4]["tickers"] == [TICKER]
     assert recorded_books(tmp_path)[TICKER].yes[0].count == 200  # 3.00 - 1.00 at $0.40
     assert recorder.stats.gaps[TICKER] == 1
