@@ -43,6 +43,7 @@ BUILTINS = {
     "validators",
     "venues",
     "fill_models",
+    "record_command",
 }
 
 
