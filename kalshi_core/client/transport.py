@@ -32,7 +32,9 @@ PRODUCTION_BASE_URL = "https://external-api.kalshi.com/trade-api/v2"
 DEMO_BASE_URL = "https://external-api.demo.kalshi.co/trade-api/v2"
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
+# Every pooled connection may stay open (keep-alive) between bursts: a burst of 50 concurrent
+# reads with only 10 kept would close and reopen 40 connections each time.
+DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30)
 # httpx's timeouts bound each read, not the request: a server sending one byte per second
 # would hold a call for as long as it likes. Every attempt also has this overall deadline.
 DEFAULT_DEADLINE = 30.0
