@@ -117,19 +117,45 @@ def _require_int(value: Any, expected: str) -> int:
 # ---- per-kind parsers and formatters ----
 
 
+# Readings already made: a listing repeats the same few hundred prices, counts and times.
+# Only strings that parsed are kept, and each memo is emptied when full, so hostile input
+# costs memory up to the bound and never changes an answer.
+_MEMO_SIZE = 4096
+_DOLLARS_SEEN: dict[str, Money] = {}
+_COUNTS_SEEN: dict[str, Count] = {}
+_TIMES_SEEN: dict[str, datetime] = {}
+
+
+def _remember(memo: dict[str, T], text: str, value: T) -> T:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[text] = value
+    return value
+
+
 def fast_wire_dollars(value: Any) -> Money | None:
     """The Decimal-free reading of a valid dollar string; ``None`` for anything else."""
     if type(value) is not str:
         return None
+    seen = _DOLLARS_SEEN.get(value)
+    if seen is not None:
+        return seen
     decimals = len(value) - value.find(".") - 1
     if not 2 <= decimals <= 6 or decimals == len(value):
         return None
-    return parse_fixed_text(value, MONEY_PLACES, 6)
+    units = parse_fixed_text(value, MONEY_PLACES, 6)
+    return None if units is None else _remember(_DOLLARS_SEEN, value, units)
 
 
 def fast_wire_count(value: Any) -> Count | None:
     """The Decimal-free reading of a valid count string; ``None`` for anything else."""
-    return parse_fixed_text(value, COUNT_PLACES, 6) if type(value) is str else None
+    if type(value) is not str:
+        return None
+    seen = _COUNTS_SEEN.get(value)
+    if seen is not None:
+        return seen
+    units = parse_fixed_text(value, COUNT_PLACES, 6)
+    return None if units is None else _remember(_COUNTS_SEEN, value, units)
 
 
 def parse_wire_dollars(value: Any) -> Money:
@@ -171,10 +197,6 @@ def parse_wire_cents(value: Any) -> Money:
     return _require_int(value, "an integer number of cents") * (DOLLAR // 100)
 
 
-_TIME_CACHE: dict[str, datetime] = {}
-_TIME_CACHE_SIZE = 4096  # listings repeat a few open/close times; hostile input stays bounded
-
-
 def parse_time(value: Any) -> datetime:
     """RFC3339 (``Z`` or an offset, optional fraction) -> aware UTC datetime.
 
@@ -183,13 +205,8 @@ def parse_time(value: Any) -> datetime:
     """
     if type(value) is not str:
         return _parse_time(value)
-    parsed = _TIME_CACHE.get(value)
-    if parsed is None:
-        parsed = _parse_time(value)
-        if len(_TIME_CACHE) >= _TIME_CACHE_SIZE:
-            _TIME_CACHE.clear()
-        _TIME_CACHE[value] = parsed
-    return parsed
+    seen = _TIMES_SEEN.get(value)
+    return _remember(_TIMES_SEEN, value, _parse_time(value)) if seen is None else seen
 
 
 def _parse_time(value: Any) -> datetime:
@@ -672,7 +689,7 @@ def _type_reader(tp: Any) -> Parser:
         return simple[tp]
     if tp is float:
         return _to_float
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+    if _is_enum(tp):
         return _enum_reader(tp)
     if attrs.has(tp):
         return _nested_reader(tp)
@@ -690,20 +707,50 @@ def _non_null(tp: Any) -> Any:
     return rest[0] if len(rest) == 1 else Union[tuple(rest)]  # noqa: UP007
 
 
-def _field_reader(field: WireField, tp: Any) -> Parser:
+def _field_reader(field: WireField, plain_type: Any) -> Parser:
     parser = _PARSERS.get(field.kind)
-    return parser if parser is not None else _type_reader(_non_null(tp))
+    return parser if parser is not None else _type_reader(plain_type)
 
 
 _REQUIRED = """    value = data.get({wire!r}, _MISSING)
     if value is _MISSING or value is None:
         raise _Fallback
-    values[{alias!r}] = read_{index}(value)
 """
 _OPTIONAL = """    value = data.get({wire!r})
     if value is not None:
-        values[{alias!r}] = read_{index}(value)
 """
+_MEMOS: dict[WireKind, dict[str, Any]] = {
+    WireKind.DOLLARS: _DOLLARS_SEEN,
+    WireKind.COUNT: _COUNTS_SEEN,
+    WireKind.TIME: _TIMES_SEEN,
+}
+
+
+def _read_source(field: WireField, plain_type: Any, alias: str, index: int, pad: str) -> str:
+    """The lines that read ``value`` into ``values``: inline for JSON scalars, enums and
+    memoized strings, a call otherwise."""
+    target = f"{pad}values[{alias!r}]"
+    if field.kind in _MEMOS:  # seen before: no call (an unhashable value raises)
+        return (
+            f"{pad}seen = seen_{index}.get(value)\n"
+            f"{target} = read_{index}(value) if seen is None else seen\n"
+        )
+    if field.kind is WireKind.PLAIN and plain_type in (str, int, bool):
+        check = f"{pad}if type(value) is not {plain_type.__name__}:\n{pad}    raise _Fallback\n"
+        return f"{check}{target} = value\n"
+    if field.kind is WireKind.PLAIN and _is_enum(plain_type):
+        return f"{target} = members_{index}[value]\n"
+    return f"{target} = read_{index}(value)\n"
+
+
+def _is_enum(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, enum.Enum)
+
+
+def _field_source(field: WireField, plain_type: Any, alias: str, index: int) -> str:
+    pad = " " * (8 if field.has_default else 4)
+    head = (_OPTIONAL if field.has_default else _REQUIRED).format(wire=field.wire_name)
+    return head + _read_source(field, plain_type, alias, index, pad)
 
 
 def _compile(cls: type[Any]) -> Structurer:
@@ -714,9 +761,12 @@ def _compile(cls: type[Any]) -> Structurer:
     lines = [f"def structure_{cls.__name__}(data):", "    if type(data) is not dict:"]
     lines += ["        raise _Fallback", "    values = {}"]
     for index, (field, alias) in enumerate(zip(fields, aliases, strict=True)):
-        namespace[f"read_{index}"] = _field_reader(field, attrs.fields_dict(cls)[field.name].type)
-        template = _OPTIONAL if field.has_default else _REQUIRED
-        lines.append(template.format(wire=field.wire_name, alias=alias, index=index))
+        plain_type = _non_null(attrs.fields_dict(cls)[field.name].type)
+        namespace[f"read_{index}"] = _field_reader(field, plain_type)
+        namespace[f"seen_{index}"] = _MEMOS.get(field.kind)
+        if _is_enum(plain_type):
+            namespace[f"members_{index}"] = plain_type._value2member_map_
+        lines.append(_field_source(field, plain_type, alias, index))
     lines.append("    return _cls(**values)")
     exec(compile("\n".join(lines), f"<wire structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     structure: Structurer = namespace[f"structure_{cls.__name__}"]
