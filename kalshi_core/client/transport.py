@@ -39,6 +39,8 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, 
 # would hold a call for as long as it likes. Every attempt also has this overall deadline.
 DEFAULT_DEADLINE = 30.0
 
+_URL_MEMO_SIZE = 1024
+
 # The request never left this machine: retrying cannot duplicate anything.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -240,6 +242,7 @@ class Transport:
         # jar, auth and redirect hooks: about a third of a call's CPU, none of it needed here).
         self._pool = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
         self._root = str(self.base_url).rstrip("/")
+        self._urls: dict[tuple[str, Params], httpx.URL] = {}
         self._timeouts = {"timeout": timeout.as_dict()}
         self._headers = (
             ("Accept", "application/json"),
@@ -264,19 +267,27 @@ class Transport:
         if waited:
             self.metrics.record_rate_limit_wait(waited)
 
+    def _url(self, call: Call) -> httpx.URL:
+        """The parsed URL of ``call``, remembered: reads repeat their URLs (pages, books), and
+        parsing one is a good part of an httpx request's cost. Bounded like the wire memos."""
+        key = (call.path, call.params)
+        url = self._urls.get(key)
+        if url is None:
+            url = httpx.URL(self._root + call.path, params=list(call.params) or None)
+            if len(self._urls) >= _URL_MEMO_SIZE:
+                self._urls.clear()
+            self._urls[key] = url
+        return url
+
     def _build(self, call: Call) -> httpx.Request:
-        request = httpx.Request(
-            call.method,
-            self._root + call.path,
-            params=list(call.params) or None,
-            json=call.body,
-            headers=self._headers,
-            extensions=self._timeouts,
-        )
+        url = self._url(call)
+        headers: tuple[tuple[str, str], ...] = self._headers
         if self.signer is not None:
-            path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
-            request.headers.update(self.signer.headers(call.method, path))
-        return request
+            path = url.raw_path.split(b"?", 1)[0].decode("ascii")
+            headers = (*headers, *self.signer.headers(call.method, path).items())
+        return httpx.Request(
+            call.method, url, json=call.body, headers=headers, extensions=self._timeouts
+        )
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """One exchange on a pooled keep-alive connection, the whole body read."""
