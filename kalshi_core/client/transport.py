@@ -32,9 +32,12 @@ PRODUCTION_BASE_URL = "https://external-api.kalshi.com/trade-api/v2"
 DEMO_BASE_URL = "https://external-api.demo.kalshi.co/trade-api/v2"
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
-# Every pooled connection may stay open (keep-alive) between bursts: a burst of 50 concurrent
-# reads with only 10 kept would close and reopen 40 connections each time.
-DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30)
+# Every connection the pool opens stays open between bursts (it used to open up to 20 and
+# keep 10, so each burst closed and reopened the rest). No more than 10: httpcore looks at
+# every pooled connection on each request, so a bigger pool costs CPU per call, and neither
+# the single-threaded local exchange nor Kalshi's per-key rate limits serve more at once
+# (measured in docs/performance.md).
+DEFAULT_LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10, keepalive_expiry=30)
 # httpx's timeouts bound each read, not the request: a server sending one byte per second
 # would hold a call for as long as it likes. Every attempt also has this overall deadline.
 DEFAULT_DEADLINE = 30.0

@@ -14,6 +14,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from kalshi_core.client import KalshiClient, OrderRequest, RateLimiter, Signer
+from kalshi_core.client.transport import DEFAULT_LIMITS
 from kalshi_core.exchange import Venue
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.models import BookSide
@@ -21,7 +22,8 @@ from kalshi_core.money import CONTRACT
 
 from .conftest import BALANCE, TICKERS
 
-BURST = 30  # more than the 10 connections the pool used to keep between bursts
+POOL = DEFAULT_LIMITS.max_connections
+BURST = 2 * POOL  # more reads than connections: the rest wait for one to be free
 
 
 class Ports:
@@ -91,18 +93,19 @@ async def test_sequential_reads_and_writes_share_one_connection(
 
 
 async def _burst(client: KalshiClient, ports: Ports) -> set[int]:
-    """``BURST`` different reads, all at the server at once; the ports they came from."""
-    ports.hold_until(BURST)
+    """``BURST`` different reads at once, the first ``POOL`` held at the server until all of
+    them are there (so the pool opens every connection it may); the ports they came from."""
+    ports.hold_until(POOL)
     reads = [
         asyncio.ensure_future(client.get_orderbook(TICKERS[0], depth=depth + 1))
         for depth in range(BURST)
     ]
     await ports.all_arrived.wait()
-    used = set(ports.seen)
     ports.gate.set()
     books = await asyncio.gather(*reads)
     assert {book.ticker for book in books} == {TICKERS[0]}
-    return used
+    assert len(ports.seen) == BURST
+    return set(ports.seen)
 
 
 async def test_a_burst_keeps_its_connections_for_the_next(
@@ -112,5 +115,5 @@ async def test_a_burst_keeps_its_connections_for_the_next(
     async with _client(ex) as client:
         first = await _burst(client, ports)
         second = await _burst(client, ports)
-    assert len(first) == BURST
-    assert second == first  # every connection reused, none reopened
+    assert len(first) == POOL  # the pool's limit, not one connection per read
+    assert second == first  # every connection kept and reused, none reopened
