@@ -11,6 +11,7 @@ rebinding).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -69,6 +70,8 @@ class Dashboard:
     database: Database
     options: DashboardOptions
     link: EngineLink | None = None
+    # set when the server shuts down: open event streams end, so shutdown never waits on them
+    closing: asyncio.Event = attrs.field(factory=asyncio.Event)
 
 
 def templates() -> Environment:
@@ -186,14 +189,15 @@ async def _updates(
 ) -> AsyncIterator[dict[str, str]]:
     """The sections that changed, every ``refresh_seconds`` of wall time (display pacing)."""
     shown: dict[str, str] = {}
-    while True:
+    while not dashboard.closing.is_set():
         view = await gather(dashboard.database, dashboard.options, dashboard.link, run_id)
         parts = render_parts(env, view)
         changed = {k: v for k, v in parts.items() if shown.get(k) != v}
         shown = parts
         if changed:
             yield {"event": "update", "data": json.dumps(changed)}
-        await asyncio.sleep(dashboard.options.refresh_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(dashboard.closing.wait(), dashboard.options.refresh_seconds)
 
 
 def _reports(dashboard: Dashboard, env: Environment) -> Endpoint:

@@ -37,7 +37,10 @@ async def serve_dashboard(dashboard: Dashboard, *, required: bool) -> AsyncItera
         return
     async with serve_app(dashboard_app(dashboard), sock) as url:
         log.info("dashboard at %s/", url)
-        yield url
+        try:
+            yield url
+        finally:
+            dashboard.closing.set()
 
 
 @contextlib.asynccontextmanager

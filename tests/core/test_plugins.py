@@ -43,6 +43,7 @@ BUILTINS = {
     "validators",
     "venues",
     "fill_models",
+    "dashboard_command",
 }
 
 

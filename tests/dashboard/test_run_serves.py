@@ -19,6 +19,19 @@ from kalshi_core.venues.base import VenueRun
 from tests.dashboard.conftest import TOKEN, TRADING_FROM, sandbox
 
 
+async def events_until_closed(http: httpx.AsyncClient, opened: asyncio.Event) -> int:
+    """Read the live stream until the server closes it; how many updates came."""
+    updates = 0
+    async with http.stream("GET", "/events") as stream:
+        try:
+            async for line in stream.aiter_lines():
+                updates += line == "event: update"
+                opened.set()
+        except httpx.RemoteProtocolError:  # closed mid-chunk by the shutdown: closed all the same
+            pass
+    return updates
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,6 +63,9 @@ async def test_run_serves_the_dashboard_and_its_stop_ends_the_session(
     while await cycles.get() < 3:
         pass
     async with httpx.AsyncClient(base_url=enabled, timeout=30) as http:
+        opened = asyncio.Event()
+        watching = asyncio.create_task(events_until_closed(http, opened))
+        await opened.wait()
         page = await http.get("/")
         assert page.status_code == 200
         assert "Stop level" in page.text
@@ -60,7 +76,9 @@ async def test_run_serves_the_dashboard_and_its_stop_ends_the_session(
             "/api/controls/stop", json={"confirm": "stop"}, headers={TOKEN_HEADER: TOKEN}
         )
         assert pressed.status_code == 200, pressed.text
-    report = await asyncio.wait_for(running, timeout=300)
+        report = await asyncio.wait_for(running, timeout=300)
+        # an open event stream ends with the server: it never holds the session's end
+        assert await asyncio.wait_for(watching, timeout=60) > 0
     assert "graded stops" in report.stopped_because
     assert report.cycles < 2000
     with sqlite3.connect(tmp_path / "run.sqlite3") as db:
