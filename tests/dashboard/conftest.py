@@ -23,6 +23,7 @@ from kalshi_core.dashboard.settings import DashboardOptions
 from kalshi_core.engine.session import Session, SessionOptions
 from kalshi_core.storage.database import Database
 from tests.conftest import TRADING_MECHANICS
+from tests.multiworker.conftest import postgres_database_url, trader_key  # noqa: F401 (fixtures)
 
 TOKEN = "correct-horse-battery-staple-42"
 #: The bundled history trades (with the suite's trading curve) from early afternoon on.
@@ -72,14 +73,14 @@ def reports_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def options(reports: Path, token: str = TOKEN, **extra: object) -> DashboardOptions:
+def options(reports: Path, token: str = TOKEN, rows: int = 50) -> DashboardOptions:
     return DashboardOptions(
         host="127.0.0.1",
         port=0,
         token=token,
         reports_dir=reports,
         refresh_seconds=0.05,
-        rows=50,
+        rows=rows,
         min_edge={
             "min_edge_cents": 3,
             "stderrs": 0,
@@ -87,7 +88,6 @@ def options(reports: Path, token: str = TOKEN, **extra: object) -> DashboardOpti
             "assumed_stderr_cents": 0,
         },
         model_budget=5 * 10_000,
-        **extra,  # type: ignore[arg-type]
     )
 
 
