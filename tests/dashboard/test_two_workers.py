@@ -8,6 +8,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import attrs
 import httpx
 import pytest
 
@@ -21,17 +22,26 @@ CYCLES = 4
 WORKERS = ("worker-a", "worker-b")
 
 
-async def fills_until(http: httpx.AsyncClient, wanted: asyncio.Future[set[str]]) -> str:
-    """The fills section as the live stream sends it, once it names every ticker ``wanted``
-    (the workers' own reports say which, when they are done)."""
-    async with http.stream("GET", "/events") as stream:
-        async for line in stream.aiter_lines():
-            if not line.startswith("data: "):
-                continue
-            fills = json.loads(line.removeprefix("data: ")).get("fills")
-            if fills and wanted.done() and all(t in fills for t in wanted.result()):
-                return str(fills)
-    raise AssertionError("the stream ended before every worker's fills showed")
+@attrs.define
+class Shown:
+    """The fills section as the live stream last sent it (it sends a part only when changed)."""
+
+    fills: str = ""
+    changed: asyncio.Event = attrs.field(factory=asyncio.Event)
+
+    async def follow(self, http: httpx.AsyncClient) -> None:
+        async with http.stream("GET", "/events") as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("data: "):
+                    fills = json.loads(line.removeprefix("data: ")).get("fills")
+                    self.fills = fills or self.fills
+                    self.changed.set()
+
+    async def until_all(self, tickers: set[str]) -> str:
+        while not all(ticker in self.fills for ticker in tickers):
+            self.changed.clear()
+            await self.changed.wait()
+        return self.fills
 
 
 @pytest.mark.slow
@@ -55,8 +65,8 @@ async def test_the_dashboard_follows_two_workers_on_one_postgres(
                     )
                     for name in WORKERS
                 ]
-                wanted: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
-                watching = asyncio.create_task(fills_until(http, wanted))
+                shown = Shown()
+                watching = asyncio.create_task(shown.follow(http))
                 try:
                     assert [await w.line() for w in workers] == [READY] * 2
                     for worker in workers:
@@ -64,8 +74,8 @@ async def test_the_dashboard_follows_two_workers_on_one_postgres(
                     lines = await asyncio.gather(*(w.line() for w in workers))
                     traded = [set(json.loads(line)["tickers"]) for line in lines]
                     assert all(traded), "a worker traded nothing: nothing to see"
-                    wanted.set_result(traded[0] | traded[1])
-                    await asyncio.wait_for(watching, timeout=120)
+                    fills = await asyncio.wait_for(shown.until_all(traded[0] | traded[1]), 300)
+                    assert "<tbody>" in fills
                     for worker in workers:
                         await worker.send(RELEASE)
                         assert await worker.line() == RELEASED
