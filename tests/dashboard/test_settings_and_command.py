@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -111,3 +115,32 @@ def test_the_command_refuses_a_taken_port(clean: Path) -> None:
         code, out = run("dashboard", "--port", str(taken.getsockname()[1]))
     assert code == 2
     assert "dashboard not started" in out
+
+
+def test_the_command_serves_the_database_until_interrupted(clean: Path, traded: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KALSHI_")}
+    env |= {
+        "KALSHI_LOAD_PLUGINS": "builtin",
+        "KALSHI_DATABASE__URL": f"sqlite+aiosqlite:///{traded}",
+    }
+    script = Path(sys.executable).with_name("kalshi-core")
+    process = subprocess.Popen(
+        [str(script), "dashboard", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "(read-only; Ctrl-C stops)" in line, line
+        url = line.split()[2]
+        page = httpx.get(url, timeout=30)
+        assert page.status_code == 200
+        assert "No engine is attached" in page.text
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
