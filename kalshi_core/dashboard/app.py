@@ -137,7 +137,8 @@ def dashboard_app(dashboard: Dashboard) -> Starlette:
         Route("/api/controls/{action}", _control(dashboard), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    hosts = LOOPBACK_HOSTS if is_loopback(dashboard.options.host) else ["*"]
+    host = dashboard.options.host.strip("[]")
+    hosts = [*LOOPBACK_HOSTS, host, f"[{host}]"] if is_loopback(host) else ["*"]
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
