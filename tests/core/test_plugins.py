@@ -44,6 +44,7 @@ BUILTINS = {
     "venues",
     "fill_models",
     "record_command",
+    "dashboard_command",
 }
 
 
