@@ -120,6 +120,43 @@ class ReplayClock:
         return self._latest
 
 
+class PacedClock:
+    """Recorded time that a replay sets event by event, paced by a running :class:`ReplayClock`.
+
+    ``now()`` is the time the replay has reached, not the pace's reading: when the pace has
+    run ahead (a fast ``speed``, a slow request), :meth:`catch_up` applies every recorded event
+    at its own time before moving on, so a market's close never overtakes the prints recorded
+    before it. The venue of a running local exchange reads this clock.
+    """
+
+    def __init__(self, pace: ReplayClock) -> None:
+        self.pace = pace
+        self._now = pace.now()
+
+    @property
+    def speed(self) -> float:
+        return self.pace.speed
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        """Move to ``when``; an earlier ``when`` changes nothing (the replay only moves on)."""
+        if when.tzinfo is None:
+            raise ValueError(f"PacedClock.set needs a timezone-aware time, got {when!r}")
+        self._now = max(self._now, when)
+
+    def catch_up(self, replay: Replayable) -> datetime:
+        """Apply ``replay`` up to the pace's time (jumping over idle gaps) and move there."""
+        target = self.pace.now()
+        idle = replay.idle_until(target)
+        if idle is not None:
+            target = self.pace.skip_to(idle)
+        replay.advance(target)
+        self.set(target)
+        return self._now
+
+
 def _check_speed(speed: float) -> None:
     if not (math.isfinite(speed) and speed >= 0):
         raise ValueError(f"ReplayClock speed must be a finite number >= 0, got {speed!r}")

@@ -408,9 +408,11 @@ def _fill_model(
 class Replay:
     """Applies a History to a Venue, in time order, as far as :meth:`advance` is told.
 
-    When the venue's clock can be set (a ManualClock) and is behind an event, the replay
-    moves it to the event's time first, so prints carry their recorded times; under a
-    running clock (the paper-trading server's ReplayClock) events are stamped when applied.
+    When the venue's clock can be set (a ManualClock, or the served exchange's PacedClock)
+    and is behind an event, the replay moves it to the event's time first, so prints carry
+    their recorded times and a market's close (recorded, or the venue's own at its close
+    time) comes only after every event recorded before it, however far a fast clock ran
+    ahead. A clock that cannot be set stamps events when they are applied.
     """
 
     def __init__(
