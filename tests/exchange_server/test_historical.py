@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from kalshi_core.client import KalshiClient
 from kalshi_core.clock import ManualClock
 from kalshi_core.exchange import Venue
-from kalshi_core.models import BookSide, MarketResult
+from kalshi_core.models import BookSide, MarketResult, OrderStatus
+from kalshi_core.money import CONTRACT
 
 from .conftest import START, TICKER, RawHttp, assert_kalshi_error, cross, mm_order, tickers
 from .test_bounds import ORDERS, order_body
@@ -221,3 +223,23 @@ async def test_event_candlesticks_check_their_query(raw: RawHttp) -> None:
     path = f"/series/KXTEST/events/{EVENT}/candlesticks"
     bad = {"start_ts": 0, "end_ts": 60, "period_interval": 5}
     assert_kalshi_error(await raw.send("GET", path, params=bad), 400)
+
+
+async def test_the_client_reads_the_archive_and_event_candles(
+    client: KalshiClient, raw: RawHttp, venue: Venue, clock: ManualClock
+) -> None:
+    canceled = await trade_settle_and_wait(raw, venue, clock)
+    cutoff = await client.get_historical_cutoff()
+    assert cutoff.market_settled == cutoff.trades_created == START + 2 * HOUR
+    assert [m.ticker async for m in client.iter_historical_markets(limit=1)] == [TICKER]
+    trades = [t.count async for t in client.iter_historical_trades(limit=1)]
+    assert trades == [2 * CONTRACT, 3 * CONTRACT]
+    assert [f.count async for f in client.iter_historical_fills(limit=1)] == [2 * CONTRACT]
+    orders = {o.order_id: o.status async for o in client.iter_historical_orders(limit=1)}
+    assert orders[canceled] is OrderStatus.CANCELED
+    candles = await client.get_event_candlesticks(
+        "KXTEST", EVENT, start=START - HOUR, end=START + HOUR, period_interval=60
+    )
+    assert list(candles) == sorted(t for t in tickers() if t.startswith(EVENT + "-"))
+    assert [c.volume for c in candles[TICKER]] == [5 * CONTRACT]
+    assert candles[OTHER] == []  # OTHER's print came at 14:30
