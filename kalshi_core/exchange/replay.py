@@ -65,6 +65,7 @@ QUOTES_FILE = "quotes.jsonl.gz"
 DEFAULT_PROVIDER_CASH: Money = 10_000_000 * DOLLAR
 
 _Record = TypeVar("_Record", Trade, Quote)
+_INSTANT = timedelta(microseconds=1)
 
 
 class EventKind(enum.IntEnum):
@@ -494,8 +495,9 @@ class Replay:
         return upcoming
 
     def _apply(self, event: HistoryEvent) -> None:
-        if self._set_clock is not None and self.venue.clock.now() < event.time:
-            self._set_clock(event.time)
+        moment = self._moment(event)
+        if self._set_clock is not None and self.venue.clock.now() < moment:
+            self._set_clock(moment)
             self.venue.advance()  # orders and cancels in flight arrive before the event
         kind = event.kind
         if kind is EventKind.QUOTE:
@@ -506,6 +508,17 @@ class Replay:
                 self.provider.on_trade(event.trade)
         else:
             self._lifecycle(kind, event.ticker)
+
+    def _moment(self, event: HistoryEvent) -> datetime:
+        """When the venue sees ``event``: a print recorded at the very instant its market
+        closes comes a microsecond before it, since the venue closes a market at its close
+        time (and history puts prints before a close at the same instant). A quote at that
+        instant offers nothing anyone could trade and stays where it was recorded."""
+        if event.kind is EventKind.TRADE:
+            close = self._markets[event.ticker].close_time
+            if event.time >= close:
+                return close - _INSTANT
+        return event.time
 
     def _lifecycle(self, kind: EventKind, ticker: str) -> None:
         try:
