@@ -116,6 +116,12 @@ def pick(option: Any, section: Mapping[str, Any], key: str) -> Any:
     return option if option not in (None, ()) else section.get(key, DEFAULTS.get(key))
 
 
+def _time_mode(section: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+    """``exchange.time``, except for an exchange a session steps (``kalshi-core run``), which
+    stays on recorded time: its runs must repeat exactly."""
+    return "recorded" if options.get("stepped") else str(pick(options.get("time"), section, "time"))
+
+
 def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> LocalExchange:
     """The exchange ``serve`` runs, from the ``[exchange]`` section and the options given.
 
@@ -141,5 +147,5 @@ def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> Lo
         window=options.get("window") or (None, None),
         fill_model=options.get("fill_model"),
         latency=options.get("latency"),
-        time_mode=str(pick(options.get("time"), section, "time")),
+        time_mode=_time_mode(section, options),
     )

@@ -121,3 +121,14 @@ def test_wrong_time_settings_are_named(
 ) -> None:
     with pytest.raises(ConfigError, match=problem):
         LocalExchange.create(data_dir=data_dir, data_sets=["gen"], key_dir=key_dir, **options)
+
+
+def test_a_session_stepped_exchange_stays_on_recorded_time(data_dir: Path, key_dir: Path) -> None:
+    """``kalshi-core run`` steps its own exchange: exchange.time = present does not apply."""
+    section = {"data_sets": ["gen"], "speed": 60.0, "time": "present"}
+    options = {"data": str(data_dir), "key_dir": key_dir, "stepped": True}
+    exchange = build_exchange(section, options)
+    assert exchange.stepped_time is not None
+    assert exchange.clock.now() == load_history(data_dir, ["gen"]).start_time
+    with pytest.raises(ConfigError, match="cannot be stepped"):
+        build_exchange({**section, "clock": "stepped"}, {"data": str(data_dir), "key_dir": key_dir})
