@@ -120,6 +120,47 @@ class ReplayClock:
         return self._latest
 
 
+class PacedClock:
+    """Recorded time that a replay sets event by event, paced by a running clock.
+
+    ``pace`` is a :class:`ReplayClock` (recorded time at a speed, jumping over idle gaps) or,
+    when the history has been shifted to the present, the wall clock itself. ``now()`` is the
+    time the replay has reached, not the pace's reading: when the pace has run ahead (a fast
+    ``speed``, a slow request), :meth:`catch_up` applies every recorded event at its own time
+    before moving on, so a market's close never overtakes the prints recorded before it. The
+    venue of a running local exchange reads this clock.
+    """
+
+    def __init__(self, pace: Clock) -> None:
+        self.pace = pace
+        self._now = pace.now()
+
+    @property
+    def speed(self) -> float:
+        return float(getattr(self.pace, "speed", 1.0))
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        """Move to ``when``; an earlier ``when`` changes nothing (the replay only moves on)."""
+        if when.tzinfo is None:
+            raise ValueError(f"PacedClock.set needs a timezone-aware time, got {when!r}")
+        self._now = max(self._now, when)
+
+    def catch_up(self, replay: Replayable) -> datetime:
+        """Apply ``replay`` up to the pace's time and move there; a pace that can
+        (``skip_to``) first jumps over a gap in which no market trades."""
+        target = self.pace.now()
+        skip_to: Callable[[datetime], datetime] | None = getattr(self.pace, "skip_to", None)
+        idle = replay.idle_until(target) if skip_to is not None else None
+        if skip_to is not None and idle is not None:
+            target = skip_to(idle)
+        replay.advance(target)
+        self.set(target)
+        return self._now
+
+
 def _check_speed(speed: float) -> None:
     if not (math.isfinite(speed) and speed >= 0):
         raise ValueError(f"ReplayClock speed must be a finite number >= 0, got {speed!r}")

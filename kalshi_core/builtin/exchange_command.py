@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from kalshi_core.cli import current_app
+from kalshi_core.clock import PacedClock, ReplayClock
 from kalshi_core.errors import KalshiCoreError
 from kalshi_core.exchange.config import DEFAULTS, RULES, SECTION, build_exchange, pick
 from kalshi_core.exchange.local import LocalExchange
@@ -44,6 +45,8 @@ def _announce(ex: LocalExchange) -> None:
     click.echo(f"base URL           {ex.base_url}")
     if ex.stepped_time is not None:
         click.echo("clock              stepped: kalshi-core run (kalshi.base_url) steps it")
+    elif isinstance(ex.clock, PacedClock) and not isinstance(ex.clock.pace, ReplayClock):
+        click.echo("time               present: recorded history shifted to now, wall clock")
     click.echo(f"API key id         {ex.api_key_id}")
     click.echo(f"private key (PEM)  {ex.private_key_path}")
     click.echo("Ctrl-C stops the exchange.")
@@ -67,6 +70,13 @@ def exchange() -> None:
     default=None,
     help="replay: recorded time runs at --speed; stepped: stands still until a client "
     "(kalshi-core run) steps it, cycle by cycle (default exchange.clock).",
+)
+@click.option(
+    "--time",
+    type=click.Choice(["recorded", "present"]),
+    default=None,
+    help="recorded: timestamps on recorded time; present: the history shifted to start now, "
+    "on the wall clock at speed 1 (default exchange.time).",
 )
 @click.option("--key-dir", type=click.Path(file_okay=False), default=None, help="Dev key dir.")
 @click.option("--latency-ms", type=float, default=None, help="Added to every request.")

@@ -48,6 +48,7 @@ from kalshi_core.client.types import (
     DecreaseAck,
     EventDetail,
     ExchangeStatus,
+    HistoricalCutoff,
     LocalClock,
     Page,
 )
@@ -353,6 +354,67 @@ class KalshiClient:
         return _convert(
             where, lambda: many_from_wire(data, Candlestick, where=where, key="candlesticks")
         )
+
+    async def get_event_candlesticks(
+        self,
+        series_ticker: str,
+        event_ticker: str,
+        *,
+        start: datetime,
+        end: datetime,
+        period_interval: int,
+    ) -> dict[str, list[Candlestick]]:
+        """Candlesticks of every market of an event, by market ticker."""
+        path = f"/series/{_segment(series_ticker)}/events/{_segment(event_ticker)}/candlesticks"
+        params = encode_params(start_ts=start, end_ts=end, period_interval=period_interval)
+        endpoint = "/series/{series_ticker}/events/{ticker}/candlesticks"
+        data, where = await self._get(path, endpoint, params)
+        tickers = _envelope(data, where, "market_tickers")
+        candles = _envelope(data, where, "market_candlesticks")
+        if not isinstance(tickers, list) or not isinstance(candles, list):
+            raise ExchangeError("malformed response: expected two lists", endpoint=where)
+        by_market = dict(zip(map(str, tickers), candles, strict=False))
+
+        def convert() -> dict[str, list[Candlestick]]:
+            return {
+                ticker: many_from_wire(rows, Candlestick, where=where, key=ticker)
+                for ticker, rows in by_market.items()
+            }
+
+        return _convert(where, convert)
+
+    # ---- the historical section (data older than the cutoff) ----
+
+    async def get_historical_cutoff(self) -> HistoricalCutoff:
+        data, where = await self._get("/historical/cutoff", "/historical/cutoff")
+        return _convert(where, lambda: from_wire(data, HistoricalCutoff, where=where))
+
+    def iter_historical_markets(
+        self, *, limit: int | None = None, **filters: ParamValue
+    ) -> AsyncIterator[Market]:
+        """Markets settled before the cutoff; filters ``tickers``, ``event_ticker``,
+        ``series_ticker``, ``mve_filter``."""
+        params = encode_params(limit=limit, **filters)
+        return self._iterate("/historical/markets", "markets", Market, params)
+
+    def iter_historical_trades(
+        self, *, limit: int | None = None, **filters: ParamValue
+    ) -> AsyncIterator[Trade]:
+        """Prints before the cutoff; filters ``ticker``, ``min_ts``, ``max_ts``."""
+        params = encode_params(limit=limit, **filters)
+        return self._iterate("/historical/trades", "trades", Trade, params)
+
+    def iter_historical_fills(
+        self, *, limit: int | None = None, **filters: ParamValue
+    ) -> AsyncIterator[Fill]:
+        params = encode_params(limit=limit, **filters)
+        return self._iterate("/historical/fills", "fills", Fill, params)
+
+    def iter_historical_orders(
+        self, *, limit: int | None = None, **filters: ParamValue
+    ) -> AsyncIterator[Order]:
+        params = encode_params(limit=limit, **filters)
+        return self._iterate("/historical/orders", "orders", Order, params)
 
     async def get_event(
         self, event_ticker: str, *, with_nested_markets: bool | None = None

@@ -99,6 +99,15 @@ class Candlestick:
 
 
 @attrs.frozen(kw_only=True)
+class HistoricalCutoff:
+    """``GET /historical/cutoff``: data older than these times is served by /historical."""
+
+    market_settled: datetime = timestamp("market_settled_ts")
+    trades_created: datetime = timestamp("trades_created_ts")
+    orders_updated: datetime = timestamp("orders_updated_ts")
+
+
+@attrs.frozen(kw_only=True)
 class Page(Generic[T]):
     """One page of a cursor-paginated list; ``cursor == ""`` on the last page."""
 

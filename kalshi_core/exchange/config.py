@@ -10,6 +10,7 @@ from typing import Any
 from kalshi_core.exchange.faults import FaultSettings
 from kalshi_core.exchange.local import BUNDLED_HISTORY, LocalExchange
 from kalshi_core.exchange.replay import available_sets
+from kalshi_core.exchange.timeshift import TIME_MODES
 from kalshi_core.money import DOLLAR
 from kalshi_core.settings_rules import Rule
 
@@ -21,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "max_skew_seconds": 60,
     "key_dir": "",
     "clock": "replay",
+    "time": "recorded",
     "faults": {
         "latency_ms": 0,
         "rate_429": 0.0,
@@ -67,6 +69,13 @@ RULES = [
         choices=("replay", "stepped"),
         description="replay: recorded time runs at exchange.speed; stepped: a client steps it",
     ),
+    Rule(
+        key="exchange.time",
+        types=(str,),
+        choices=TIME_MODES,
+        description="recorded: timestamps on recorded time; present: the history shifted to "
+        "start now, on the wall clock (speed 1)",
+    ),
     Rule(key="exchange.faults.latency_ms", types=NUMBER, minimum=0, maximum=60_000),
     _rate("rate_429", "429 too_many_requests"),
     _rate("rate_5xx", "503 service_unavailable"),
@@ -107,6 +116,12 @@ def pick(option: Any, section: Mapping[str, Any], key: str) -> Any:
     return option if option not in (None, ()) else section.get(key, DEFAULTS.get(key))
 
 
+def _time_mode(section: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+    """``exchange.time``, except for an exchange a session steps (``kalshi-core run``), which
+    stays on recorded time: its runs must repeat exactly."""
+    return "recorded" if options.get("stepped") else str(pick(options.get("time"), section, "time"))
+
+
 def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> LocalExchange:
     """The exchange ``serve`` runs, from the ``[exchange]`` section and the options given.
 
@@ -132,4 +147,5 @@ def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> Lo
         window=options.get("window") or (None, None),
         fill_model=options.get("fill_model"),
         latency=options.get("latency"),
+        time_mode=_time_mode(section, options),
     )

@@ -38,13 +38,21 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_core.client.transport import is_loopback
-from kalshi_core.clock import Clock, ManualClock, ReplayClock, SimulatedTime, SystemClock
+from kalshi_core.clock import (
+    Clock,
+    ManualClock,
+    PacedClock,
+    ReplayClock,
+    SimulatedTime,
+    SystemClock,
+)
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
 from kalshi_core.exchange.fill_models import FillModel
 from kalshi_core.exchange.replay import History, Replay, load_history
 from kalshi_core.exchange.replay import window as replay_window
 from kalshi_core.exchange.server import PREFIX, Catalog, ExchangeApp, KeyRegistry, ServerContext
+from kalshi_core.exchange.timeshift import TIME_MODES, present_offset, shift_history
 from kalshi_core.exchange.venue import Latency, Venue
 from kalshi_core.models import MarketStatus
 from kalshi_core.money import DOLLAR, Money
@@ -188,10 +196,33 @@ def _fresh_namespace() -> str:
     return f"kalshi-core-local-exchange/{uuid.uuid4()}"
 
 
-def _clock(history: History, speed: float, stepped: bool) -> Clock:
-    """The replay's clock: one a client steps, or one running at ``speed``."""
+def _clock(history: History, speed: float, stepped: bool, monotonic: Callable[[], float]) -> Clock:
+    """The replay's clock: one a client steps, or one the replay sets, paced at ``speed``."""
     start = history.start_time
-    return ManualClock(start) if stepped else ReplayClock(start, speed)
+    if stepped:
+        return ManualClock(start)
+    return PacedClock(ReplayClock(start, speed, monotonic=monotonic))
+
+
+def _timed(
+    history: History,
+    *,
+    speed: float,
+    stepped: bool,
+    monotonic: Callable[[], float],
+    time_mode: str,
+    wall: Clock | None,
+) -> tuple[History, Clock]:
+    """The history as served and the venue's clock: recorded time, or (``present``) the
+    history shifted so that its first market opens now, on the wall clock."""
+    if time_mode not in TIME_MODES:
+        raise ConfigError(f"exchange.time {time_mode!r} must be one of {', '.join(TIME_MODES)}")
+    if time_mode == "recorded":
+        return history, _clock(history, speed, stepped, monotonic)
+    if stepped:
+        raise ConfigError("exchange.time = present follows the wall clock: it cannot be stepped")
+    wall = wall or SystemClock()
+    return shift_history(history, present_offset(history, wall.now())), PacedClock(wall)
 
 
 class LocalExchange:
@@ -247,6 +278,9 @@ class LocalExchange:
         window: tuple[datetime | None, datetime | None] = (None, None),
         fill_model: Callable[..., FillModel] | None = None,
         latency: Latency | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        time_mode: str = "recorded",
+        wall: Clock | None = None,
         **options: Any,
     ) -> LocalExchange:
         """A venue replaying ``data_sets`` (of ``data_dir``, default the bundled history), or
@@ -254,13 +288,22 @@ class LocalExchange:
         ``starting_balance``. ``stepped``: recorded time moves only when the owner moves the
         :class:`ManualClock`, else at ``speed``. ``id_namespace`` makes ids reproducible;
         ``window`` cuts the history; ``fill_model`` builds the replay's fill model (default
-        the synthetic book); ``latency`` is the venue's order latency."""
+        the synthetic book); ``latency`` is the venue's order latency; ``monotonic`` paces a
+        running clock (tests pass their own); ``time_mode`` ``"present"`` shifts the history
+        to the time of ``wall`` (default the system clock) and runs on it (speed 1)."""
         replay = None
         namespace = id_namespace or _fresh_namespace()
         if data_sets:
             recorded = load_history(data_dir or BUNDLED_HISTORY, list(data_sets))
-            history = replay_window(recorded, *window)
-            venue = Venue(_clock(history, speed, stepped), id_namespace=namespace, latency=latency)
+            history, clock = _timed(
+                replay_window(recorded, *window),
+                speed=speed,
+                stepped=stepped,
+                monotonic=monotonic,
+                time_mode=time_mode,
+                wall=wall,
+            )
+            venue = Venue(clock, id_namespace=namespace, latency=latency)
             replay = Replay(venue, history, seed=seed, fill_model=fill_model)
             venue = replay.venue
             options.setdefault("catalog", Catalog(series=dict(history.series)))
@@ -314,12 +357,11 @@ class LocalExchange:
         """Apply the recorded history up to the clock's time, jumping over idle gaps."""
         if self.replay is None:
             return
-        now = self.clock.now()
-        idle = self.replay.idle_until(now)
-        skip_to = getattr(self.clock, "skip_to", None)
-        if idle is not None and skip_to is not None:
-            now = skip_to(idle)
-        self.replay.advance(now)
+        if isinstance(self.clock, PacedClock):
+            self.clock.catch_up(self.replay)
+            self.venue.advance()  # expiries and closes due by now, with no event to trigger them
+        else:
+            self.replay.advance(self.clock.now())
 
     def progress(self) -> Progress:
         markets = self.venue.markets()

@@ -65,6 +65,7 @@ QUOTES_FILE = "quotes.jsonl.gz"
 DEFAULT_PROVIDER_CASH: Money = 10_000_000 * DOLLAR
 
 _Record = TypeVar("_Record", Trade, Quote)
+_INSTANT = timedelta(microseconds=1)
 
 
 class EventKind(enum.IntEnum):
@@ -408,9 +409,11 @@ def _fill_model(
 class Replay:
     """Applies a History to a Venue, in time order, as far as :meth:`advance` is told.
 
-    When the venue's clock can be set (a ManualClock) and is behind an event, the replay
-    moves it to the event's time first, so prints carry their recorded times; under a
-    running clock (the paper-trading server's ReplayClock) events are stamped when applied.
+    When the venue's clock can be set (a ManualClock, or the served exchange's PacedClock)
+    and is behind an event, the replay moves it to the event's time first, so prints carry
+    their recorded times and a market's close (recorded, or the venue's own at its close
+    time) comes only after every event recorded before it, however far a fast clock ran
+    ahead. A clock that cannot be set stamps events when they are applied.
     """
 
     def __init__(
@@ -492,8 +495,9 @@ class Replay:
         return upcoming
 
     def _apply(self, event: HistoryEvent) -> None:
-        if self._set_clock is not None and self.venue.clock.now() < event.time:
-            self._set_clock(event.time)
+        moment = self._moment(event)
+        if self._set_clock is not None and self.venue.clock.now() < moment:
+            self._set_clock(moment)
             self.venue.advance()  # orders and cancels in flight arrive before the event
         kind = event.kind
         if kind is EventKind.QUOTE:
@@ -504,6 +508,17 @@ class Replay:
                 self.provider.on_trade(event.trade)
         else:
             self._lifecycle(kind, event.ticker)
+
+    def _moment(self, event: HistoryEvent) -> datetime:
+        """When the venue sees ``event``: a print recorded at the very instant its market
+        closes comes a microsecond before it, since the venue closes a market at its close
+        time (and history puts prints before a close at the same instant). A quote at that
+        instant offers nothing anyone could trade and stays where it was recorded."""
+        if event.kind is EventKind.TRADE:
+            close = self._markets[event.ticker].close_time
+            if event.time >= close:
+                return close - _INSTANT
+        return event.time
 
     def _lifecycle(self, kind: EventKind, ticker: str) -> None:
         try:

@@ -33,6 +33,7 @@ from kalshi_core.exchange.http.errors import (
     log,
     too_large,
 )
+from kalshi_core.exchange.http.historical import HistoricalHandlers
 from kalshi_core.exchange.http.local_clock import LocalClockHandlers
 from kalshi_core.exchange.http.markets import EventHandlers, ExchangeHandlers, MarketHandlers
 from kalshi_core.exchange.http.order_groups import OrderGroupHandlers
@@ -55,9 +56,16 @@ SECTIONS: tuple[type[Handlers], ...] = (
     OrderGroupHandlers,
     AccountHandlers,
     LocalClockHandlers,
+    HistoricalHandlers,
 )
 # Route prefixes that need a signed request.
-PRIVATE = ("/portfolio", "/account", "/local/clock/advance")
+PRIVATE = (
+    "/portfolio",
+    "/account",
+    "/local/clock/advance",
+    "/historical/fills",
+    "/historical/orders",
+)
 
 
 class DroppedConnection(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -115,3 +115,22 @@ def build_candles(trades: Sequence[Trade], market: Market, query: CandleQuery) -
         if end >= keep_from:
             candles.append(candle)
     return candles
+
+
+def event_candles(
+    markets: Sequence[Market], tape: Callable[[str], Sequence[Trade]], query: CandleQuery
+) -> dict[str, Any]:
+    """``GET .../events/{event}/candlesticks``: each market's candles, in ticker order.
+
+    The event's markets share one budget of :data:`MAX_CANDLES` periods; a range wider than
+    that is cut short, and ``adjusted_end_ts`` says where (Kalshi's maxAggregateCandidates).
+    """
+    ordered = sorted(markets, key=lambda m: m.ticker)
+    periods = MAX_CANDLES // max(len(ordered), 1)
+    end = min(query.end, query.start + periods * query.period)
+    cut = attrs.evolve(query, end=end)
+    return {
+        "market_tickers": [m.ticker for m in ordered],
+        "market_candlesticks": [build_candles(tape(m.ticker), m, cut) for m in ordered],
+        "adjusted_end_ts": epoch_seconds(end),
+    }

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.http.base import Handlers, RouteSpec
-from kalshi_core.exchange.http.candles import build_candles, candle_query
+from kalshi_core.exchange.http.candles import build_candles, candle_query, event_candles
 from kalshi_core.exchange.http.errors import bad
 from kalshi_core.exchange.http.pages import (
     EVENT_LIMITS,
@@ -196,6 +196,7 @@ class MarketHandlers(Handlers):
         ("GET", "/markets/{ticker}", "market"),
         ("GET", "/markets/{ticker}/orderbook", "orderbook"),
         ("GET", "/series/{series}/markets/{ticker}/candlesticks", "candlesticks"),
+        ("GET", "/series/{series}/events/{event}/candlesticks", "event_candlesticks"),
     )
 
     async def markets(self, request: Request) -> Response:
@@ -236,6 +237,16 @@ class MarketHandlers(Handlers):
         market = self.venue.market(ticker)
         candles = build_candles(self.venue.trades(ticker), market, candle_query(request))
         return json_body({"ticker": ticker, "candlesticks": candles})
+
+    async def event_candlesticks(self, request: Request) -> Response:
+        """Candles of every market of the event (404 for an event the series does not hold)."""
+        series, event = request.path_params["series"], request.path_params["event"]
+        markets = [m for m in self.venue.markets() if m.event_ticker == event]
+        known = markets or event in self.context.catalog.events
+        if not known or any(m.series_ticker != series for m in markets):
+            raise rules.reject(rules.NOT_FOUND, f"event {event} not found in series {series}")
+        query = candle_query(request)
+        return json_body(event_candles(markets, self.venue.trades, query))
 
     async def batch_candlesticks(self, request: Request) -> Response:
         tickers = query_csv(request, "market_tickers", 100)
