@@ -195,6 +195,15 @@ class _Instruments:
         self.settlements = Counter(
             "kalshi_settlements", "Markets we held that settled.", registry=r
         )
+        self.market_data_switches = Counter(
+            "kalshi_market_data_switches",
+            "Switches of market data between the stream and REST polling, by the mode switched to.",
+            ("mode",),
+            registry=r,
+        )
+        self.market_data_streaming = Gauge(
+            "kalshi_market_data_streaming", "1 while market data comes from the stream.", registry=r
+        )
 
 
 class KalshiMetrics(Subscriber):
@@ -244,6 +253,7 @@ class KalshiMetrics(Subscriber):
             (signals.market_settled, self._on_settled),
             (signals.anomaly_detected, self._on_anomaly),
             (signals.stop_changed, self._on_stop),
+            (signals.market_data_switched, self._on_market_data),
         )
 
     def _name(self, label: str, value: str) -> str:
@@ -265,6 +275,11 @@ class KalshiMetrics(Subscriber):
         self._update_budget_ratio()
 
     # ---- cycle and portfolio ----
+
+    def _on_market_data(self, sender: object, *, mode: str = "", **_: object) -> None:
+        mode = "stream" if mode == "stream" else "poll"
+        self.m.market_data_switches.labels(mode).inc()
+        self.m.market_data_streaming.set(1 if mode == "stream" else 0)
 
     def _on_cycle_started(self, sender: object, **_: object) -> None:
         self._cycle_began = self.timer()
