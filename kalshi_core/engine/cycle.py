@@ -109,6 +109,7 @@ class Engine:
     _series: dict[str, Series | None] = attrs.field(factory=dict)
     _saved_pnl: DailyPnl | None = None
     _listed: list[Market] = attrs.field(factory=list)
+    _decided_at: datetime | None = None
 
     def __attrs_post_init__(self) -> None:
         self.executor = Executor(self.gateway, self.database.orders, self.clock)
@@ -168,8 +169,8 @@ class Engine:
         react to). Reconcile, risk and storage run as in any cycle."""
         reacting = [s for s in self.pipeline.strategies if getattr(s, "reacts_to_updates", False)]
         tickers = frozenset(moved) & self.owned
-        if not reacting or not tickers:
-            return None
+        if not reacting or not tickers or self.clock.now() == self._decided_at:
+            return None  # (a clock that has not moved would repeat the cycle's decision ids)
         full = self.pipeline
         self.pipeline = attrs.evolve(full, strategies=reacting)
         try:
@@ -199,6 +200,7 @@ class Engine:
             spent = await self._spent_today()
             portfolio = await self._with_day_start(state.portfolio, spent, state.new_fills)
         context = self._context(portfolio, spent)
+        self._decided_at = context.now
         decisions = await self._decide_all(markets, context)
         risk = self._approve(decisions, context)
         if self.risk.kill_switch_tripped or (self.stops and self.stops.cancels_resting):
