@@ -133,3 +133,16 @@ def test_a_bad_market_data_setting_is_refused(
     monkeypatch.setenv("KALSHI_RUN__MARKET_DATA", "websocket")
     with pytest.raises(ConfigError, match=r"run\.market_data"):
         App.create().check()
+
+
+def test_kalshi_core_run_on_the_stream(market_maker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KALSHI_RUN__MARKET_DATA", "stream")
+    args = ["run", "--cycles", "8", "--from", "2026-01-02T13:00", "--run-id", "cli-stream"]
+    result = CliRunner().invoke(make_cli(App.create()), args)
+    assert result.exit_code == 0, result.output
+    assert "stopped: 8 cycles done" in result.output
+    assert "vs the exchange's" in result.output
+    assert "DOES NOT MATCH" not in result.output
+    with sqlite3.connect(market_maker / "run.sqlite3") as db:
+        (orders,) = db.execute("select count(*) from orders where run_id = 'cli-stream'").fetchone()
+    assert orders > 0
