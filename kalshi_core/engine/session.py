@@ -51,6 +51,7 @@ from kalshi_core.venues.guard import LiveDecision, LiveRequest, decide
 from kalshi_core.venues.streaming import open_market_feed
 
 log = logging.getLogger(__name__)
+STOP_CHECK_SECONDS = 0.5  # while reacting between cycles, how often a stop request is checked
 
 
 @attrs.frozen(kw_only=True)
@@ -355,7 +356,8 @@ class Session:
         market_data = engine.market_data
         assert market_data is not None
         while not self.stop.is_set() and (left := deadline - time.monotonic()) > 0:
-            if not await market_data.wait_update(left):
+            # in slices, so that Ctrl-C is noticed within one
+            if not await market_data.wait_update(min(left, STOP_CHECK_SECONDS)):
                 if not market_data.streaming:  # polling: nothing to react to until the cycle
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.stop.wait(), timeout=left)

@@ -3,6 +3,8 @@ maker (``reacts_to_updates``) re-quotes the market that moved, and only that one
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +14,13 @@ import pytest
 
 from kalshi_core.app import App
 from kalshi_core.engine.cycle import Engine
-from kalshi_core.engine.session import SessionOptions, begin_run, build_engine, open_database
+from kalshi_core.engine.session import (
+    Session,
+    SessionOptions,
+    begin_run,
+    build_engine,
+    open_database,
+)
 from kalshi_core.exchange import VenueOrder
 from kalshi_core.models import BookSide, Order
 from kalshi_core.money import CONTRACT, DOLLAR
@@ -83,3 +91,38 @@ async def test_the_market_maker_requotes_the_market_that_moved(
     assert after.get(moved) != before[moved]  # re-quoted (or pulled on an adverse move)
     assert after[still] == before[still]  # the market that did not move is left alone
     assert engine.market_data.mode == "stream"
+
+
+async def test_the_session_reacts_while_it_waits_between_cycles(
+    streamed_engine: tuple[Engine, Any],
+) -> None:
+    """``Session._react_until`` (the wall-time wait of a live venue): a streamed move wakes it,
+    and the engine reacts before the next cycle is due."""
+    engine, venue = streamed_engine
+    for _ in range(3):
+        await venue.advance(timedelta(minutes=10))
+        await engine.run_cycle()
+    before = quotes_by_market(await venue.gateway.resting_orders())
+    moved = sorted(before)[0]
+    cycles = engine.cycles
+    session = Session(App.create(), SessionOptions())
+    waiting = asyncio.create_task(session._react_until(engine, time.monotonic() + 30))
+    venue.clock.advance(timedelta(seconds=1))
+    exchange = venue.exchange
+    exchange.venue.deposit(MOVER, 1_000 * DOLLAR)
+    book = await venue.gateway.orderbook(moved)
+    best_bid = book.best_yes_bid.price if book.best_yes_bid else 0
+    order = VenueOrder(
+        account=MOVER, ticker=moved, side=BookSide.BID, price=best_bid + 100, count=CONTRACT
+    )
+    exchange.venue.place_order(order)
+    exchange.app.feed.tick()  # what the exchange's own timer does on a live venue
+    for _ in range(2000):
+        if engine.cycles > cycles:
+            break
+        await asyncio.sleep(0.005)
+    session.stop.set()
+    await asyncio.wait_for(waiting, 10)
+    assert engine.cycles == cycles + 1  # one reaction, long before the 30 s wait was over
+    after = quotes_by_market(await venue.gateway.resting_orders())
+    assert after.get(moved) != before[moved]
