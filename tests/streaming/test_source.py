@@ -130,3 +130,63 @@ async def test_an_unanswered_heartbeat_reconnects(
             await asyncio.sleep(0.005)
     assert source.stats.heartbeat_failures >= 2
     assert len(connections) >= 3  # each missed heartbeat closed the connection; it came back
+
+
+def book_message(kind: str, seq: int, msg: dict[str, object]) -> str:
+    return json.dumps(
+        {"type": kind, "sid": 1, "seq": seq, "msg": {"market_ticker": TICKERS[0], **msg}}
+    )
+
+
+@pytest.fixture
+async def hostile_feed() -> AsyncIterator[tuple[str, list[str]]]:
+    """One book subscription whose second message is malformed; a get_snapshot is answered
+    with a snapshot of three contracts at $0.45."""
+    commands: list[str] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        seq = 0
+        async for raw in ws:
+            command = json.loads(raw)
+            commands.append(command["cmd"] + "/" + str(command.get("params", {}).get("action", "")))
+            if command["cmd"] == "subscribe":
+                channel = command["params"]["channels"][0]
+                sid = 1 if channel == "orderbook_delta" else 2 if channel == "trade" else 3
+                reply = {"channel": channel, "sid": sid}
+                await ws.send(json.dumps({"id": command["id"], "type": "subscribed", "msg": reply}))
+                if sid == 1:
+                    await ws.send(book_message("orderbook_snapshot", 1, {}))
+                    bad = {"side": "yes", "price_dollars": 0.4, "delta_fp": "1.00"}  # not a string
+                    await ws.send(book_message("orderbook_delta", 2, bad))
+                    good = {"side": "yes", "price_dollars": "0.4100", "delta_fp": "1.00"}
+                    await ws.send(book_message("orderbook_delta", 3, good))
+                    seq = 3
+            elif command["cmd"] == "update_subscription":
+                reply = {"market_tickers": [TICKERS[0]]}
+                await ws.send(json.dumps({"id": command["id"], "type": "ok", "msg": reply}))
+                seq += 1
+                levels = {"yes_dollars_fp": [["0.4500", "3.00"]]}
+                await ws.send(book_message("orderbook_snapshot", seq, levels))
+            else:
+                await ws.send(json.dumps({"id": command["id"], "type": "ok", "msg": []}))
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/trade-api/ws/v2", commands
+
+
+async def test_a_malformed_book_message_is_counted_and_its_book_resynced(
+    hostile_feed: tuple[str, list[str]], sleeps: Sleeps
+) -> None:
+    url, commands = hostile_feed
+    signer = Signer("key-id", ed25519.Ed25519PrivateKey.generate())
+    async with StreamingSource(url, signer, sleep=sleeps, heartbeat_seconds=0) as source:
+        await source.watch([TICKERS[0]])
+        assert await source.wait_live(WAIT)
+        await source.catch_up()
+        # the malformed delta is dropped and counted; the next one shows the gap it left
+        assert (source.stats.bad_messages, source.stats.gaps) == (1, 1)
+        assert "update_subscription/get_snapshot" in commands
+        book = source.book(TICKERS[0])
+        assert book is not None
+        assert [(level.price, level.count) for level in book.yes] == [(45 * CENT, 300)]
