@@ -88,6 +88,11 @@ class FeedChanges:
     trades: tuple[TradeUpdate, ...] = ()
     fills: tuple[FillUpdate, ...] = ()
 
+    @property
+    def fill_ids(self) -> frozenset[str]:
+        """Our fills the feed reported (REST reconciliation confirms each)."""
+        return frozenset(fill.trade_id for fill in self.fills)
+
 
 class _Connection(KalshiStream):
     """The stream plus a count of data messages received and not yet read (for barriers)."""

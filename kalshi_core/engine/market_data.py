@@ -24,6 +24,7 @@ from kalshi_core.money import DOLLAR
 log = logging.getLogger(__name__)
 
 POLL, STREAM = "poll", "stream"
+FILL_GRACE_CYCLES = 2  # cycles a streamed fill may wait for REST before it is reported
 
 
 def with_book_quote(market: Market, book: OrderBook) -> Market:
@@ -46,6 +47,10 @@ class FeedChanges(Protocol):
     @property
     def moved(self) -> frozenset[str]:
         """Markets whose book changed."""
+
+    @property
+    def fill_ids(self) -> frozenset[str]:
+        """Our own fills the feed reported."""
 
 
 class MarketFeed(Protocol):
@@ -79,6 +84,9 @@ class MarketData:
     switches: int = 0
     polled: int = 0
     streamed: int = 0
+    unconfirmed_fills: int = 0  # streamed fills REST never showed within the grace cycles
+    _waiting: dict[str, int] = attrs.field(factory=dict)  # streamed fill id -> cycles waited
+    _confirmed: set[str] = attrs.field(factory=set)
 
     @property
     def mode(self) -> str:
@@ -111,8 +119,35 @@ class MarketData:
             return frozenset()
         await self.feed.watch(tickers)
         changes = await self.feed.catch_up()
+        for fill_id in changes.fill_ids - self._confirmed:
+            self._waiting.setdefault(fill_id, 0)
         self._follow(self.feed.live)
         return changes.moved if self.streaming else frozenset()
+
+    def confirm_fills(self, reconciled: Iterable[str], *, cycle: bool = True) -> list[str]:
+        """After a REST reconciliation (the record of fills): the streamed fills it confirmed
+        are settled; one still unseen after ``FILL_GRACE_CYCLES`` cycles (reactions do not
+        count) is logged and counted, and returned."""
+        self._confirmed.update(reconciled)
+        missing = []
+        for fill_id in sorted(self._waiting):
+            if fill_id in self._confirmed:
+                del self._waiting[fill_id]
+                continue
+            if not cycle:
+                continue
+            self._waiting[fill_id] += 1
+            if self._waiting[fill_id] >= FILL_GRACE_CYCLES:
+                del self._waiting[fill_id]
+                missing.append(fill_id)
+        if missing:
+            self.unconfirmed_fills += len(missing)
+            log.warning(
+                "market data: the stream reported fills REST does not show after %d cycles: %s",
+                FILL_GRACE_CYCLES,
+                ", ".join(missing),
+            )
+        return missing
 
     async def wait_update(self, seconds: float) -> bool:
         """Until the stream brings something (False at once when polling)."""

@@ -16,7 +16,7 @@ from kalshi_core.models import BookSide
 from kalshi_core.money import CENT
 from kalshi_core.monitoring.metrics import KalshiMetrics
 from kalshi_core.venues.client_gateway import ClientGateway
-from tests.exchange_stream.conftest import START, TICKERS, order
+from tests.exchange_stream.conftest import START, TAKER, TICKERS, order
 
 from .conftest import WAIT, Sleeps, drop_connections, make_source
 from .test_books import until
@@ -77,3 +77,31 @@ async def test_polling_market_data_never_streams(client: KalshiClient) -> None:
     assert not await data.wait_update(0.01)
     assert await data.orderbook(TICKERS[0]) == await client.get_orderbook(TICKERS[0])
     assert (data.streamed, data.polled, data.switches) == (0, 1, 0)
+
+
+async def test_streamed_fills_are_checked_against_rest(
+    exchange: LocalExchange,
+    signer: Signer,
+    sleeps: Sleeps,
+    client: KalshiClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    venue = exchange.venue
+    ours = exchange.account_id  # the account the stream and the client sign for
+    async with make_source(exchange, signer, sleeps) as source:
+        assert await source.wait_live(WAIT)
+        data = MarketData(ClientGateway(client), source)
+        await data.refresh(TICKERS[:1])
+        for _ in range(2):
+            venue.place_order(order(BookSide.BID, 50 * CENT, 1, TICKERS[0], account=ours))
+            venue.place_order(order(BookSide.ASK, 50 * CENT, 1, TICKERS[0], account=TAKER))
+        await data.refresh(TICKERS[:1])
+        fills = sorted(f.fill_id for f in (await client.get_fills(ticker=TICKERS[0])).items)
+        assert len(fills) == 2
+        assert data.confirm_fills(fills[:1]) == []  # the second may still be on its way
+        assert data.confirm_fills([], cycle=False) == []  # a reaction does not age it
+        with caplog.at_level(logging.WARNING, "kalshi_core.engine.market_data"):
+            assert data.confirm_fills([]) == [fills[1]]  # two cycles: reported
+        assert data.unconfirmed_fills == 1
+        assert fills[1] in caplog.text
+        assert data.confirm_fills([]) == []  # reported once
