@@ -44,7 +44,6 @@ from cycle_timing import api_calls
 
 from kalshi_core.app import App
 from kalshi_core.cache.forecaster import CachingForecaster
-from kalshi_core.cache.gateway import CachingGateway
 from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.clock import SystemClock
 from kalshi_core.engine.cycle import Engine
@@ -157,8 +156,8 @@ class Worker:
 
     @property
     def cache_stats(self) -> dict[str, float]:
-        gateway = self.engine.gateway
-        return gateway.cache.stats.snapshot() if isinstance(gateway, CachingGateway) else {}
+        cache = getattr(self.engine.gateway, "cache", None)  # through the look-ahead guard
+        return cache.stats.snapshot() if cache is not None else {}
 
 
 @attrs.frozen(kw_only=True)
@@ -253,8 +252,9 @@ async def start_worker(
 
 async def stop_worker(worker: Worker) -> None:
     await worker.engine.release()
-    if isinstance(worker.engine.gateway, CachingGateway):
-        await worker.engine.gateway.cache.close()
+    cache = getattr(worker.engine.gateway, "cache", None)
+    if cache is not None:
+        await cache.close()
     for forecaster in worker.engine.pipeline.forecasters:
         closer = getattr(forecaster, "aclose", None)
         if closer is not None:

@@ -1,6 +1,9 @@
 """The trading engine's cycle over thousands of open markets on the local exchange.
 
-Run: ``python benchmarks/bench_cycle.py [--markets 5000] [--cycles 4]``
+Run: ``python benchmarks/bench_cycle.py [--markets 5000] [--cycles 4]``; several sizes,
+``--markets 500,5000,20000``, print each size's report and then a scaling table: steady-state
+cycle time, time per market and API calls per cycle, each size against the smallest (linear
+scaling keeps the per-market column flat).
 
 Measures what the trading-engine issue asks for: API calls per cycle (target: 10 or fewer in
 steady state), pipeline latency per market excluding the model call (target: p99 under 2 ms)
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import tempfile
 import time
@@ -41,6 +45,8 @@ from cycle_timing import (
     TimedPipeline,
     api_calls,
 )
+from rich.console import Console
+from rich.table import Table
 from sqlalchemy import text
 
 from kalshi_core.app import App
@@ -205,7 +211,7 @@ async def references(app: App, info: ExchangeInfo, engine: Engine) -> References
 # ---- main -----------------------------------------------------------------------------------
 
 
-async def benchmark(markets: int, cycles: int) -> None:
+async def benchmark(markets: int, cycles: int) -> list[CycleResult]:
     with tempfile.TemporaryDirectory(prefix="kalshi-bench-") as temp:
         directory = Path(temp)
         app = make_app(directory)
@@ -227,16 +233,64 @@ async def benchmark(markets: int, cycles: int) -> None:
             finally:
                 await database.close()
     print_report(app, info, results, refs)
+    return results
+
+
+def _steady(results: Sequence[CycleResult]) -> tuple[float, float]:
+    """(median steady-state cycle seconds, mean API calls per steady cycle)."""
+    steady = results[1:]
+    seconds = sorted(r.seconds for r in steady)
+    calls = [sum(r.calls.values()) for r in steady]
+    return seconds[len(seconds) // 2], sum(calls) / len(calls)
+
+
+def print_scaling(by_size: dict[int, list[CycleResult]]) -> None:
+    """One row per size: how cycle time and calls grow with the open markets."""
+    table = Table(title="cycle scaling (steady state: cycles after the first)")
+    for column in ("markets", "cycle s", "ms / market", "x markets", "x cycle time", "calls"):
+        table.add_column(column, justify="right")
+    smallest = min(by_size)
+    base_seconds, _ = _steady(by_size[smallest])
+    for markets in sorted(by_size):
+        seconds, calls = _steady(by_size[markets])
+        table.add_row(
+            f"{markets:,}",
+            f"{seconds:.3f}",
+            f"{1000 * seconds / markets:.3f}",
+            f"{markets / smallest:.1f}",
+            f"{seconds / base_seconds:.1f}",
+            f"{calls:.1f}",
+        )
+    Console().print(table)
+
+
+async def benchmark_sizes(sizes: Sequence[int], cycles: int) -> None:
+    by_size = {markets: await benchmark(markets, cycles) for markets in sizes}
+    if len(by_size) > 1:
+        print_scaling(by_size)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--markets {text!r}: expected N or N,N,...") from None
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"--markets {text!r}: every size must be at least 1")
+    return sizes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--markets", type=int, default=5000, help="open markets listed")
+    parser.add_argument(
+        "--markets", type=_sizes, default=[5000], help="open markets listed (N or N,N,...)"
+    )
     parser.add_argument("--cycles", type=int, default=4, help="cycles run (the first warms up)")
     args = parser.parse_args()
-    if args.markets < 1 or args.cycles < 2:
-        parser.error("need at least 1 market and 2 cycles (one warm-up, one steady state)")
-    asyncio.run(benchmark(args.markets, args.cycles))
+    if args.cycles < 2:
+        parser.error("need at least 2 cycles (one warm-up, one steady state)")
+    gc.freeze()  # as `kalshi-core run` does once its long-lived objects are built
+    asyncio.run(benchmark_sizes(args.markets, args.cycles))
 
 
 if __name__ == "__main__":

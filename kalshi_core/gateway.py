@@ -54,6 +54,7 @@ class OrderRequest:
     expiration_time: datetime | None = None
     cancel_order_on_pause: bool | None = None
     subaccount: int | None = None
+    order_group_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.client_order_id:

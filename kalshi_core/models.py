@@ -333,6 +333,7 @@ class Order:
     expiration_time: datetime | None = timestamp(default=None)
     created_time: datetime | None = timestamp(default=None)
     last_update_time: datetime | None = timestamp(default=None)
+    order_group_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)

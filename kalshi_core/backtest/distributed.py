@@ -34,7 +34,7 @@ def _dask() -> Any:
     except ImportError as error:
         raise ConfigError(
             "the Dask executor needs the dask extra: "
-            "pip install '.[dask]' from a kalshi-core checkout"
+            "from a kalshi-core checkout, pip install '.[dask]'"
         ) from error
     return distributed
 

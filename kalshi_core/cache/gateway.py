@@ -5,13 +5,16 @@ series, events and the exchange status. Our own orders, cancels and fills (blink
 drop the cached book and market of that ticker before the next read, on every worker sharing
 the backend.
 
-The account (balance, positions, resting orders) goes to the venue every time unless
+The account (balance, positions, resting orders, fills) goes to the venue every time unless
 ``cache.account_ttl_seconds`` is set: then the workers of one account share one snapshot for
 at most that long, dropped by any worker's own order, cancel or fill, so N workers cost about
-one worker's account reads. What can make it stale is only what happens at the venue without
-us (a resting order filled by someone else), for at most the TTL. Fills and settlements always
-go to the venue, and so does everything once the run is finishing (``run_finishing``): the
-final reconciliation reads the venue's truth. Writes pass straight through.
+one worker's account reads. Fills are shared as the list since the UTC day's start; each
+worker takes those at or after its own cursor (a superset by the second, as Kalshi's
+``min_ts``: reconciliation skips fills it has seen). What can make it stale is only what
+happens at the venue without us (a resting order filled by someone else), for at most the TTL.
+Settlements always go to the venue, and so does everything once the run is finishing
+(``run_finishing``): the final reconciliation reads the venue's truth. Writes pass straight
+through.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class CachingGateway:
         self.reader = reader
         self.invalidate_lists = invalidate_lists
         self.finishing = False
+        self._fill_keys: set[str] = set()  # the days whose shared fills this worker read
         for signal in _OWN_TRADING:
             signal.connect(self._on_own_trading)  # weak: goes away with the gateway
         signals.run_finishing.connect(self._on_finishing)
@@ -81,7 +85,7 @@ class CachingGateway:
             return
         stale = [f"{kind.name}:{ticker}" for kind in kinds.PER_TICKER]
         # a fill seen by reconciliation changes the account too (writes drop it themselves)
-        stale += [f"{kind.name}:{ACCOUNT}" for kind in kinds.ACCOUNT if self.cache.ttl(kind) > 0]
+        stale += [f"{kind.name}:{key}" for kind, key in self._account_keys()]
         if self.invalidate_lists:
             stale.append(f"{kinds.MARKETS.name}:{OPEN}")
         self.cache.invalidate_later(stale)
@@ -150,7 +154,14 @@ class CachingGateway:
         return await self.inner.all_positions()
 
     async def fills(self, since: datetime | None = None) -> list[Fill]:
-        return await self.inner.fills(since)
+        if since is None or self.finishing or self.cache.ttl(kinds.FILLS) <= 0:
+            return await self.inner.fills(since)
+        day = since.replace(hour=0, minute=0, second=0, microsecond=0)
+        key = f"{ACCOUNT}:{day:%Y-%m-%d}"
+        self._fill_keys.add(key)
+        shared = await self.cache.fetch(kinds.FILLS, key, lambda: self.inner.fills(day))
+        floor = since.replace(microsecond=0)
+        return [f for f in shared if f.created_time is None or f.created_time >= floor]
 
     async def settlements(self) -> list[Settlement]:
         return await self.inner.settlements()
@@ -181,6 +192,14 @@ class CachingGateway:
     async def _drop_account(self) -> None:
         """Other workers must not read an account from before this write: dropped now, not
         at this worker's next read (a write whose outcome is unknown drops it too)."""
+        for kind, key in self._account_keys():
+            await self.cache.invalidate(kind, key)
+
+    def _account_keys(self) -> list[tuple[Kind[Any], str]]:
+        """(kind, key) of every shared account entry: the fills under each day's key."""
+        keys: list[tuple[Kind[Any], str]] = []
         for kind in kinds.ACCOUNT:
             if self.cache.ttl(kind) > 0:
-                await self.cache.invalidate(kind, ACCOUNT)
+                names = sorted(self._fill_keys) if kind is kinds.FILLS else [ACCOUNT]
+                keys += [(kind, name) for name in names]
+        return keys

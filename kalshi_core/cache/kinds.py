@@ -5,7 +5,16 @@ from __future__ import annotations
 from kalshi_core.cache.codec import BOOK_CODEC, list_codec, model_codec
 from kalshi_core.cache.store import Kind
 from kalshi_core.client.types import EventDetail, ExchangeStatus
-from kalshi_core.models import Balance, Forecast, Market, Order, OrderBook, Position, Series
+from kalshi_core.models import (
+    Balance,
+    Fill,
+    Forecast,
+    Market,
+    Order,
+    OrderBook,
+    Position,
+    Series,
+)
 
 MARKETS: Kind[list[Market]] = Kind("markets", list_codec(Market))
 MARKET: Kind[Market] = Kind("market", model_codec(Market))
@@ -21,7 +30,10 @@ BALANCE: Kind[Balance] = Kind("balance", model_codec(Balance))
 POSITIONS: Kind[list[Position]] = Kind("positions", list_codec(Position))
 RESTING: Kind[list[Order]] = Kind("resting", list_codec(Order))
 #: Dropped after any of our own orders, cancels or fills, on every worker sharing the backend.
-ACCOUNT = (BALANCE, POSITIONS, RESTING)
+# Our fills since a UTC day's start: each worker takes those at or after its own cursor.
+FILLS: Kind[list[Fill]] = Kind("fills", list_codec(Fill))
+
+ACCOUNT = (BALANCE, POSITIONS, RESTING, FILLS)
 
 #: Kinds holding one market's data, keyed by its ticker: dropped after our own order or fill.
 PER_TICKER = (MARKET, ORDERBOOK)

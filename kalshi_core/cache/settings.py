@@ -19,7 +19,7 @@ TTL_KEYS: dict[str, tuple[str, ...]] = {
     "series_ttl_seconds": ("series", "event"),
     "status_ttl_seconds": ("status",),
     "forecast_ttl_seconds": ("forecast",),
-    "account_ttl_seconds": ("balance", "positions", "resting"),
+    "account_ttl_seconds": ("balance", "positions", "resting", "fills"),
 }
 
 

@@ -25,6 +25,13 @@ from urllib.parse import quote
 
 from kalshi_core.client.errors import OrderStateUnknown
 from kalshi_core.client.metrics import ClientMetrics
+from kalshi_core.client.order_groups import (
+    CreatedOrderGroup,
+    OrderGroupDetail,
+    OrderGroupSummary,
+    QueueAhead,
+    QueuePosition,
+)
 from kalshi_core.client.transport import (
     Call,
     Params,
@@ -73,6 +80,7 @@ ParamValue = str | int | bool | datetime | enum.Enum | Sequence[str] | None
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ORDERS_V2 = "/portfolio/events/orders"
+ORDER_GROUPS = "/portfolio/order_groups"
 LOCAL_CLOCK = "/local/clock"  # the local exchange only: its time, stepped or not
 BATCH_CANCEL_COST = 0.2  # write tokens per cancelled order in a batch
 DEFAULT_MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop forever
@@ -150,6 +158,8 @@ def order_body(order: OrderRequest) -> dict[str, Any]:
         body["cancel_order_on_pause"] = order.cancel_order_on_pause
     if order.subaccount is not None:
         body["subaccount"] = order.subaccount
+    if order.order_group_id is not None:
+        body["order_group_id"] = order.order_group_id
     return body
 
 
@@ -413,6 +423,24 @@ class KalshiClient:
         path = f"/portfolio/orders/{_segment(order_id)}"
         return await self._get_one(path, "/portfolio/orders/{order_id}", "order", Order)
 
+    async def queue_position(self, order_id: str) -> Count:
+        """Contracts resting ahead of our order at its price (0 once it is not resting)."""
+        path = f"/portfolio/orders/{_segment(order_id)}/queue_position"
+        data, where = await self._get(path, "/portfolio/orders/{order_id}/queue_position")
+        return _convert(where, lambda: from_wire(data, QueueAhead, where=where)).queue_position
+
+    async def queue_positions(
+        self, *, market_tickers: Sequence[str] | None = None, event_ticker: str | None = None
+    ) -> list[QueuePosition]:
+        """Queue positions of our resting orders, in these markets and/or this event."""
+        params = encode_params(market_tickers=market_tickers, event_ticker=event_ticker)
+        path = "/portfolio/orders/queue_positions"
+        data, where = await self._get(path, path, params)
+        _envelope(data, where, "queue_positions")
+        return _convert(
+            where, lambda: many_from_wire(data, QueuePosition, where=where, key="queue_positions")
+        )
+
     async def find_order(self, client_order_id: str, *, ticker: str | None = None) -> Order | None:
         """Our order with this ``client_order_id`` (the API cannot filter on it), or None."""
         async for order in self.iter_orders(ticker=ticker):
@@ -642,6 +670,64 @@ class KalshiClient:
             write_cost=1,
         )
         await self.transport.request(call)
+
+    # ---- order groups (a venue-side kill switch) ----
+
+    async def create_order_group(self, contracts_limit: Count) -> str:
+        """A new group that cancels its orders once ``contracts_limit`` match within 15 s;
+        returns its id. Not retried on an unknown outcome (a retry would make a second one)."""
+        call = Call(
+            method="POST",
+            path=f"{ORDER_GROUPS}/create",
+            endpoint=f"POST {ORDER_GROUPS}/create",
+            body={"contracts_limit_fp": format_count(contracts_limit)},
+            write_cost=1,
+            retry_unknown=False,
+        )
+        return (await self._write(call, CreatedOrderGroup)).order_group_id
+
+    async def get_order_groups(self) -> list[OrderGroupSummary]:
+        data, where = await self._get(ORDER_GROUPS, ORDER_GROUPS)
+        _envelope(data, where, "order_groups")
+        return _convert(
+            where,
+            lambda: many_from_wire(data, OrderGroupSummary, where=where, key="order_groups"),
+        )
+
+    async def get_order_group(self, order_group_id: str) -> OrderGroupDetail:
+        path = f"{ORDER_GROUPS}/{_segment(order_group_id)}"
+        data, where = await self._get(path, f"{ORDER_GROUPS}/{{order_group_id}}")
+        return _convert(where, lambda: from_wire(data, OrderGroupDetail, where=where))
+
+    async def _group_write(
+        self, method: str, order_group_id: str, action: str = "", **body: Any
+    ) -> None:
+        suffix = f"/{action}" if action else ""
+        call = Call(
+            method=method,
+            path=f"{ORDER_GROUPS}/{_segment(order_group_id)}{suffix}",
+            endpoint=f"{method} {ORDER_GROUPS}/{{order_group_id}}{suffix}",
+            body=body if method == "PUT" else None,
+            write_cost=1,
+        )
+        await self.transport.request(call)
+
+    async def trigger_order_group(self, order_group_id: str) -> None:
+        """Cancel every order of the group and refuse new ones until it is reset."""
+        await self._group_write("PUT", order_group_id, "trigger")
+
+    async def reset_order_group(self, order_group_id: str) -> None:
+        """Clear a triggered group and its rolling count: it takes orders again."""
+        await self._group_write("PUT", order_group_id, "reset")
+
+    async def update_order_group_limit(self, order_group_id: str, contracts_limit: Count) -> None:
+        """A new limit; one the last 15 s of matches already reach triggers the group."""
+        limit = format_count(contracts_limit)
+        await self._group_write("PUT", order_group_id, "limit", contracts_limit_fp=limit)
+
+    async def delete_order_group(self, order_group_id: str) -> None:
+        """Cancel every order of the group and remove it."""
+        await self._group_write("DELETE", order_group_id)
 
 
 def _describe_status(reply: Reply) -> str:

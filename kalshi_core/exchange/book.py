@@ -42,6 +42,7 @@ class OrderState:
         "initial_count",
         "maker_fees",
         "maker_fill_cost",
+        "order_group_id",
         "order_id",
         "post_only",
         "price",
@@ -76,6 +77,7 @@ class OrderState:
         expiration_time: datetime | None,
         now: datetime,
         sequence: int,
+        order_group_id: str | None = None,
     ) -> None:
         self.order_id = order_id
         self.client_order_id = client_order_id
@@ -95,6 +97,7 @@ class OrderState:
         self.created_time = now
         self.updated_time = now
         self.sequence = sequence
+        self.order_group_id = order_group_id
         self.status = OrderStatus.RESTING
         self.queue_token = 0
         self._zero_statistics()

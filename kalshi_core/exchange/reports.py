@@ -52,6 +52,7 @@ def order_report(order: OrderState) -> Order:
         expiration_time=order.expiration_time,
         created_time=order.created_time,
         last_update_time=order.updated_time,
+        order_group_id=order.order_group_id,
     )
 
 

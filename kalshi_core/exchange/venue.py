@@ -24,6 +24,7 @@ from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.accounts import Account, cost_of
 from kalshi_core.exchange.book import Book, OrderState
+from kalshi_core.exchange.order_groups import OrderGroups
 from kalshi_core.exchange.reports import (
     MarketActivity,
     book_report,
@@ -105,6 +106,7 @@ class VenueOrder:
     self_trade_prevention_type: SelfTradePrevention = SelfTradePrevention.TAKER_AT_CROSS
     expiration_time: datetime | None = None
     client_order_id: str | None = None
+    order_group_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -223,6 +225,7 @@ class Venue:
         self.rounding: Money = 0
         self._withdrawals: Money = 0
         self._reserve_cache: dict[tuple[str, Price, Count, bool], Money] = {}
+        self.order_groups = OrderGroups(self._cancel_live, id_namespace=id_namespace)
 
     # ---- markets and lifecycle -------------------------------------------------------------
 
@@ -378,6 +381,7 @@ class Venue:
         )
         taker = self._create(self._account(counterparty), request, count, now)
         self._execute(market, taker, maker, count, now)
+        self.order_groups.flush(now)
 
     def crosses(self, ticker: str, side: BookSide, price: Price) -> bool:
         """Whether an order on ``side`` at ``price`` would meet a resting order."""
@@ -572,7 +576,12 @@ class Venue:
             raise reject(rules.POST_ONLY_CROSS, f"post_only order at {request.price} would cross")
         if request.time_in_force is TimeInForce.FILL_OR_KILL:
             self._check_fillable(market.book, request, count)
-        return self._create(account, request, count, now)
+        if request.order_group_id is None:
+            return self._create(account, request, count, now)
+        self.order_groups.admit(account.account_id, request.order_group_id)
+        order = self._create(account, request, count, now)
+        self.order_groups.join(request.order_group_id, order.order_id)
+        return order
 
     def _create(
         self, account: Account, request: VenueOrder, count: Count, now: datetime
@@ -594,6 +603,7 @@ class Venue:
             expiration_time=request.expiration_time,
             now=now,
             sequence=self._order_seq,
+            order_group_id=request.order_group_id,
         )
         self._hold(account, order)
         self._orders[order_id] = order
@@ -695,6 +705,7 @@ class Venue:
             if order.expiration_time is not None:
                 entry = (order.expiration_time, order.sequence, order.order_id)
                 heapq.heappush(self._expiries, entry)
+        self.order_groups.flush(now)
 
     def _match(self, market: MarketState, taker: OrderState, now: datetime) -> bool:
         """Trade ``taker`` against the book; True if self-trade prevention stopped it."""
@@ -703,6 +714,8 @@ class Venue:
         maker_side = BookSide.ASK if is_bid else BookSide.BID
         limit = taker.price
         while taker.remaining:
+            if self.order_groups.halted(taker.order_id):
+                return True  # its order group reached its limit: stop, cancel the rest
             maker = book.head(maker_side)
             if maker is None or (maker.price > limit if is_bid else maker.price < limit):
                 return False
@@ -781,6 +794,7 @@ class Venue:
         account.refresh(held)
         fill = _fill_record(order, trade_id, is_taker=is_taker, price=price, count=count, fee=fee)
         self._fills.setdefault(order.account_id, []).append(fill)
+        self.order_groups.matched(order.order_id, count, now)
 
     def _charge_fee(
         self,
@@ -849,6 +863,12 @@ class Venue:
 
     def _cancel(self, order: OrderState, now: datetime) -> None:
         self._shrink(order, 0, now)
+
+    def _cancel_live(self, order_ids: Iterable[str], now: datetime) -> None:
+        """The venue's own cancel (an order group's): at once, no cancel latency."""
+        for order in [self._orders[i] for i in order_ids]:
+            if order.in_book or _in_flight(order):
+                self._cancel(order, now)
 
     def _shrink(self, order: OrderState, remaining: Count, now: datetime) -> None:
         """Cancel part (or, at 0, all) of an order's remaining size; it keeps its priority."""

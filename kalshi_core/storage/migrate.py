@@ -62,7 +62,7 @@ def newer_database(found: str) -> StorageError:
     return StorageError(
         f"the database is at schema revision {found}, which kalshi-core {__version__} does not "
         f"know (its newest is {head_revision()}): it was written by a newer kalshi-core; "
-        "upgrade kalshi-core (pip install -U kalshi-core) or point database.url at another "
+        "install the kalshi-core that wrote it (or a newer one) or point database.url at another "
         "database"
     )
 

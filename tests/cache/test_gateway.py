@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,10 @@ class CountingGateway(VenueGateway):
         self.reads["orderbook"] += 1
         return await super().orderbook(ticker)
 
+    async def fills(self, since: datetime | None = None) -> list[Fill]:
+        self.reads["fills"] += 1
+        return await super().fills(since)
+
 
 @pytest.fixture
 def venue() -> Venue:
@@ -93,7 +97,7 @@ async def test_engine_reads_markets_once_and_the_account_every_cycle(
         reports.append(await engine.run_cycle())
         venue.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
     assert [r.placed for r in reports] == [5, 5, 5]
-    assert inner.reads == Counter(open_markets=1, balance=3, positions=3)
+    assert inner.reads == Counter(open_markets=1, balance=3, positions=3, fills=3)
     assert cache.stats.hits["markets"] == 2
     assert cache.stats.invalidations["orderbook"] >= 5  # our fills drop those books
 
@@ -135,7 +139,7 @@ async def test_reads_the_gateway_cannot_answer_name_what_is_missing(
         await gateway.event("KXMW")
 
 
-ACCOUNT_TTLS = {"ttls": {"balance": 60.0, "positions": 60.0, "resting": 60.0}}
+ACCOUNT_TTLS = {"ttls": {"balance": 60.0, "positions": 60.0, "resting": 60.0, "fills": 60.0}}
 
 
 async def test_workers_share_one_account_snapshot_until_one_of_them_trades(
@@ -183,7 +187,53 @@ async def test_without_an_account_ttl_every_account_read_goes_to_the_venue(
     assert inner.reads == Counter(balance=3, positions=3)
 
 
-def buy(ticker: str) -> OrderRequest:
+def buy(ticker: str, suffix: str = "") -> OrderRequest:
     return OrderRequest(
-        ticker=ticker, book_side=BookSide.BID, price=5500, count=100, client_order_id=f"kc-{ticker}"
+        ticker=ticker,
+        book_side=BookSide.BID,
+        price=5500,
+        count=100,
+        client_order_id=f"kc-{ticker}{suffix}",
     )
+
+
+async def test_workers_share_the_days_fills_each_from_its_own_cursor(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
+    """One read of the day's fills serves both workers; each gets those at or after its own
+    cursor (by the second, as Kalshi's min_ts); a write drops the shared list at once."""
+    primary = make_primary()
+    first, second = CountingGateway(venue), CountingGateway(venue)
+    one = CachingGateway(first, shared_cache(primary, **ACCOUNT_TTLS))
+    two = CachingGateway(second, shared_cache(primary, **ACCOUNT_TTLS))
+    ticker, other = market_tickers(2)
+    await one.place_one(buy(ticker))  # crosses the maker's quote: one fill
+    venue.clock.advance(timedelta(seconds=5))  # type: ignore[attr-defined]
+    await two.place_one(buy(other))
+    every = await first.fills()
+    assert len(every) == 2
+    later = max(f.created_time for f in every if f.created_time is not None)
+    midnight = later.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert {f.fill_id for f in await one.fills(midnight)} == {f.fill_id for f in every}
+    assert [f.fill_id for f in await two.fills(later)] == [
+        f.fill_id for f in every if f.created_time == later
+    ]
+    assert (first.reads["fills"], second.reads["fills"]) == (2, 0)  # 1 above: the direct read
+    await two.place_one(buy(ticker, "-again"))
+    await one.fills(later)
+    assert first.reads["fills"] == 3, "the write dropped the shared fills"
+
+
+async def test_fills_without_a_cursor_or_ttl_go_to_the_venue(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
+    shared = CountingGateway(venue)
+    with_ttl = CachingGateway(shared, shared_cache(make_primary(), **ACCOUNT_TTLS))
+    await with_ttl.fills()
+    await with_ttl.fills()
+    direct = CountingGateway(venue)
+    without = CachingGateway(direct, shared_cache(make_primary()))
+    since = venue.clock.now()
+    await without.fills(since)
+    await without.fills(since)
+    assert (shared.reads["fills"], direct.reads["fills"]) == (2, 2)

@@ -187,3 +187,55 @@ async def test_sdk_pages_resting_orders_while_older_ones_are_canceled(
     assert len(seen) == len(set(seen))
     survivors = {i for i in placed if venue.get_order(i).remaining_count}
     assert survivors <= set(seen)
+
+
+async def test_queue_positions_parse_in_the_sdk(sdk_client: Any, exchange: LocalExchange) -> None:
+    exchange.venue.place_order(
+        VenueOrder(account="mm", ticker=TICKERS[1], side=BookSide.BID, price=3000, count=CONTRACT)
+    )
+    created = await call(
+        sdk_client.create_order_v2,
+        ticker=TICKERS[1],
+        side="bid",
+        count="2",
+        price="0.30",
+        time_in_force="good_till_canceled",
+        self_trade_prevention_type="taker_at_cross",
+    )
+    one = await call(sdk_client.get_order_queue_position, created.order_id)
+    assert one.queue_position_fp == "1.00"
+    many = await call(sdk_client.get_order_queue_positions, market_tickers=TICKERS[1])
+    assert [(q.order_id, q.market_ticker, q.queue_position_fp) for q in many.queue_positions] == [
+        (created.order_id, TICKERS[1], "1.00")
+    ]
+    by_event = await call(sdk_client.get_order_queue_positions, event_ticker="KXSDK-26MAR01")
+    assert len(by_event.queue_positions) == 1
+
+
+async def test_order_groups_parse_in_the_sdk(sdk_client: Any, exchange: LocalExchange) -> None:
+    created = await call(sdk_client.create_order_group, contracts_limit=2)
+    group_id = created.order_group_id
+    assert created.subaccount == 0
+    order = await call(
+        sdk_client.create_order_v2,
+        ticker=TICKERS[1],
+        side="bid",
+        count="5",
+        price="0.30",
+        time_in_force="good_till_canceled",
+        self_trade_prevention_type="taker_at_cross",
+        order_group_id=group_id,
+    )
+    groups = (await call(sdk_client.get_order_groups)).order_groups
+    assert [(g.id, g.contracts_limit_fp, g.is_auto_cancel_enabled) for g in groups] == [
+        (group_id, "2.00", True)
+    ]
+    detail = await call(sdk_client.get_order_group, group_id)
+    assert detail.orders == [order.order_id]
+    await call(sdk_client.update_order_group_limit, group_id, contracts_limit=3)
+    assert (await call(sdk_client.get_order_group, group_id)).contracts_limit_fp == "3.00"
+    await call(sdk_client.trigger_order_group, group_id)
+    assert exchange.venue.get_order(order.order_id).status == "canceled"
+    await call(sdk_client.reset_order_group, group_id)
+    await call(sdk_client.delete_order_group, group_id)
+    assert (await call(sdk_client.get_order_groups)).order_groups == []

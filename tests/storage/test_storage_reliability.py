@@ -40,7 +40,7 @@ async def test_a_database_from_a_newer_kalshi_core_says_so_and_what_to_do(
         assert "revision 0999future" in message
         assert f"kalshi-core {__version__} does not know" in message
         assert "written by a newer kalshi-core" in message
-        assert "pip install -U kalshi-core" in message
+        assert "install the kalshi-core that wrote it" in message
         assert "db upgrade" not in message  # it cannot help: it was the old advice
         assert "\n" not in message
 

@@ -35,6 +35,7 @@ from kalshi_core.exchange.http.errors import (
 )
 from kalshi_core.exchange.http.local_clock import LocalClockHandlers
 from kalshi_core.exchange.http.markets import EventHandlers, ExchangeHandlers, MarketHandlers
+from kalshi_core.exchange.http.order_groups import OrderGroupHandlers
 from kalshi_core.exchange.http.orders import OrderHandlers
 from kalshi_core.exchange.http.portfolio import AccountHandlers, PortfolioHandlers
 from kalshi_core.exchange.websocket import StreamFeed
@@ -51,6 +52,7 @@ SECTIONS: tuple[type[Handlers], ...] = (
     EventHandlers,
     PortfolioHandlers,
     OrderHandlers,
+    OrderGroupHandlers,
     AccountHandlers,
     LocalClockHandlers,
 )

@@ -51,6 +51,7 @@ def parse_create(data: Any, account_id: str) -> VenueOrder:
         reduce_only=flag_field(data, "reduce_only"),
         expiration_time=expiration_field(data.get("expiration_time")),
         client_order_id=client_order_id_field(data),
+        order_group_id=text_field(data, "order_group_id", required=False),
     )
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from kalshi_core.exchange.http.base import Handlers, RouteSpec, account
 from kalshi_core.exchange.http.errors import bad
 from kalshi_core.exchange.http.markets import SETTLED
+from kalshi_core.exchange.http.order_groups import check_subaccount
 from kalshi_core.exchange.http.pages import PORTFOLIO_LIMITS, Listing, micros, paginate
 from kalshi_core.exchange.http.params import choice_field, query_csv, time_window
 from kalshi_core.exchange.http.shapes import (
@@ -96,6 +97,7 @@ class PortfolioHandlers(Handlers):
         ("GET", "/portfolio/fills", "fills"),
         ("GET", "/portfolio/settlements", "settlements"),
         ("GET", "/portfolio/orders", "orders"),
+        ("GET", "/portfolio/orders/queue_positions", "queue_positions"),  # before {order_id}
         ("GET", "/portfolio/orders/{order_id}", "order"),
         ("GET", "/portfolio/orders/{order_id}/queue_position", "queue_position"),
         ("GET", "/portfolio/summary/total_resting_order_value", "resting_order_value"),
@@ -162,6 +164,29 @@ class PortfolioHandlers(Handlers):
         order = self.venue.get_order(request.path_params["order_id"], account(request))
         ahead = self.venue.queue_position(order.order_id)
         return json_body({"queue_position_fp": format_count(ahead)})
+
+    async def queue_positions(self, request: Request) -> Response:
+        """Queue positions of the account's resting orders, filtered by ``market_tickers``
+        (CSV) and/or ``event_ticker``; in the order the orders were placed."""
+        tickers = set(query_csv(request, "market_tickers"))
+        event = request.query_params.get("event_ticker")
+        check_subaccount(request.query_params.get("subaccount"), "query parameter")
+        markets = self._markets()
+        chosen = [
+            o.order_id
+            for o in self.venue.orders(account(request), status=OrderStatus.RESTING)
+            if (not tickers or o.ticker in tickers)
+            and (not event or markets[o.ticker].event_ticker == event)
+            and self.venue.order_state(o.order_id).in_book
+        ]
+        return json_body({"queue_positions": [self._queue_entry(i) for i in chosen]})
+
+    def _queue_entry(self, order_id: str) -> dict[str, str]:
+        return {
+            "order_id": order_id,
+            "market_ticker": self.venue.order_state(order_id).ticker,
+            "queue_position_fp": format_count(self.venue.queue_position(order_id)),
+        }
 
     async def fills(self, request: Request) -> Response:
         tickers = set(query_csv(request, "ticker", 100))
