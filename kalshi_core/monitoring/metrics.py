@@ -25,6 +25,7 @@ from kalshi_core.money import CONTRACT, DOLLAR, Money
 from kalshi_core.monitoring.cache_collector import CacheCollector, CacheReader
 from kalshi_core.monitoring.client_collector import ClientCollector, ClientSource
 from kalshi_core.monitoring.labels import LabelCap
+from kalshi_core.monitoring.stream_collector import StreamCollector
 from kalshi_core.monitoring.subscriptions import Handler, Subscriber
 from kalshi_core.protocols import Portfolio
 
@@ -227,6 +228,8 @@ class KalshiMetrics(Subscriber):
             self.registry.register(ClientCollector(client))
         if cache is not None:
             self.registry.register(CacheCollector(cache))
+        self.stream = StreamCollector(lambda: None)  # the session points it at its feed
+        self.registry.register(self.stream)
         self._label_cap = label_cap
         self._caps: dict[str, LabelCap] = {}
         self.ticker_cap = LabelCap(ticker_cap)

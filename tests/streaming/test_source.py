@@ -8,9 +8,11 @@ import json
 import random
 import socket
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from prometheus_client import CollectorRegistry
 from websockets.asyncio.server import ServerConnection, serve
 
 from kalshi_core.client import KalshiClient, Signer
@@ -18,6 +20,7 @@ from kalshi_core.client.stream_feed import Backoff, StreamingSource
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.models import BookSide
 from kalshi_core.money import CENT
+from kalshi_core.monitoring.stream_collector import StreamCollector, engine_stream_stats
 from tests.exchange_stream.conftest import TICKERS, order
 
 from .conftest import WAIT, Sleeps, make_source
@@ -42,6 +45,24 @@ async def test_a_full_queue_drops_to_a_snapshot_resync(
         assert changes.moved == {ticker}
         assert source.book(ticker) == await client.get_orderbook(ticker)
         assert source.queue.maxsize == 4
+        # ... and the counts are exported (kalshi-core run registers this on /metrics)
+        registry = CollectorRegistry()
+        registry.register(StreamCollector(engine_stream_stats(streaming_engine(source))))
+        exported = {
+            event: registry.get_sample_value("kalshi_stream_events_total", {"event": event})
+            for event in ("overflows", "superseded", "resyncs", "gaps")
+        }
+        assert exported == {"overflows": 1, "superseded": 10, "resyncs": 1, "gaps": 0}
+
+
+def streaming_engine(feed: object) -> SimpleNamespace:
+    return SimpleNamespace(market_data=SimpleNamespace(feed=feed))
+
+
+def test_a_polling_engine_exports_zero_stream_events() -> None:
+    registry = CollectorRegistry()
+    registry.register(StreamCollector(engine_stream_stats(SimpleNamespace(market_data=None))))
+    assert registry.get_sample_value("kalshi_stream_events_total", {"event": "overflows"}) == 0
 
 
 async def test_a_book_is_withheld_while_it_waits_for_its_resync(
