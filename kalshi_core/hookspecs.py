@@ -149,7 +149,7 @@ def register_history_loaders(register: Register) -> None:
     raising WireFormatError naming the file and line of a bad record. A set's folder is read by
     the loader its ``set.json`` names (``"loader": "<name>"``), else by the first loader that
     recognises it; loaders of plugins loaded later are asked first. Built in: ``fixed_point``,
-    ``documented``, ``kalshi_api`` and ``csv_trades`` (docs/data.md).
+    ``documented``, ``kalshi_api``, ``csv_trades`` and ``recorded_l2`` (docs/data.md).
     """
 
 

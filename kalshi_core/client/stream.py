@@ -12,6 +12,8 @@ integer money and counts (:mod:`kalshi_core.money`)::
 
 A data message whose ``seq`` skips a number raises :class:`SequenceGap` from the iteration
 (the message is on the exception); resubscribe (or ``get_snapshot``) for a fresh snapshot.
+When the server closes the connection, :meth:`KalshiStream.reconnect` opens a new one and
+subscribes again to everything that was subscribed (new sids, fresh snapshots).
 Only loopback hosts are accepted unless ``allow_remote=True``, as for the REST client.
 Needs the ``websockets`` package.
 """
@@ -34,9 +36,9 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from kalshi_core.client.auth import Signer
 from kalshi_core.client.transport import error_code, is_loopback
 from kalshi_core.errors import ConfigError, ExchangeError, KalshiCoreError, WireFormatError
-from kalshi_core.models import BookSide, OrderBook, PriceLevel, Side
+from kalshi_core.models import BookSide, MarketResult, Order, OrderBook, PriceLevel, Side
 from kalshi_core.money import Count, Money, Price
-from kalshi_core.wire import parse_wire_count, parse_wire_dollars
+from kalshi_core.wire import from_wire, parse_wire_count, parse_wire_dollars
 
 WS_PATH = "/trade-api/ws/v2"
 REST_PREFIX = "/trade-api/v2"
@@ -101,6 +103,9 @@ class TickerUpdate:
     yes_ask_size: Count = 0
     volume: Count = 0
     open_interest: Count = 0
+    last_trade_size: Count = 0
+    dollar_volume: int = 0  # whole dollars
+    dollar_open_interest: int = 0
     ts_ms: int | None = None
 
 
@@ -132,7 +137,49 @@ class FillUpdate:
     count: Count
     fee_cost: Money
     client_order_id: str | None = None
+    post_position: Count | None = None  # the position after this fill, signed (+YES, -NO)
     ts_ms: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UserOrderUpdate:
+    """``user_order``: one of our orders as it is after a change."""
+
+    sid: int
+    seq: int | None
+    order: Order
+
+
+@attrs.frozen(kw_only=True)
+class PositionUpdate:
+    """``market_position``: our position in one market after a fill or settlement."""
+
+    sid: int
+    seq: int | None
+    market_ticker: str
+    position: Count  # signed: + YES, - NO
+    position_cost: Money
+    realized_pnl: Money
+    fees_paid: Money
+    volume: Count
+
+
+@attrs.frozen(kw_only=True)
+class LifecycleUpdate:
+    """``market_lifecycle_v2``: created, activated, deactivated, close_date_updated,
+    determined or settled (times in Unix seconds)."""
+
+    sid: int
+    seq: int | None
+    market_ticker: str
+    event_type: str
+    open_ts: int | None = None
+    close_ts: int | None = None
+    result: MarketResult | None = None
+    settlement_value: Money | None = None
+    determination_ts: int | None = None
+    settled_ts: int | None = None
+    is_deactivated: bool | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -151,7 +198,17 @@ class Subscription:
     sid: int
 
 
-Update = OrderbookSnapshot | OrderbookDelta | TickerUpdate | TradeUpdate | FillUpdate | OtherUpdate
+Update = (
+    OrderbookSnapshot
+    | OrderbookDelta
+    | TickerUpdate
+    | TradeUpdate
+    | FillUpdate
+    | UserOrderUpdate
+    | PositionUpdate
+    | LifecycleUpdate
+    | OtherUpdate
+)
 
 
 # ---- parsing ----------------------------------------------------------------------------------
@@ -194,8 +251,29 @@ class _Fields:
         except (TypeError, ValueError) as exc:
             raise WireFormatError(f"{self.where}.{name}: {exc}") from None
 
+    def optional_count(self, name: str) -> Count | None:
+        return self.count(name) if self.msg.get(name) is not None else None
+
+    def optional_dollars(self, name: str) -> Money | None:
+        return self.dollars(name) if self.msg.get(name) is not None else None
+
+    def integer(self, name: str) -> int | None:
+        """An optional JSON integer (a bool or a float is refused)."""
+        value = self.msg.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise WireFormatError(f"{self.where}.{name}: expected an integer")
+        return value
+
     def flag(self, name: str) -> bool:
         return self.msg.get(name) is True
+
+    def optional_flag(self, name: str) -> bool | None:
+        value = self.msg.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise WireFormatError(f"{self.where}.{name}: expected true or false")
+        return value
 
     def ts_ms(self) -> int | None:
         value = self.msg.get("ts_ms")
@@ -250,6 +328,9 @@ def _ticker(f: _Fields, sid: int, seq: int | None) -> TickerUpdate:
         yes_ask_size=f.count("yes_ask_size_fp", 0),
         volume=f.count("volume_fp", 0),
         open_interest=f.count("open_interest_fp", 0),
+        last_trade_size=f.count("last_trade_size_fp", 0),
+        dollar_volume=f.integer("dollar_volume") or 0,
+        dollar_open_interest=f.integer("dollar_open_interest") or 0,
         ts_ms=f.ts_ms(),
     )
 
@@ -283,7 +364,51 @@ def _fill(f: _Fields, sid: int, seq: int | None) -> FillUpdate:
         count=f.count("count_fp"),
         fee_cost=f.dollars("fee_cost"),
         client_order_id=f.optional_text("client_order_id"),
+        post_position=f.optional_count("post_position_fp"),
         ts_ms=f.ts_ms(),
+    )
+
+
+def _user_order(f: _Fields, sid: int, seq: int | None) -> UserOrderUpdate:
+    return UserOrderUpdate(sid=sid, seq=seq, order=from_wire(f.msg, Order, where=f.where))
+
+
+def _position(f: _Fields, sid: int, seq: int | None) -> PositionUpdate:
+    return PositionUpdate(
+        sid=sid,
+        seq=seq,
+        market_ticker=f.text("market_ticker"),
+        position=f.count("position_fp"),
+        position_cost=f.dollars("position_cost_dollars"),
+        realized_pnl=f.dollars("realized_pnl_dollars"),
+        fees_paid=f.dollars("fees_paid_dollars"),
+        volume=f.count("volume_fp", 0),
+    )
+
+
+def _result(f: _Fields) -> MarketResult | None:
+    text = f.optional_text("result")
+    if text is None:
+        return None
+    try:
+        return MarketResult(text)
+    except ValueError:
+        raise WireFormatError(f"{f.where}.result: not a market result: {text!r}") from None
+
+
+def _lifecycle(f: _Fields, sid: int, seq: int | None) -> LifecycleUpdate:
+    return LifecycleUpdate(
+        sid=sid,
+        seq=seq,
+        market_ticker=f.text("market_ticker"),
+        event_type=f.text("event_type"),
+        open_ts=f.integer("open_ts"),
+        close_ts=f.integer("close_ts"),
+        result=_result(f),
+        settlement_value=f.optional_dollars("settlement_value"),
+        determination_ts=f.integer("determination_ts"),
+        settled_ts=f.integer("settled_ts"),
+        is_deactivated=f.optional_flag("is_deactivated"),
     )
 
 
@@ -293,6 +418,9 @@ _PARSERS: dict[str, Callable[[_Fields, int, int | None], Update]] = {
     "ticker": _ticker,
     "trade": _trade,
     "fill": _fill,
+    "user_order": _user_order,
+    "market_position": _position,
+    "market_lifecycle_v2": _lifecycle,
 }
 
 
@@ -350,6 +478,15 @@ class _Pending:
     replies: list[Json] = attrs.field(factory=list)
 
 
+@attrs.define
+class _Subscribed:
+    """What :meth:`KalshiStream.reconnect` subscribes to again."""
+
+    channel: str
+    tickers: list[str]
+    options: Json
+
+
 _CLOSED = object()
 
 
@@ -375,6 +512,8 @@ class KalshiStream:
         self._pending: dict[int, _Pending] = {}
         self._last_seq: dict[int, int] = {}
         self._next_id = 1
+        self._subscribed: dict[int, _Subscribed] = {}
+        self._held_gap: SequenceGap | None = None
         self.close_reason = ""
 
     def __repr__(self) -> str:
@@ -415,6 +554,22 @@ class KalshiStream:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
 
+    async def reconnect(self) -> dict[int, int]:
+        """Open a new connection and subscribe again to everything subscribed before.
+
+        Returns each old sid's new sid. Data messages not yet read from the old connection are
+        discarded; the new subscriptions start with fresh snapshots.
+        """
+        await self.close()
+        previous, self._subscribed = self._subscribed, {}
+        self._updates, self._last_seq, self.close_reason = asyncio.Queue(), {}, ""
+        self._held_gap = None
+        await self.connect()
+        renamed = {}
+        for old_sid, sub in previous.items():
+            renamed[old_sid] = await self.subscribe(sub.channel, sub.tickers, **sub.options)
+        return renamed
+
     # ---- commands ----
 
     async def command(
@@ -444,11 +599,14 @@ class KalshiStream:
             params["market_tickers"] = list(tickers)
         (reply,) = await self.command("subscribe", params)
         sid: int = reply["msg"]["sid"]
+        self._subscribed[sid] = _Subscribed(channel, list(tickers), dict(options))
         return sid
 
     async def unsubscribe(self, *sids: int) -> None:
         unique = list(dict.fromkeys(sids))
         await self.command("unsubscribe", {"sids": unique}, replies=len(unique))
+        for sid in unique:
+            self._subscribed.pop(sid, None)
 
     async def list_subscriptions(self) -> list[Subscription]:
         (reply,) = await self.command("list_subscriptions")
@@ -463,6 +621,8 @@ class KalshiStream:
             params["market_tickers"] = list(tickers)
         (reply,) = await self.command("update_subscription", params)
         markets: list[str] = reply["msg"]["market_tickers"]
+        if sid in self._subscribed:
+            self._subscribed[sid].tickers = list(markets)
         return markets
 
     # ---- data ----
@@ -471,6 +631,7 @@ class KalshiStream:
         return self
 
     async def __anext__(self) -> Update:
+        self._raise_held_gap()
         item = await self._updates.get()
         if item is _CLOSED:
             self._updates.put_nowait(_CLOSED)  # later readers stop too
@@ -485,15 +646,30 @@ class KalshiStream:
             raise StreamError(f"the Kalshi stream closed: {self.close_reason}") from None
 
     def drain(self) -> list[Update]:
-        """Every data message already received, without waiting."""
+        """Every data message already received, without waiting.
+
+        At a :class:`SequenceGap` it returns what came before the gap; the next call raises it.
+        """
+        self._raise_held_gap()
         out: list[Update] = []
         while not self._updates.empty():
             item = self._updates.get_nowait()
             if item is _CLOSED:
                 self._updates.put_nowait(_CLOSED)
                 break
-            out.append(self._checked(item))
+            try:
+                out.append(self._checked(item))
+            except SequenceGap as gap:
+                if not out:
+                    raise
+                self._held_gap = gap
+                break
         return out
+
+    def _raise_held_gap(self) -> None:
+        gap, self._held_gap = self._held_gap, None
+        if gap is not None:
+            raise gap
 
     async def flush(self) -> list[Update]:
         """Every data message the server sent before now: ``list_subscriptions`` is answered

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from fractions import Fraction
 
@@ -139,6 +139,8 @@ class Book:
         self._prices: dict[BookSide, list[Price]] = {BookSide.BID: [], BookSide.ASK: []}
         self._next_token = 0
         self.order_count = 0
+        #: Called with (order, signed size change at its level) after every change.
+        self.on_change: Callable[[OrderState, Count], None] | None = None
 
     def best(self, side: BookSide) -> Price | None:
         """Best price on ``side``: the highest bid or the lowest ask."""
@@ -166,6 +168,8 @@ class Book:
         level.total += order.remaining
         level.live += 1
         self.order_count += 1
+        if self.on_change is not None:
+            self.on_change(order, order.remaining)
 
     def remove(self, order: OrderState) -> None:
         """Take ``order`` out of the book (its queue entry dies lazily)."""
@@ -178,6 +182,8 @@ class Book:
             self._drop_level(order.side, order.price)
         elif len(level.entries) > _COMPACT_AT and len(level.entries) > 2 * level.live:
             level.entries = deque(e for e in level.entries if e[0] == e[1].queue_token)
+        if self.on_change is not None:
+            self.on_change(order, -order.remaining)
 
     def set_remaining(self, order: OrderState, remaining: Count) -> None:
         """Change a resting order's size in place (keeps its time priority); 0 removes it."""
@@ -187,7 +193,9 @@ class Book:
             return
         level = self._levels[order.side][order.price]
         level.total += remaining - order.remaining
-        order.remaining = remaining
+        change, order.remaining = remaining - order.remaining, remaining
+        if self.on_change is not None and change:
+            self.on_change(order, change)
 
     def head(self, side: BookSide) -> OrderState | None:
         """The order first in line on ``side``, or None when that side is empty."""

@@ -32,6 +32,7 @@ from kalshi_core.exchange.venue import Venue, VenueOrder
 from kalshi_core.history_format import Quote
 from kalshi_core.models import BookSide, Market, TimeInForce, Trade
 from kalshi_core.money import CENT, CONTRACT, DOLLAR, Count, Money, Price
+from kalshi_core.recording.format import BookQuote
 
 __all__ = ["LiquidityConfig", "LiquidityProvider", "ProviderStats"]
 
@@ -143,6 +144,13 @@ class _MarketQuotes:
         return wanted
 
 
+def book_sizes(quote: BookQuote) -> dict[_Key, Count]:
+    """Every recorded level in YES-book terms: YES bids, and NO bids as YES asks."""
+    sizes = {(BookSide.BID, level.price): level.count for level in quote.yes}
+    sizes.update({(BookSide.ASK, DOLLAR - level.price): level.count for level in quote.no})
+    return sizes
+
+
 class LiquidityProvider:
     """Quotes and prints recorded history into a venue. Deterministic for a given seed.
 
@@ -173,6 +181,7 @@ class LiquidityProvider:
         self.stats = ProviderStats()
         self._rng = random.Random(seed)
         self._markets: dict[str, _MarketQuotes] = {}
+        self._full_books: set[str] = set()  # markets shown level by level from recorded books
 
     def describe(self) -> dict[str, str]:
         return {
@@ -196,11 +205,15 @@ class LiquidityProvider:
     def forget(self, ticker: str) -> None:
         """Stop quoting ``ticker`` (it closed: the venue has canceled its resting orders)."""
         self._markets.pop(ticker, None)
+        self._full_books.discard(ticker)
 
     def on_quote(self, quote: Quote) -> None:
         """Re-quote around a recorded top of book (a $0 bid / $1 ask means that side is empty)."""
         state = self._markets.get(quote.ticker)
         if state is None:
+            return
+        if isinstance(quote, BookQuote):
+            self._show_book(quote, state)
             return
         self.stats.quotes += 1
         state.quoted = True
@@ -215,11 +228,68 @@ class LiquidityProvider:
         state = self._markets.get(trade.ticker)
         if state is None:
             return
+        if trade.ticker in self._full_books:
+            # The recorded book already holds what the print left: it goes on the tape only.
+            self.venue.record_print(trade)
+            self.stats.prints += 1
+            self.stats.printed_count += trade.count
+            return
         if not state.quoted:
             self._infer_touch(state, trade)
             self._cancel_stale(trade.ticker, state)
         self._print(trade, state)
         self._fill_levels(trade.ticker, state)
+
+    # ---- recorded full books (kalshi-core record) ------------------------------------------
+
+    def _show_book(self, quote: BookQuote, state: _MarketQuotes) -> None:
+        """Rest exactly the recorded levels: what is not recorded is canceled, every recorded
+        level is amended or placed to its recorded size (no synthetic ladder)."""
+        ticker = quote.ticker
+        self.stats.quotes += 1
+        self._full_books.add(ticker)
+        state.quoted = True
+        state.set_touch(quote.yes_bid or None, quote.yes_ask if quote.yes_ask < DOLLAR else None)
+        wanted = book_sizes(quote)
+        for key in [k for k in state.levels if k not in wanted]:
+            self._cancel_if_resting(state.levels.pop(key).order_id)
+        smaller_first = sorted(wanted.items(), key=lambda item: self._growth(state, *item))
+        for key, size in smaller_first:
+            self._rest_exactly(ticker, state, key, size)
+
+    def _growth(self, state: _MarketQuotes, key: _Key, size: Count) -> Count:
+        level = state.levels.get(key)
+        if level is None:
+            return size
+        return size - self.venue.order_state(level.order_id).remaining
+
+    def _rest_exactly(self, ticker: str, state: _MarketQuotes, key: _Key, size: Count) -> None:
+        level = state.levels.get(key)
+        if level is not None:
+            order = self.venue.order_state(level.order_id)
+            if order.in_book and order.remaining == size:
+                return
+            if order.in_book:
+                try:
+                    self.venue.amend(self.account, level.order_id, count=order.fill_count + size)
+                    level.size = size
+                    return
+                except ExchangeError:
+                    self.stats.rejected_orders += 1
+                    self._cancel_if_resting(level.order_id)
+        request = VenueOrder(
+            account=self.account,
+            ticker=ticker,
+            side=key[0],
+            price=key[1],
+            count=size,
+            post_only=True,
+        )
+        try:
+            state.levels[key] = _Level(self.venue.place_order(request).order_id, size)
+        except ExchangeError:  # a member's order stands through the recorded level
+            self.stats.rejected_orders += 1
+            state.levels.pop(key, None)
 
     # ---- touch inference -------------------------------------------------------------------
 
@@ -284,6 +354,8 @@ class LiquidityProvider:
 
     def _fill_levels(self, ticker: str, state: _MarketQuotes) -> None:
         """Place missing levels and top up those that traded, back to their size."""
+        if ticker in self._full_books:  # a recorded book is shown as recorded, no ladder
+            return
         for key in state.ladder(self.config.levels):
             level = state.levels.get(key)
             if level is None:

@@ -344,11 +344,16 @@ class LocalExchange:
     @classmethod
     @contextlib.asynccontextmanager
     async def running(
-        cls, *, host: str = "127.0.0.1", port: int = 0, **create_options: Any
+        cls,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ping_seconds: float | None = 10.0,
+        **create_options: Any,
     ) -> AsyncIterator[LocalExchange]:
         """:meth:`create` an exchange and serve it for the duration of the block."""
         exchange = cls.create(**create_options)
-        async with exchange.serving(host, port):
+        async with exchange.serving(host, port, ping_seconds=ping_seconds):
             yield exchange
 
     @contextlib.asynccontextmanager
@@ -359,12 +364,19 @@ class LocalExchange:
         *,
         tick_seconds: float = 0.25,
         handle_signals: bool = False,
+        ping_seconds: float | None = 10.0,
     ) -> AsyncIterator[LocalExchange]:
-        """Serve on ``host:port`` (port 0: a free one) inside the running event loop."""
+        """Serve on ``host:port`` (port 0: a free one) inside the running event loop.
+
+        WebSocket clients get a Ping frame every ``ping_seconds`` (None: never), as Kalshi
+        sends every 10 s; one that has not answered by the next ping is disconnected.
+        """
         sock = _bind(host, port)
         config = uvicorn.Config(
             self.app,
             lifespan="off",
+            ws_ping_interval=ping_seconds,
+            ws_ping_timeout=ping_seconds,
             log_config=None,
             access_log=False,
             http="auto",  # httptools where installed (the `fast` extra), else h11

@@ -13,6 +13,7 @@ exactly: ``cash + escrow + fees + rounding == deposits - withdrawals`` (see :met
 from __future__ import annotations
 
 import heapq
+import logging
 import uuid
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
@@ -24,6 +25,15 @@ from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.accounts import Account, cost_of
 from kalshi_core.exchange.book import Book, OrderState
+from kalshi_core.exchange.changes import (
+    Change,
+    Filled,
+    LevelChanged,
+    Listener,
+    MarketChanged,
+    OrderChanged,
+    PositionChanged,
+)
 from kalshi_core.exchange.order_groups import OrderGroups
 from kalshi_core.exchange.reports import (
     MarketActivity,
@@ -57,6 +67,7 @@ ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open i
 _RESERVE_CACHE_SIZE = 100_000
 
 DAY = timedelta(days=1)
+log = logging.getLogger(__name__)
 _TRANSITIONS: dict[MarketStatus, frozenset[MarketStatus]] = {
     MarketStatus.INITIALIZED: frozenset({MarketStatus.ACTIVE, MarketStatus.CLOSED}),
     MarketStatus.ACTIVE: frozenset({MarketStatus.INACTIVE, MarketStatus.CLOSED}),
@@ -202,6 +213,9 @@ class Venue:
         self.latency = latency or Latency()
         #: Called with each order as it joins a book (a fill model notes its queue position).
         self.on_rest: Callable[[OrderState], None] | None = None
+        #: Told of every change as it happens (see kalshi_core/exchange/changes.py).
+        self.listeners: list[Listener] = []
+        self._taker: OrderState | None = None  # while matching: it causes the book's changes
         self._in_flight: list[tuple[datetime, int, str, bool]] = []  # (due, seq, id, is_cancel)
         self.paused = False
         # Ids look like Kalshi's UUIDs and are reproducible: a uuid5 of the namespace whose
@@ -235,8 +249,12 @@ class Venue:
         """Add ``market`` (its status as given); ``fractional`` allows 0.01-contract counts."""
         if market.ticker in self._markets:
             raise reject(rules.INVALID_PARAMETERS, f"market {market.ticker} is already listed")
-        self._markets[market.ticker] = MarketState(market, fees or FeeSchedule(), fractional)
+        state = self._markets[market.ticker] = MarketState(
+            market, fees or FeeSchedule(), fractional
+        )
+        state.book.on_change = self._level_changed
         heapq.heappush(self._closings, (market.close_time, market.ticker))
+        self._market_changed(state, None)
 
     def open_market(self, ticker: str) -> None:
         self.set_status(ticker, MarketStatus.ACTIVE)
@@ -265,8 +283,10 @@ class Venue:
         yes_value = None if result is MarketResult.VOID else _yes_value(result, settlement_value)
         if market.status in (MarketStatus.ACTIVE, MarketStatus.INACTIVE):
             self._set_status(market, MarketStatus.CLOSED, now)
-        self._set_status(market, MarketStatus.DETERMINED, now)
+        previous = market.status
+        self._set_status(market, MarketStatus.DETERMINED, now, announce=False)
         market.result, market.settlement_value, market.settlement_ts = result, yes_value, now
+        self._market_changed(market, previous)  # once the result is known
         records = [
             self._settle(account, market, yes_value, now)
             for account in self._accounts.values()
@@ -609,6 +629,7 @@ class Venue:
         self._orders[order_id] = order
         self._orders_by_account.setdefault(account.account_id, []).append(order)
         self._client_ids[(account.account_id, order.client_order_id)] = order_id
+        self._order_changed(order)
         return order
 
     def _hold(self, account: Account, order: OrderState) -> None:
@@ -692,7 +713,11 @@ class Venue:
     def _run(self, order: OrderState, now: datetime) -> None:
         """Match ``order`` as a taker, then rest (GTC) or cancel what is left."""
         market = self._markets[order.ticker]
-        stopped = self._match(market, order, now)
+        self._taker = order
+        try:
+            stopped = self._match(market, order, now)
+        finally:
+            self._taker = None
         if order.remaining == 0:
             order.status = OrderStatus.EXECUTED
         elif stopped or order.time_in_force is not TimeInForce.GOOD_TILL_CANCELED:
@@ -794,6 +819,10 @@ class Venue:
         account.refresh(held)
         fill = _fill_record(order, trade_id, is_taker=is_taker, price=price, count=count, fee=fee)
         self._fills.setdefault(order.account_id, []).append(fill)
+        if self.listeners:
+            self._notify(
+                Filled(order=order_report(order), fill=fill, position=position_report(held))
+            )
         self.order_groups.matched(order.order_id, count, now)
 
     def _charge_fee(
@@ -880,6 +909,7 @@ class Venue:
             order.status = OrderStatus.CANCELED
         account = self._accounts[order.account_id]
         account.refresh(account.holding(order.ticker))
+        self._order_changed(order)
 
     def _check_amend(
         self,
@@ -926,14 +956,50 @@ class Venue:
         order.sequence = self._order_seq
         order.updated_time = now
         self._run(order, now)
+        self._order_changed(order)
 
     def _rename(self, order: OrderState, client_order_id: str) -> None:
         self._client_ids[(order.account_id, client_order_id)] = order.order_id
         order.client_order_id = client_order_id
+        self._order_changed(order)
+
+    # ---- telling listeners ------------------------------------------------------------------
+
+    def _notify(self, change: Change) -> None:
+        for listener in self.listeners:
+            try:
+                listener(change)
+            except Exception:  # a listener's bug must not leave a change half made
+                log.exception("venue listener %r failed on %s", listener, type(change).__name__)
+
+    def _level_changed(self, order: OrderState, delta: Count) -> None:
+        if self.listeners:
+            cause = self._taker or order
+            self._notify(
+                LevelChanged(
+                    ticker=order.ticker,
+                    side=order.side,
+                    price=order.price,
+                    delta=delta,
+                    account_id=cause.account_id,
+                    client_order_id=cause.client_order_id,
+                )
+            )
+
+    def _order_changed(self, order: OrderState) -> None:
+        if self.listeners:
+            self._notify(OrderChanged(order=order_report(order)))
+
+    def _market_changed(self, market: MarketState, previous: MarketStatus | None) -> None:
+        if self.listeners:
+            report = market_report(market.listed, market.book, market.activity())
+            self._notify(MarketChanged(market=report, previous=previous))
 
     # ---- lifecycle internals ----------------------------------------------------------------
 
-    def _set_status(self, market: MarketState, status: MarketStatus, now: datetime) -> None:
+    def _set_status(
+        self, market: MarketState, status: MarketStatus, now: datetime, *, announce: bool = True
+    ) -> None:
         if status not in _TRANSITIONS.get(market.status, frozenset()):
             raise reject(
                 rules.INVALID_TRANSITION,
@@ -942,8 +1008,10 @@ class Venue:
         if status is MarketStatus.CLOSED:
             for order in market.book.resting():
                 self._cancel(order, now)
-        market.status = status
+        previous, market.status = market.status, status
         market.updated_time = now
+        if announce:
+            self._market_changed(market, previous)
 
     def _settle(
         self, account: Account, market: MarketState, yes_value: Money | None, now: datetime
@@ -974,6 +1042,10 @@ class Venue:
         held.basis, held.position, held.updated_time = 0, 0, now
         account.refresh(held)
         self._settlements.setdefault(account.account_id, []).append(record)
+        if self.listeners:
+            self._notify(
+                PositionChanged(account_id=account.account_id, position=position_report(held))
+            )
         return record
 
     def _tick(self) -> datetime:

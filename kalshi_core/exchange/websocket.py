@@ -5,13 +5,22 @@ The handshake must carry the three ``KALSHI-ACCESS-*`` headers signing
 body. Commands (``subscribe``, ``unsubscribe``, ``list_subscriptions``,
 ``update_subscription``) are answered in Kalshi's reply shapes and error codes.
 
-Channels: ``orderbook_delta`` (an ``orderbook_snapshot`` per market, then signed deltas),
-``ticker`` (on a change of bid, ask, last price or volume), ``trade`` (new prints) and
-``fill`` (the connection's own account). The venue has no event callbacks, so every
-:meth:`StreamFeed.tick` compares what each subscription last saw with the venue's state,
-reading each subscribed market once per tick. Everything a connection is sent goes through
-one queue in the order it was produced, so a command's reply follows every data message
-queued before it: clients may use ``list_subscriptions`` as a barrier.
+Channels, as they happen (the feed listens to the venue, :mod:`kalshi_core.exchange.changes`):
+
+* ``orderbook_delta``: an ``orderbook_snapshot`` per market, then one signed delta per change
+  of a price level (an order placed and canceled at once is two deltas); a delta our own
+  order caused carries its ``client_order_id``, on the owner's connection only;
+* ``fill`` (with ``post_position_fp``), ``user_orders`` (``user_order``: the order after each
+  change) and ``market_positions`` (``market_position``), for the connection's own account;
+* ``market_lifecycle_v2``: created, activated, deactivated, close_date_updated (closed before
+  its close time), determined and settled.
+
+``ticker`` (on a change of bid, ask, last price or volume) and ``trade`` (new prints, replayed
+ones included) are read on each :meth:`StreamFeed.tick`. Sequenced channels (all but
+``ticker`` and ``fill``) number their messages per ``sid``. Everything a connection is sent
+goes through one queue in the order it was produced, so a command's reply follows every data
+message queued before it: clients may use ``list_subscriptions`` as a barrier. Ping frames
+are the server's (``LocalExchange.serving(ping_seconds=...)``, 10 s by default).
 """
 
 from __future__ import annotations
@@ -29,10 +38,28 @@ import attrs
 from starlette.websockets import WebSocket
 
 from kalshi_core.errors import ExchangeError
+from kalshi_core.exchange.changes import (
+    Change,
+    Filled,
+    LevelChanged,
+    MarketChanged,
+    OrderChanged,
+    PositionChanged,
+)
 from kalshi_core.exchange.http.auth import Unauthorized, header_map
 from kalshi_core.exchange.http.errors import error_response
-from kalshi_core.models import Fill, Market, OrderBook, Trade
-from kalshi_core.money import Count, Price, format_count, format_dollars
+from kalshi_core.models import (
+    BookSide,
+    Fill,
+    Market,
+    MarketStatus,
+    Order,
+    OrderBook,
+    Position,
+    Trade,
+)
+from kalshi_core.money import CONTRACT, DOLLAR, Count, Price, format_count, format_dollars
+from kalshi_core.wire import format_time, to_wire
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
@@ -45,7 +72,15 @@ if TYPE_CHECKING:
     Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 WS_PATH = "/trade-api/ws/v2"
-CHANNELS = ("orderbook_delta", "ticker", "trade", "fill")
+CHANNELS = (
+    "orderbook_delta",
+    "ticker",
+    "trade",
+    "fill",
+    "user_orders",
+    "market_positions",
+    "market_lifecycle_v2",
+)
 MAX_QUEUED = 10_000  # messages waiting for one slow client before it is disconnected
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MARKET_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "kalshi-core-local-exchange/markets")
@@ -106,18 +141,29 @@ def snapshot_msg(book: OrderBook) -> Json:
     return msg
 
 
-def delta_msg(ticker: str, side: str, price: Price, delta: Count, now: datetime) -> Json:
-    return {
-        "market_ticker": ticker,
-        "market_id": market_id(ticker),
-        "price_dollars": format_dollars(price),
-        "delta_fp": format_count(delta),
-        "side": side,
+def delta_msg(change: LevelChanged, now: datetime, *, owner: bool) -> Json:
+    """A YES bid's level is the ``yes`` side at its price; an ask is a NO bid at $1 - price."""
+    is_bid = change.side is BookSide.BID
+    msg: Json = {
+        "market_ticker": change.ticker,
+        "market_id": market_id(change.ticker),
+        "price_dollars": format_dollars(change.price if is_bid else DOLLAR - change.price),
+        "delta_fp": format_count(change.delta),
+        "side": "yes" if is_bid else "no",
         "ts_ms": _ms(now),
     }
+    if owner:
+        msg["client_order_id"] = change.client_order_id
+    return msg
 
 
-def ticker_msg(market: Market, now: datetime) -> Json:
+def _whole_dollars(count: Count, price: Price) -> int:
+    return count * price // (CONTRACT * DOLLAR)
+
+
+def ticker_msg(market: Market, tape: list[Trade], now: datetime) -> Json:
+    """``dollar_volume``: whole dollars paid for YES over the tape; ``dollar_open_interest``:
+    open interest at the last price, in whole dollars."""
     return {
         "market_id": market_id(market.ticker),
         "market_ticker": market.ticker,
@@ -126,10 +172,14 @@ def ticker_msg(market: Market, now: datetime) -> Json:
         "yes_ask_dollars": format_dollars(market.yes_ask),
         "yes_bid_size_fp": format_count(market.yes_bid_size),
         "yes_ask_size_fp": format_count(market.yes_ask_size),
+        "last_trade_size_fp": format_count(tape[-1].count if tape else 0),
         "volume_fp": format_count(market.volume),
         "open_interest_fp": format_count(market.open_interest),
+        "dollar_volume": sum(t.count * t.yes_price for t in tape) // (CONTRACT * DOLLAR),
+        "dollar_open_interest": _whole_dollars(market.open_interest, market.last_price),
         "ts": _ms(now) // 1000,
         "ts_ms": _ms(now),
+        "time": format_time(now),
     }
 
 
@@ -149,7 +199,7 @@ def trade_msg(trade: Trade) -> Json:
     }
 
 
-def fill_msg(fill: Fill) -> Json:
+def fill_msg(fill: Fill, post_position: Count) -> Json:
     msg: Json = {
         "trade_id": fill.fill_id,
         "order_id": fill.order_id,
@@ -164,6 +214,7 @@ def fill_msg(fill: Fill) -> Json:
         "count_fp": format_count(fill.count),
         "fee_cost": format_dollars(fill.fee_cost),
         "action": "buy",
+        "post_position_fp": format_count(post_position),
     }
     if fill.client_order_id:
         msg["client_order_id"] = fill.client_order_id
@@ -172,25 +223,104 @@ def fill_msg(fill: Fill) -> Json:
     return msg
 
 
+def user_order_msg(order: Order) -> Json:
+    """The REST Order shape plus the feed's millisecond times."""
+    msg = to_wire(order)
+    msg["side"] = order.outcome_side.value
+    msg["is_yes"] = order.outcome_side.value == "yes"
+    for name, moment in (
+        ("created_ts_ms", order.created_time),
+        ("last_updated_ts_ms", order.last_update_time),
+        ("expiration_ts_ms", order.expiration_time),
+    ):
+        if moment is not None:
+            msg[name] = _ms(moment)
+    return msg
+
+
+def position_msg(account_id: str, position: Position, volume: Count) -> Json:
+    return {
+        "user_id": account_id,
+        "market_ticker": position.ticker,
+        "position_fp": format_count(position.position),
+        "position_cost_dollars": format_dollars(position.market_exposure),
+        "realized_pnl_dollars": format_dollars(position.realized_pnl),
+        "fees_paid_dollars": format_dollars(position.fees_paid),
+        "position_fee_cost_dollars": format_dollars(position.fees_paid),
+        "volume_fp": format_count(volume),
+    }
+
+
+_LIFECYCLE_EVENTS = {
+    MarketStatus.ACTIVE: "activated",
+    MarketStatus.INACTIVE: "deactivated",
+    MarketStatus.DETERMINED: "determined",
+    MarketStatus.FINALIZED: "settled",
+}
+
+
+def lifecycle_event(change: MarketChanged, now: datetime) -> str | None:
+    """Kalshi's ``event_type`` for a change, None where Kalshi sends nothing (a market
+    closing at its close time, a dispute)."""
+    market = change.market
+    if change.previous is None:
+        return "created"
+    if market.status is MarketStatus.CLOSED:
+        return "close_date_updated" if now < market.close_time else None
+    return _LIFECYCLE_EVENTS.get(market.status)
+
+
+def lifecycle_msg(change: MarketChanged, event_type: str, now: datetime) -> Json:
+    market = change.market
+    closed_early = event_type == "close_date_updated"
+    msg: Json = {
+        "market_ticker": market.ticker,
+        "event_type": event_type,
+        "open_ts": _ms(market.open_time) // 1000,
+        "close_ts": _ms(now if closed_early else market.close_time) // 1000,
+    }
+    if event_type == "created":
+        msg["additional_metadata"] = _metadata(market)
+    elif event_type in ("activated", "deactivated"):
+        msg["is_deactivated"] = event_type == "deactivated"
+    elif event_type == "determined":
+        msg["result"] = market.result.value
+        msg["determination_ts"] = _ms(now) // 1000
+        if market.settlement_value is not None:
+            msg["settlement_value"] = format_dollars(market.settlement_value)
+    elif event_type == "settled":
+        msg["settled_ts"] = _ms(now) // 1000
+    return msg
+
+
+def _metadata(market: Market) -> Json:
+    metadata: Json = {
+        "name": market.title,
+        "title": market.title,
+        "yes_sub_title": market.yes_sub_title,
+        "no_sub_title": market.no_sub_title,
+        "rules_primary": market.rules_primary,
+        "rules_secondary": market.rules_secondary,
+        "can_close_early": market.can_close_early,
+        "event_ticker": market.event_ticker,
+    }
+    if market.expiration_time is not None:
+        metadata["expected_expiration_ts"] = _ms(market.expiration_time) // 1000
+    return metadata
+
+
 # ---- what one tick reads from the venue -------------------------------------------------------
 
 
 class VenueView:
-    """The venue's state for one tick; each market, book and tape is read at most once."""
+    """The venue's state for one tick (or command); each market and tape is read at most once."""
 
     def __init__(self, venue: Venue) -> None:
         self.venue = venue
         self.now = venue.clock.now()
-        self._books: dict[str, OrderBook] = {}
         self._markets: dict[str, Market] | None = None
         self._one_market: dict[str, Market] = {}
         self._tapes: dict[str, list[Trade]] = {}
-        self._fills: dict[str, list[Fill]] = {}
-
-    def book(self, ticker: str) -> OrderBook:
-        if ticker not in self._books:
-            self._books[ticker] = self.venue.orderbook(ticker)
-        return self._books[ticker]
 
     def markets(self) -> dict[str, Market]:
         if self._markets is None:
@@ -209,11 +339,6 @@ class VenueView:
             self._tapes[ticker] = self.venue.trades(ticker)
         return self._tapes[ticker]
 
-    def fills(self, account_id: str) -> list[Fill]:
-        if account_id not in self._fills:
-            self._fills[account_id] = self.venue.fills(account_id)
-        return self._fills[account_id]
-
     def check_markets(self, tickers: Iterable[str]) -> None:
         for ticker in tickers:
             try:
@@ -225,12 +350,16 @@ class VenueView:
 # ---- subscriptions ----------------------------------------------------------------------------
 
 
+Messages = list[tuple[str, Json]]
+
+
 @attrs.define(eq=False)
 class Subscription:
     """One ``sid``: a channel over some markets (none listed: every market, where allowed).
 
-    ``poll`` returns ``(type, msg)`` pairs for what changed since the last call; ``start``
-    records the baseline (and returns the snapshots a new subscriber gets first).
+    ``start`` records the baseline (and returns the snapshots a new subscriber gets first);
+    ``poll`` returns what changed since the last tick, ``changed`` what one venue change means
+    for this subscriber, as ``(type, msg)`` pairs.
     """
 
     sid: int
@@ -241,17 +370,23 @@ class Subscription:
     seq: int = 0
     sequenced: bool = False
 
-    def start(self, view: VenueView, tickers: list[str], initial: bool) -> list[tuple[str, Json]]:
+    def start(self, view: VenueView, tickers: list[str], initial: bool) -> Messages:
         return []
 
-    def poll(self, view: VenueView) -> list[tuple[str, Json]]:
+    def poll(self, view: VenueView) -> Messages:
+        return []
+
+    def changed(self, change: Change, venue: Venue, now: datetime) -> Messages:
         return []
 
     def forget(self, tickers: Iterable[str]) -> None:
         return None
 
-    def snapshot(self, view: VenueView, tickers: list[str]) -> list[tuple[str, Json]]:
+    def snapshot(self, view: VenueView, tickers: list[str]) -> Messages:
         raise CommandError(Code.UNSUPPORTED_ACTION, f"{self.channel} has no snapshot")
+
+    def watches(self, ticker: str) -> bool:
+        return self.every_market or ticker in self.tickers
 
     def envelope(self, kind: str, msg: Json) -> Json:
         if not self.sequenced:
@@ -260,46 +395,36 @@ class Subscription:
         return {"type": kind, "sid": self.sid, "seq": self.seq, "msg": msg}
 
 
-def _book_state(book: OrderBook) -> dict[tuple[str, Price], Count]:
-    state = {("yes", lvl.price): lvl.count for lvl in book.yes}
-    state.update({("no", lvl.price): lvl.count for lvl in book.no})
-    return state
-
-
 @attrs.define(eq=False)
 class BookSubscription(Subscription):
-    """``orderbook_delta``: a snapshot per market, then one delta per changed level."""
+    """``orderbook_delta``: a snapshot per market, then a delta per change of a level.
+
+    A market's deltas start once its snapshot has been read (``ready``): a change the venue
+    makes while the snapshot is being read is in the snapshot, never sent twice.
+    """
 
     sequenced: bool = True
-    seen: dict[str, dict[tuple[str, Price], Count]] = attrs.field(factory=dict)
+    ready: set[str] = attrs.field(factory=set)
 
-    def start(self, view: VenueView, tickers: list[str], initial: bool) -> list[tuple[str, Json]]:
+    def start(self, view: VenueView, tickers: list[str], initial: bool) -> Messages:
         return self.snapshot(view, tickers)
 
-    def snapshot(self, view: VenueView, tickers: list[str]) -> list[tuple[str, Json]]:
+    def snapshot(self, view: VenueView, tickers: list[str]) -> Messages:
         out = []
         for ticker in tickers:
-            book = view.book(ticker)
-            self.seen[ticker] = _book_state(book)
+            book = view.venue.orderbook(ticker)  # read now: deltas start from this point
+            self.ready.add(ticker)
             out.append(("orderbook_snapshot", snapshot_msg(book)))
         return out
 
-    def poll(self, view: VenueView) -> list[tuple[str, Json]]:
-        out = []
-        for ticker in self.tickers:
-            before, after = self.seen[ticker], _book_state(view.book(ticker))
-            for side, price in sorted(before.keys() | after.keys()):
-                change = after.get((side, price), 0) - before.get((side, price), 0)
-                if change:
-                    out.append(
-                        ("orderbook_delta", delta_msg(ticker, side, price, change, view.now))
-                    )
-            self.seen[ticker] = after
-        return out
+    def changed(self, change: Change, venue: Venue, now: datetime) -> Messages:
+        if not isinstance(change, LevelChanged) or change.ticker not in self.ready:
+            return []
+        owner = change.account_id == self.account_id
+        return [("orderbook_delta", delta_msg(change, now, owner=owner))]
 
     def forget(self, tickers: Iterable[str]) -> None:
-        for ticker in tickers:
-            self.seen.pop(ticker, None)
+        self.ready.difference_update(tickers)
 
 
 def _quote(market: Market) -> tuple[int, ...]:
@@ -317,18 +442,21 @@ class TickerSubscription(Subscription):
             return list(view.markets().values())
         return [view.market(t) for t in self.tickers]
 
-    def start(self, view: VenueView, tickers: list[str], initial: bool) -> list[tuple[str, Json]]:
+    def _msg(self, view: VenueView, market: Market) -> tuple[str, Json]:
+        return ("ticker", ticker_msg(market, view.tape(market.ticker), view.now))
+
+    def start(self, view: VenueView, tickers: list[str], initial: bool) -> Messages:
         markets = [view.market(t) for t in tickers] if tickers else self._watched(view)
         self.seen.update({m.ticker: _quote(m) for m in markets})
-        return [("ticker", ticker_msg(m, view.now)) for m in markets] if initial else []
+        return [self._msg(view, m) for m in markets] if initial else []
 
-    def poll(self, view: VenueView) -> list[tuple[str, Json]]:
+    def poll(self, view: VenueView) -> Messages:
         out = []
         for market in self._watched(view):
             quote = _quote(market)
             if self.seen.get(market.ticker) != quote:
                 self.seen[market.ticker] = quote
-                out.append(("ticker", ticker_msg(market, view.now)))
+                out.append(self._msg(view, market))
         return out
 
     def forget(self, tickers: Iterable[str]) -> None:
@@ -346,12 +474,12 @@ class TradeSubscription(Subscription):
     def _watched(self, view: VenueView) -> list[str]:
         return list(view.markets()) if self.every_market else self.tickers
 
-    def start(self, view: VenueView, tickers: list[str], initial: bool) -> list[tuple[str, Json]]:
+    def start(self, view: VenueView, tickers: list[str], initial: bool) -> Messages:
         for ticker in tickers or self._watched(view):
             self.read[ticker] = len(view.tape(ticker))
         return []
 
-    def poll(self, view: VenueView) -> list[tuple[str, Json]]:
+    def poll(self, view: VenueView) -> Messages:
         new: list[Trade] = []
         for ticker in self._watched(view):
             tape = view.tape(ticker)
@@ -368,19 +496,69 @@ class TradeSubscription(Subscription):
 
 @attrs.define(eq=False)
 class FillSubscription(Subscription):
-    """``fill``: the connection's account's new fills (in the listed markets, if any)."""
+    """``fill``: each fill of the connection's account (in the listed markets, if any)."""
 
-    read: int = 0
+    def changed(self, change: Change, venue: Venue, now: datetime) -> Messages:
+        if not isinstance(change, Filled) or change.order.user_id != self.account_id:
+            return []
+        if not self.watches(change.fill.ticker):
+            return []
+        return [("fill", fill_msg(change.fill, change.position.position))]
 
-    def start(self, view: VenueView, tickers: list[str], initial: bool) -> list[tuple[str, Json]]:
-        self.read = len(view.fills(self.account_id))
-        return []
 
-    def poll(self, view: VenueView) -> list[tuple[str, Json]]:
-        fills = view.fills(self.account_id)
-        new, self.read = fills[self.read :], len(fills)
-        wanted = set(self.tickers)
-        return [("fill", fill_msg(f)) for f in new if self.every_market or f.ticker in wanted]
+@attrs.define(eq=False)
+class UserOrderSubscription(Subscription):
+    """``user_orders``: the account's order after each change (placed, filled, canceled,
+    decreased, amended)."""
+
+    sequenced: bool = True
+
+    def changed(self, change: Change, venue: Venue, now: datetime) -> Messages:
+        if not isinstance(change, OrderChanged | Filled):
+            return []
+        order = change.order
+        if order.user_id != self.account_id or not self.watches(order.ticker):
+            return []
+        return [("user_order", user_order_msg(order))]
+
+
+def _traded_volume(venue: Venue, account_id: str, ticker: str) -> Count:
+    return sum(fill.count for fill in venue.fills(account_id, ticker))
+
+
+@attrs.define(eq=False)
+class PositionSubscription(Subscription):
+    """``market_positions``: the account's position after each fill or settlement."""
+
+    sequenced: bool = True
+
+    def changed(self, change: Change, venue: Venue, now: datetime) -> Messages:
+        if isinstance(change, Filled):
+            account_id = change.order.user_id
+        elif isinstance(change, PositionChanged):
+            account_id = change.account_id
+        else:
+            return []
+        ticker = change.position.ticker
+        if account_id != self.account_id or not self.watches(ticker):
+            return []
+        volume = _traded_volume(venue, account_id, ticker)
+        return [("market_position", position_msg(account_id, change.position, volume))]
+
+
+@attrs.define(eq=False)
+class LifecycleSubscription(Subscription):
+    """``market_lifecycle_v2``: every market's lifecycle events (Kalshi has no filter)."""
+
+    sequenced: bool = True
+
+    def changed(self, change: Change, venue: Venue, now: datetime) -> Messages:
+        if not isinstance(change, MarketChanged) or not self.watches(change.market.ticker):
+            return []
+        event_type = lifecycle_event(change, now)
+        if event_type is None:
+            return []
+        return [("market_lifecycle_v2", lifecycle_msg(change, event_type, now))]
 
 
 _KINDS: dict[str, type[Subscription]] = {
@@ -388,6 +566,9 @@ _KINDS: dict[str, type[Subscription]] = {
     "ticker": TickerSubscription,
     "trade": TradeSubscription,
     "fill": FillSubscription,
+    "user_orders": UserOrderSubscription,
+    "market_positions": PositionSubscription,
+    "market_lifecycle_v2": LifecycleSubscription,
 }
 
 
@@ -446,31 +627,57 @@ def _sid_list(params: Json) -> list[int]:
 # ---- one connection ---------------------------------------------------------------------------
 
 
+@attrs.frozen
+class Closing:
+    """The writer's last item: close the socket with this code and reason."""
+
+    code: int
+    reason: str
+
+
 class Connection:
     """One authenticated client: its subscriptions and its outgoing queue."""
 
     def __init__(self, websocket: WebSocket, account_id: str) -> None:
         self.websocket = websocket
         self.account_id = account_id
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(MAX_QUEUED + 1)
+        self.queue: asyncio.Queue[str | Closing] = asyncio.Queue(MAX_QUEUED + 1)
         self.subscriptions: dict[int, Subscription] = {}
         self._next_sid = 1
-        self.overflowed = False
+        self.closing = False
+        self.to_lose: dict[str, int] = {}  # channel -> data messages to lose (a test's fault)
 
     def push(self, message: Json) -> None:
-        if self.overflowed:
+        if self.closing:
             return
         if self.queue.qsize() >= MAX_QUEUED:
             # A client this far behind would only get stale books: close it instead.
-            self.overflowed = True
-            self.queue.put_nowait(None)
+            self.close(1008, "client too slow")
             return
         self.queue.put_nowait(json.dumps(message, separators=(",", ":")))
+
+    def close(self, code: int, reason: str) -> None:
+        """Close once everything queued so far is sent; nothing queued later is."""
+        if not self.closing:
+            self.closing = True
+            self.queue.put_nowait(Closing(code, reason))
 
     def tick(self, view: VenueView) -> None:
         for sub in list(self.subscriptions.values()):
             for kind, msg in sub.poll(view):
-                self.push(sub.envelope(kind, msg))
+                self._data(sub, kind, msg)
+
+    def changed(self, change: Change, venue: Venue, now: datetime) -> None:
+        for sub in list(self.subscriptions.values()):
+            for kind, msg in sub.changed(change, venue, now):
+                self._data(sub, kind, msg)
+
+    def _data(self, sub: Subscription, kind: str, msg: Json) -> None:
+        message = sub.envelope(kind, msg)  # a lost message still uses up its seq
+        if self.to_lose.get(sub.channel):
+            self.to_lose[sub.channel] -= 1
+            return
+        self.push(message)
 
     def handle(self, text: str, view: VenueView) -> None:
         """Run one command; every outcome, errors included, is a reply on the queue."""
@@ -580,8 +787,8 @@ class Connection:
         try:
             while True:
                 text = await self.queue.get()
-                if text is None:
-                    await self.websocket.close(code=1008, reason="client too slow")
+                if isinstance(text, Closing):
+                    await self.websocket.close(code=text.code, reason=text.reason)
                     return
                 await self.websocket.send_text(text)
         except asyncio.CancelledError:
@@ -615,8 +822,9 @@ class StreamFeed:
     """The ASGI WebSocket endpoint and its subscriptions, for every connection.
 
     ``tick_seconds`` (None: never) is how often a background task, running while any client
-    is connected, advances the replay and calls :meth:`tick`; tests set it to None and call
-    :meth:`tick` themselves.
+    is connected, advances the replay and calls :meth:`tick` (for ``ticker`` and ``trade``);
+    tests set it to None and call :meth:`tick` themselves. Every other channel is sent from
+    the venue's changes as they happen.
     """
 
     def __init__(self, context: ServerContext, *, tick_seconds: float | None = 0.25) -> None:
@@ -626,6 +834,44 @@ class StreamFeed:
         self.idle = asyncio.Event()  # set while no client is connected
         self.idle.set()
         self._ticking: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        context.venue.listeners.append(self.changed)
+
+    def changed(self, change: Change) -> None:
+        """The venue's listener: queue what ``change`` means for every connection, now.
+
+        A change made on another thread (a venue driven beside the server) is handed to the
+        server's event loop, which owns the queues.
+        """
+        if not self.connections:
+            return
+        now = self.context.venue.clock.now()
+        if self._loop is not None and not _running_in(self._loop):
+            try:
+                self._loop.call_soon_threadsafe(self._deliver, change, now)
+            except RuntimeError:  # the server's loop is gone: nobody is listening
+                log.debug("websocket feed: a change after the server stopped")
+            return
+        self._deliver(change, now)
+
+    def _deliver(self, change: Change, now: datetime) -> None:
+        for connection in list(self.connections):
+            try:
+                connection.changed(change, self.context.venue, now)
+            except Exception:
+                log.exception("websocket feed: a change failed for a connection")
+
+    def drop_connections(self, code: int = 1012, reason: str = "dropped by the exchange") -> None:
+        """Close every connection once what it was already sent is out (a fault to test
+        reconnects with; 1012 is "service restart")."""
+        for connection in list(self.connections):
+            connection.close(code, reason)
+
+    def lose_messages(self, count: int, channel: str = "orderbook_delta") -> None:
+        """Each connection silently loses its next ``count`` data messages of ``channel``, so
+        its client sees a ``seq`` gap (a fault to test recovery with)."""
+        for connection in self.connections:
+            connection.to_lose[channel] = connection.to_lose.get(channel, 0) + count
 
     def tick(self) -> None:
         """Queue, for every connection in order, what changed since the previous tick."""
@@ -669,6 +915,7 @@ class StreamFeed:
             connection.handle(text, VenueView(self.context.venue))
 
     def _attach(self, connection: Connection) -> None:
+        self._loop = asyncio.get_running_loop()
         self.connections.append(connection)
         self.idle.clear()
         if self.tick_seconds is not None and self._ticking is None:
@@ -692,3 +939,10 @@ class StreamFeed:
                 self.tick()
             except Exception:
                 log.exception("websocket feed: tick failed")
+
+
+def _running_in(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

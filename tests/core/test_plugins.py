@@ -44,6 +44,7 @@ BUILTINS = {
     "validators",
     "venues",
     "fill_models",
+    "record_command",
 }
 
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import random
 
+import attrs
 import pytest
 
 from kalshi_core.client import KalshiClient
@@ -94,8 +95,8 @@ async def test_a_delta_per_changed_level_with_signed_counts(
     venue.place_order(order(BookSide.ASK, 55 * CENT, 1))
     first = await tick(feed, stream)
     assert [(u.seq, u.side, u.price, u.delta) for u in first if isinstance(u, OrderbookDelta)] == [
-        (2, Side.NO, 45 * CENT, 1 * CONTRACT),
-        (3, Side.YES, 45 * CENT, 2 * CONTRACT),
+        (2, Side.YES, 45 * CENT, 2 * CONTRACT),  # in the order the changes happened
+        (3, Side.NO, 45 * CENT, 1 * CONTRACT),
     ]
     venue.cancel(MM, bid.order_id)
     second = await tick(feed, stream)
@@ -103,6 +104,44 @@ async def test_a_delta_per_changed_level_with_signed_counts(
         (4, Side.YES, -2 * CONTRACT)
     ]
     assert await tick(feed, stream) == []  # nothing changed, nothing sent
+
+
+async def test_an_order_placed_and_canceled_between_ticks_is_two_deltas(
+    exchange: LocalExchange, stream: KalshiStream
+) -> None:
+    venue = exchange.venue
+    await stream.subscribe("orderbook_delta", [TICKER])
+    await stream.flush()
+    placed = venue.place_order(order(BookSide.BID, 45 * CENT, 2))
+    venue.cancel(MM, placed.order_id)  # no tick in between: the books look unchanged
+    deltas = [u for u in await stream.flush() if isinstance(u, OrderbookDelta)]
+    assert [(u.seq, u.side, u.price, u.delta) for u in deltas] == [
+        (2, Side.YES, 45 * CENT, 2 * CONTRACT),
+        (3, Side.YES, 45 * CENT, -2 * CONTRACT),
+    ]
+
+
+async def test_client_order_id_only_on_the_owners_own_deltas(
+    exchange: LocalExchange, make_stream: MakeStream
+) -> None:
+    venue, dev = exchange.venue, exchange.account_id
+    async with make_stream() as stream:
+        await stream.subscribe("orderbook_delta", [TICKER])
+        await stream.flush()
+        mine = order(BookSide.BID, 41 * CENT, 1, account=dev)
+        venue.place_order(attrs.evolve(mine, client_order_id="mine-1"))
+        venue.place_order(attrs.evolve(order(BookSide.BID, 42 * CENT, 1), client_order_id="mm-1"))
+        taken = order(BookSide.ASK, 42 * CENT, 1, account=dev, tif=TimeInForce.IMMEDIATE_OR_CANCEL)
+        venue.place_order(attrs.evolve(taken, client_order_id="mine-2"))  # we take mm's bid
+        hit = order(BookSide.ASK, 41 * CENT, 1, tif=TimeInForce.IMMEDIATE_OR_CANCEL)
+        venue.place_order(attrs.evolve(hit, client_order_id="mm-2"))  # mm takes ours
+        deltas = [u for u in await stream.flush() if isinstance(u, OrderbookDelta)]
+    assert [(d.price, d.delta, d.client_order_id) for d in deltas] == [
+        (41 * CENT, CONTRACT, "mine-1"),
+        (42 * CENT, CONTRACT, None),  # another member's order: its id is not ours to see
+        (42 * CENT, -CONTRACT, "mine-2"),  # our taker caused it
+        (41 * CENT, -CONTRACT, None),  # our order left, but mm's taker caused it
+    ]
 
 
 async def test_add_and_delete_markets_and_get_snapshot(

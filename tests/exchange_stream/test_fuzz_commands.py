@@ -23,7 +23,16 @@ from kalshi_core.exchange.local import LocalExchange
 from .conftest import TICKER, TICKERS
 
 BARRIER = 424242
-CHANNELS = ["orderbook_delta", "ticker", "trade", "fill", "user_orders", "nope"]
+CHANNELS = [
+    "orderbook_delta",
+    "ticker",
+    "trade",
+    "fill",
+    "user_orders",
+    "market_positions",
+    "market_lifecycle_v2",
+    "nope",
+]
 WORDS = st.sampled_from(["", "subscribe", "x", "\u00b2", "1e999", TICKER, "add_markets", "-1"])
 ANY = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | WORDS | st.text(max_size=8),

@@ -108,7 +108,7 @@ async def test_subscribe_list_and_unsubscribe(stream: KalshiStream) -> None:
     ("cmd", "params", "code"),
     [
         ("subscribe", {"channels": ["orderbook_v3"], "market_ticker": TICKER}, 8),
-        ("subscribe", {"channels": ["user_orders"]}, 8),
+        ("subscribe", {"channels": ["communications"]}, 8),
         ("subscribe", {"channels": ["orderbook_delta"]}, 14),
         ("subscribe", {"channels": ["orderbook_delta"], "market_ticker": "KXNOPE-1"}, 16),
         ("subscribe", {"channels": ["trade"], "market_tickers": [TICKER, "KXNOPE-1"]}, 16),

@@ -437,4 +437,4 @@ def test_a_plugin_loader_reads_its_own_format_and_is_asked_first(tmp_path: Path)
 
 def test_the_built_in_loaders_are_registered_through_the_entry_point() -> None:
     names = [n.name for n in installed_loaders()]
-    assert names == ["fixed_point", "documented", "kalshi_api", "csv_trades"]
+    assert names == ["fixed_point", "documented", "kalshi_api", "csv_trades", "recorded_l2"]

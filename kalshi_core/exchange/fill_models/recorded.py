@@ -27,11 +27,18 @@ from kalshi_core.exchange.fill_models.queue import (
     power_queue_depth,
     risk_averse_depth,
 )
-from kalshi_core.exchange.liquidity import LiquidityConfig, LiquidityProvider, _Key, _MarketQuotes
+from kalshi_core.exchange.liquidity import (
+    LiquidityConfig,
+    LiquidityProvider,
+    _Key,
+    _MarketQuotes,
+    book_sizes,
+)
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.history_format import Quote
 from kalshi_core.models import BookSide, Trade
 from kalshi_core.money import CENT, DOLLAR, Count, Price
+from kalshi_core.recording.format import BookQuote
 
 __all__ = ["L2Replay", "ProbQueue", "RecordedBook", "TradeThrough"]
 
@@ -74,10 +81,20 @@ class RecordedBook(LiquidityProvider):
         state = self._markets.get(quote.ticker)
         if state is None:
             return
+        if isinstance(quote, BookQuote):
+            super().on_quote(quote)
+            return
         sizes = _recorded_sizes(quote)
         self._move_queues(quote.ticker, self._sizes.get(quote.ticker, {}), sizes)
         self._sizes[quote.ticker] = sizes
         super().on_quote(quote)
+
+    def _show_book(self, quote: BookQuote, state: _MarketQuotes) -> None:
+        """A recorded full book also moves members' queues, level by level."""
+        wanted = book_sizes(quote)
+        self._move_queues(quote.ticker, self._sizes.get(quote.ticker, {}), wanted)
+        self._sizes[quote.ticker] = wanted
+        super()._show_book(quote, state)
 
     def _new_level(self, ticker: str, state: _MarketQuotes, key: _Key, size: Count) -> None:
         recorded = self._sizes.get(ticker, {}).get(key)
