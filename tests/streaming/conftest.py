@@ -76,21 +76,12 @@ async def source(
 
 async def drop_connections(feed: StreamFeed) -> None:
     """Close every client connection from the server's side."""
-    for connection in list(feed.connections):
-        await connection.websocket.close(code=1012, reason="test drops the connection")
+    feed.drop_connections()
+    await asyncio.sleep(0)
 
 
-def lose_changes(feed: StreamFeed, ticker: str) -> int:
-    """Lose what changed on ``ticker``'s book since the last tick, as a lossy network would:
-    the server takes the changes as sent (no delta goes out) and skips a sequence number."""
-    book = feed.context.venue.orderbook(ticker)
-    state = {("yes", lvl.price): lvl.count for lvl in book.yes}
-    state.update({("no", lvl.price): lvl.count for lvl in book.no})
-    lost = 0
-    for connection in feed.connections:
-        for sub in connection.subscriptions.values():
-            if sub.channel == "orderbook_delta" and ticker in sub.tickers:
-                sub.seen[ticker] = dict(state)  # type: ignore[attr-defined]
-                sub.seq += 1
-                lost += 1
-    return lost
+def lose_next_delta(feed: StreamFeed) -> int:
+    """The next book delta each client is sent is lost on the way: the server skips its
+    sequence number (as a lossy network would). Returns the connections affected."""
+    feed.lose_messages(1, "orderbook_delta")
+    return len(feed.connections)
