@@ -3,9 +3,10 @@
 Run: ``python benchmarks/bench_stream.py [--orders N] [--cycles N]``
 
 1. **Update latency**: an order placed over signed HTTP on the local exchange until the engine's
-   :class:`~kalshi_core.client.stream_feed.StreamingSource` has applied its delta, p50/p99, with
-   the feed ticking at the exchange's default (0.25 s) and at 0.02 s. Reference in the same
-   run: one REST ``GET /orderbook`` round trip (what a poller pays per market per look).
+   :class:`~kalshi_core.client.stream_feed.StreamingSource` has applied its delta, p50/p99 (the
+   feed sends a book delta as the venue changes; its ``tick_seconds`` timer only paces the
+   ticker and trade channels, shown at two settings). Reference in the same run: one REST
+   ``GET /orderbook`` round trip (what a poller pays per market per look).
 2. **API calls per cycle**: the same paper session (the market maker, here reading the book
    as a depth-aware strategy does: ``wants_orderbook = True``) once with
    ``run.market_data = "poll"`` and once with ``"stream"``, counting the client's requests by
@@ -154,7 +155,7 @@ def configure(folder: Path) -> None:
 def print_latency(tick: float, times: dict[str, list[float]]) -> None:
     stream, rest = times["stream"], times["rest"]
     print(
-        f"feed tick {tick:>5.2f} s   order placed -> delta applied: "
+        f"feed timer {tick:>5.2f} s   order placed -> delta applied: "
         f"p50 {pct(stream, 0.5) * 1e3:7.1f} ms"
         f"  p99 {pct(stream, 0.99) * 1e3:7.1f} ms   (REST GET orderbook: p50 "
         f"{statistics.median(rest) * 1e3:5.1f} ms, n={len(stream)})"
