@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kalshi_core.cache.settings import CACHE_RULES
+from kalshi_core.dashboard.settings import DASHBOARD_RULES
 from kalshi_core.settings_rules import Rule
 
 NUMBER = (int, float)
@@ -224,4 +225,5 @@ CORE_RULES: tuple[Rule, ...] = (
     *CACHE_RULES,
     Rule(key="alerts.channels", types=NAMES, description="registered alerters to deliver to"),
     *MONITORING_RULES,
+    *DASHBOARD_RULES,  # the web dashboard (kalshi_core/dashboard, docs/dashboard.md)
 )

@@ -26,10 +26,38 @@ MONEY_PLACES = 4
 COUNT_PLACES = 2
 
 
+# The digits a fixed-point string has after the point, by scale (1/10,000 -> 4, 1/100 -> 2).
+_PLACES = {DOLLAR: MONEY_PLACES, CONTRACT: COUNT_PLACES}
+
+
+def parse_fixed_text(text: str, places: int, max_decimals: int) -> int | None:
+    """``"-12.3400"`` -> integer units of ``10**-places``, without Decimal; ``None`` when
+    ``text`` is not plain ``-?digits[.digits]`` with 1 to ``max_decimals`` decimals, or is
+    finer than ``places`` (the caller then takes the slow, explaining path).
+
+    Digits are what ``str.isdecimal`` accepts, as for ``Decimal`` and the regex ``\\d``.
+    """
+    whole, point, fraction = text.partition(".")
+    digits = whole[1:] if whole[:1] == "-" else whole
+    if not digits.isdecimal() or (point and not fraction.isdecimal()):
+        return None
+    if len(fraction) > max_decimals:
+        return None
+    kept, dropped = fraction[:places], fraction[places:]
+    if dropped and int(dropped):
+        return None
+    return int(whole + kept.ljust(places, "0"))
+
+
 def _parse_fixed(text: str | int | float | Decimal, scale: int, what: str) -> int:
     """Parse a decimal string into integer units of ``1/scale``; reject anything inexact."""
     if isinstance(text, bool | float):
         raise ValueError(f"{what} must be a decimal string, got {type(text).__name__} {text!r}")
+    places = _PLACES.get(scale)
+    if type(text) is str and places is not None:
+        fast = parse_fixed_text(text, places, len(text))
+        if fast is not None:
+            return fast
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:

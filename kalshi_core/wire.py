@@ -37,7 +37,9 @@ from kalshi_core.errors import WireFormatError
 from kalshi_core.models import WIRE, OrderBook, PriceLevel, WireKind
 from kalshi_core.money import (
     CONTRACT,
+    COUNT_PLACES,
     DOLLAR,
+    MONEY_PLACES,
     Count,
     Money,
     format_count,
@@ -45,6 +47,7 @@ from kalshi_core.money import (
     money_to_cents,
     parse_count,
     parse_dollars,
+    parse_fixed_text,
 )
 
 __all__ = [
@@ -114,8 +117,55 @@ def _require_int(value: Any, expected: str) -> int:
 # ---- per-kind parsers and formatters ----
 
 
+# Readings already made: a listing repeats the same few hundred prices, counts and times.
+# Only strings that parsed are kept, and each memo is emptied when full, so hostile input
+# costs memory up to the bound and never changes an answer.
+_MEMO_SIZE = 4096
+_DOLLARS_SEEN: dict[str, Money] = {}
+_COUNTS_SEEN: dict[str, Count] = {}
+_TIMES_SEEN: dict[str, datetime] = {}
+
+
+def _remember(memo: dict[str, T], text: str, value: T) -> T:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[text] = value
+    return value
+
+
+def fast_wire_dollars(value: Any) -> Money | None:
+    """The Decimal-free reading of a valid dollar string; ``None`` for anything else."""
+    if type(value) is not str:
+        return None
+    seen = _DOLLARS_SEEN.get(value)
+    if seen is not None:
+        return seen
+    decimals = len(value) - value.find(".") - 1
+    if not 2 <= decimals <= 6 or decimals == len(value):
+        return None
+    units = parse_fixed_text(value, MONEY_PLACES, 6)
+    return None if units is None else _remember(_DOLLARS_SEEN, value, units)
+
+
+def fast_wire_count(value: Any) -> Count | None:
+    """The Decimal-free reading of a valid count string; ``None`` for anything else."""
+    if type(value) is not str:
+        return None
+    seen = _COUNTS_SEEN.get(value)
+    if seen is not None:
+        return seen
+    units = parse_fixed_text(value, COUNT_PLACES, 6)
+    return None if units is None else _remember(_COUNTS_SEEN, value, units)
+
+
 def parse_wire_dollars(value: Any) -> Money:
     """``"0.4200"`` -> ``4200``; 2-6 decimals, nothing finer than 1/10,000 dollar."""
+    fast = fast_wire_dollars(value)
+    return _explain_dollars(value) if fast is None else fast
+
+
+def _explain_dollars(value: Any) -> Money:
+    """The strict, Decimal-based reading: the reference, and the source of error messages."""
     text = _require_text(value, 'a dollar string like "0.4200"')
     if not _DOLLAR_TEXT.fullmatch(text):
         raise ValueError(f"dollar string {text!r} must be digits with 2 to 6 decimals")
@@ -127,6 +177,12 @@ def parse_wire_dollars(value: Any) -> Money:
 
 def parse_wire_count(value: Any) -> Count:
     """``"10.00"`` -> ``1000``; nothing finer than 1/100 contract."""
+    fast = fast_wire_count(value)
+    return _explain_count(value) if fast is None else fast
+
+
+def _explain_count(value: Any) -> Count:
+    """The strict, Decimal-based reading: the reference, and the source of error messages."""
     text = _require_text(value, 'a contract-count string like "10.00"')
     if not _COUNT_TEXT.fullmatch(text):
         raise ValueError(f"contract-count string {text!r} is not a decimal number")
@@ -144,8 +200,16 @@ def parse_wire_cents(value: Any) -> Money:
 def parse_time(value: Any) -> datetime:
     """RFC3339 (``Z`` or an offset, optional fraction) -> aware UTC datetime.
 
-    Digits beyond microseconds are dropped: ``datetime`` cannot hold them.
+    Digits beyond microseconds are dropped: ``datetime`` cannot hold them. Parsed strings are
+    remembered (``datetime`` is immutable), up to a bound.
     """
+    if type(value) is not str:
+        return _parse_time(value)
+    seen = _TIMES_SEEN.get(value)
+    return _remember(_TIMES_SEEN, value, _parse_time(value)) if seen is None else seen
+
+
+def _parse_time(value: Any) -> datetime:
     text = _require_text(value, "an RFC3339 time string")
     match = _RFC3339.fullmatch(text)
     if match is None:
@@ -542,6 +606,173 @@ def _message(where: str, exc: BaseException, root: str) -> str:
     return f"{where}: {shown}{more}"
 
 
+# ---- the compiled fast path ----
+#
+# cattrs with detailed validation spends most of a listing's time in bookkeeping that only an
+# error needs. Each attrs class therefore also gets a plain function, generated once, that
+# reads a valid object in one pass; it raises (anything) as soon as the input is not exactly
+# what it expects, and :func:`from_wire` then runs the cattrs path on the same data, which
+# either explains the error or, for a rare valid form the fast path leaves to it, returns the
+# object. The fast path may only be narrower than cattrs, never wider: the property tests in
+# tests/test_wire_fast.py hold both to the same answers.
+
+
+class _Fallback(Exception):
+    """The fast path does not take this input; the cattrs path decides."""
+
+
+_MISSING: Any = object()
+Structurer = Callable[[Any], Any]
+_COMPILED: dict[type[Any], Structurer] = {}
+
+
+def fast_structurer(cls: type[Any]) -> Structurer:
+    """The generated one-pass reader of attrs class ``cls`` (built on first use)."""
+    compiled = _COMPILED.get(cls)
+    if compiled is None:
+        # The order book is not an attrs object on the wire: its own hand-written reader.
+        made = (lambda value: _structure_book_entry(value, cls)) if cls is OrderBook else None
+        compiled = _COMPILED[cls] = made or _compile(cls)
+    return compiled
+
+
+def _reject(value: Any) -> Any:
+    raise _Fallback
+
+
+def _exact(json_type: type[Any]) -> Parser:
+    def take(value: Any) -> Any:
+        if type(value) is not json_type:
+            raise _Fallback
+        return value
+
+    return take
+
+
+def _to_float(value: Any) -> float:
+    if type(value) is float:
+        return value
+    if type(value) is int:
+        return float(value)
+    raise _Fallback
+
+
+def _enum_reader(cls: type[enum.Enum]) -> Parser:
+    members = cls._value2member_map_
+
+    def read(value: Any) -> Any:
+        return members[value]  # a miss (KeyError, TypeError) leaves it to cattrs
+
+    return read
+
+
+def _tuple_reader(element: Parser) -> Parser:
+    def read(value: Any) -> tuple[Any, ...]:
+        if type(value) is not list:
+            raise _Fallback
+        return tuple([element(item) for item in value])
+
+    return read
+
+
+def _nested_reader(cls: type[Any]) -> Parser:
+    def read(value: Any) -> Any:
+        return fast_structurer(cls)(value)  # looked up late: a class may contain itself
+
+    return read
+
+
+def _type_reader(tp: Any) -> Parser:
+    """A strict reader of one plain (non-``WIRE``) field type; unknown types go to cattrs."""
+    simple: dict[Any, Parser] = {str: _exact(str), int: _exact(int), bool: _exact(bool)}
+    if tp in simple:
+        return simple[tp]
+    if tp is float:
+        return _to_float
+    if _is_enum(tp):
+        return _enum_reader(tp)
+    if attrs.has(tp):
+        return _nested_reader(tp)
+    if _is_homogeneous_tuple(tp):
+        return _tuple_reader(_type_reader(get_args(tp)[0]))
+    hook = converter.get_structure_hook(tp)
+    return lambda value: hook(value, tp)
+
+
+def _non_null(tp: Any) -> Any:
+    """``X | None`` -> ``X``; anything else unchanged."""
+    if not _is_optional(tp):
+        return tp
+    rest = [arg for arg in get_args(tp) if arg is not type(None)]
+    return rest[0] if len(rest) == 1 else Union[tuple(rest)]  # noqa: UP007
+
+
+def _field_reader(field: WireField, plain_type: Any) -> Parser:
+    parser = _PARSERS.get(field.kind)
+    return parser if parser is not None else _type_reader(plain_type)
+
+
+_REQUIRED = """    value = data.get({wire!r}, _MISSING)
+    if value is _MISSING or value is None:
+        raise _Fallback
+"""
+_OPTIONAL = """    value = data.get({wire!r})
+    if value is not None:
+"""
+_MEMOS: dict[WireKind, dict[str, Any]] = {
+    WireKind.DOLLARS: _DOLLARS_SEEN,
+    WireKind.COUNT: _COUNTS_SEEN,
+    WireKind.TIME: _TIMES_SEEN,
+}
+
+
+def _read_source(field: WireField, plain_type: Any, alias: str, index: int, pad: str) -> str:
+    """The lines that read ``value`` into ``values``: inline for JSON scalars, enums and
+    memoized strings, a call otherwise."""
+    target = f"{pad}values[{alias!r}]"
+    if field.kind in _MEMOS:  # seen before: no call (an unhashable value raises)
+        return (
+            f"{pad}seen = seen_{index}.get(value)\n"
+            f"{target} = read_{index}(value) if seen is None else seen\n"
+        )
+    if field.kind is WireKind.PLAIN and plain_type in (str, int, bool):
+        check = f"{pad}if type(value) is not {plain_type.__name__}:\n{pad}    raise _Fallback\n"
+        return f"{check}{target} = value\n"
+    if field.kind is WireKind.PLAIN and _is_enum(plain_type):
+        return f"{target} = members_{index}[value]\n"
+    return f"{target} = read_{index}(value)\n"
+
+
+def _is_enum(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, enum.Enum)
+
+
+def _field_source(field: WireField, plain_type: Any, alias: str, index: int) -> str:
+    pad = " " * (8 if field.has_default else 4)
+    head = (_OPTIONAL if field.has_default else _REQUIRED).format(wire=field.wire_name)
+    return head + _read_source(field, plain_type, alias, index, pad)
+
+
+def _compile(cls: type[Any]) -> Structurer:
+    """Generate ``structure_<cls>(data)``: one straight pass over the fields, no loops."""
+    fields = wire_fields(cls)
+    aliases = [field.alias for field in attrs.fields(cls)]
+    namespace: dict[str, Any] = {"_cls": cls, "_Fallback": _Fallback, "_MISSING": _MISSING}
+    lines = [f"def structure_{cls.__name__}(data):", "    if type(data) is not dict:"]
+    lines += ["        raise _Fallback", "    values = {}"]
+    for index, (field, alias) in enumerate(zip(fields, aliases, strict=True)):
+        plain_type = _non_null(attrs.fields_dict(cls)[field.name].type)
+        namespace[f"read_{index}"] = _field_reader(field, plain_type)
+        namespace[f"seen_{index}"] = _MEMOS.get(field.kind)
+        if _is_enum(plain_type):
+            namespace[f"members_{index}"] = plain_type._value2member_map_
+        lines.append(_field_source(field, plain_type, alias, index))
+    lines.append("    return _cls(**values)")
+    exec(compile("\n".join(lines), f"<wire structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    structure: Structurer = namespace[f"structure_{cls.__name__}"]
+    return structure
+
+
 # ---- public API ----
 
 converter: cattrs.Converter = _make_converter()
@@ -550,6 +781,12 @@ converter: cattrs.Converter = _make_converter()
 def from_wire(data: Any, cls: type[T], *, where: str) -> T:
     """Decoded JSON -> ``cls``; any problem raises ``WireFormatError`` naming ``where`` and
     the wire path of each bad field."""
+    if attrs.has(cls):
+        try:
+            fast: T = fast_structurer(cls)(data)
+            return fast
+        except Exception:  # noqa: S110 - the cattrs path below explains it
+            pass
     try:
         return converter.structure(data, cls)
     except Exception as exc:
@@ -565,6 +802,12 @@ def many_from_wire(items: Any, cls: type[T], *, where: str, key: str) -> list[T]
         items = items[key]
     if not isinstance(items, list | tuple):
         raise WireFormatError(f"{where}: {key}: expected a JSON array, got {_json_type(items)}")
+    if attrs.has(cls):
+        try:
+            structure = fast_structurer(cls)
+            return [structure(item) for item in items]
+        except Exception:  # noqa: S110 - the cattrs path below explains it
+            pass
     try:
         return converter.structure(items, list[cls])  # type: ignore[valid-type]
     except Exception as exc:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from kalshi_core.builtin.calibrated_forecaster import active_curve_warning
 from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
+from kalshi_core.dashboard.serve import serve_for_run
 from kalshi_core.engine.report import SessionReport
 from kalshi_core.engine.session import (
     Session,
@@ -153,7 +154,7 @@ def _run_session(options: SessionOptions) -> tuple[Session, SessionReport]:
     """The session, with the live summary on a terminal; a user error exits 2 in one line."""
     console = Console()
     live = Live(console=console, auto_refresh=False) if console.is_terminal else None
-    session = Session(current_app(), options, on_cycle=_progress(live))
+    session = Session(current_app(), options, on_cycle=_progress(live), companion=serve_for_run)
     try:
         plan = live_guard(current_app(), options).plan
         if plan:

@@ -39,6 +39,12 @@ def _pss() -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 
 
+# Built once: the padding and hash objects are immutable descriptions, and RSA-PSS draws its
+# random salt inside each sign() call, so sharing them changes no signature's randomness.
+_PSS = _pss()
+_SHA256 = hashes.SHA256()
+
+
 def signed_text(timestamp_ms: int | str, method: str, path: str) -> bytes:
     """The exact bytes Kalshi signs: ``ts + METHOD + path`` with any query string removed."""
     return f"{timestamp_ms}{method.upper()}{path.split('?', 1)[0]}".encode()
@@ -99,7 +105,7 @@ class Signer:
     def sign(self, text: bytes) -> str:
         """Base64 signature of ``text`` (standard alphabet, padded)."""
         if isinstance(self._key, rsa.RSAPrivateKey):
-            raw = self._key.sign(text, _pss(), hashes.SHA256())
+            raw = self._key.sign(text, _PSS, _SHA256)
         else:
             raw = self._key.sign(text)
         return base64.b64encode(raw).decode("ascii")
@@ -166,7 +172,7 @@ def verify_signature(
         raw = base64.b64decode(signature, validate=True)
         text = signed_text(timestamp, method, path)
         if isinstance(key, rsa.RSAPublicKey):
-            key.verify(raw, text, _pss(), hashes.SHA256())
+            key.verify(raw, text, _PSS, _SHA256)
         else:
             key.verify(raw, text)
     except (InvalidSignature, binascii.Error, ValueError):

@@ -32,10 +32,17 @@ PRODUCTION_BASE_URL = "https://external-api.kalshi.com/trade-api/v2"
 DEMO_BASE_URL = "https://external-api.demo.kalshi.co/trade-api/v2"
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
+# Every connection the pool opens stays open between bursts (it used to open up to 20 and
+# keep 10, so each burst closed and reopened the rest). No more than 10: httpcore looks at
+# every pooled connection on each request, so a bigger pool costs CPU per call, and neither
+# the single-threaded local exchange nor Kalshi's per-key rate limits serve more at once
+# (measured in docs/performance.md).
+DEFAULT_LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10, keepalive_expiry=30)
 # httpx's timeouts bound each read, not the request: a server sending one byte per second
 # would hold a call for as long as it likes. Every attempt also has this overall deadline.
 DEFAULT_DEADLINE = 30.0
+
+_URL_MEMO_SIZE = 1024
 
 # The request never left this machine: retrying cannot duplicate anything.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -234,16 +241,21 @@ class Transport:
         self._uniform = uniform
         self._clock = clock
         self._inflight: dict[tuple[str, Params], asyncio.Future[Any]] = {}
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout,
-            limits=limits,
-            trust_env=False,  # no proxies or netrc from the environment
-            headers={"Accept": "application/json", "User-Agent": f"kalshi-core/{__version__}"},
+        # The connection pool itself, without httpx.AsyncClient's layers (URL merging, cookie
+        # jar, auth and redirect hooks: about a third of a call's CPU, none of it needed here).
+        self._pool = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        self._root = str(self.base_url).rstrip("/")
+        self._urls: dict[tuple[str, Params], httpx.URL] = {}
+        self._timeouts = {"timeout": timeout.as_dict()}
+        self._headers = (
+            ("Accept", "application/json"),
+            ("Accept-Encoding", "gzip, deflate"),
+            ("Connection", "keep-alive"),
+            ("User-Agent", f"kalshi-core/{__version__}"),
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._pool.aclose()
 
     def __repr__(self) -> str:
         return f"Transport(base_url={str(self.base_url)!r}, signer={self.signer!r})"
@@ -258,14 +270,37 @@ class Transport:
         if waited:
             self.metrics.record_rate_limit_wait(waited)
 
+    def _url(self, call: Call) -> httpx.URL:
+        """The parsed URL of ``call``, remembered: reads repeat their URLs (pages, books), and
+        parsing one is a good part of an httpx request's cost. Bounded like the wire memos."""
+        key = (call.path, call.params)
+        url = self._urls.get(key)
+        if url is None:
+            url = httpx.URL(self._root + call.path, params=list(call.params) or None)
+            if len(self._urls) >= _URL_MEMO_SIZE:
+                self._urls.clear()
+            self._urls[key] = url
+        return url
+
     def _build(self, call: Call) -> httpx.Request:
-        request = self._http.build_request(
-            call.method, call.path, params=list(call.params) or None, json=call.body
-        )
+        url = self._url(call)
+        headers: tuple[tuple[str, str], ...] = self._headers
         if self.signer is not None:
-            path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
-            request.headers.update(self.signer.headers(call.method, path))
-        return request
+            path = url.raw_path.split(b"?", 1)[0].decode("ascii")
+            headers = (*headers, *self.signer.headers(call.method, path).items())
+        return httpx.Request(
+            call.method, url, json=call.body, headers=headers, extensions=self._timeouts
+        )
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """One exchange on a pooled keep-alive connection, the whole body read."""
+        response = await self._pool.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     def _decode(self, call: Call, response: httpx.Response) -> Reply:
         data: Any = None
@@ -297,7 +332,7 @@ class Transport:
         """``send`` (which reads the whole body) bounded as a whole, not per read."""
         try:
             async with asyncio.timeout(self.deadline):
-                return await self._http.send(request)
+                return await self._send(request)
         except TimeoutError:
             raise httpx.ReadTimeout(
                 f"no complete response within the {self.deadline:g} s request deadline",

@@ -20,7 +20,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -206,6 +206,14 @@ class Tally:
         self.last = report
 
 
+Companion = Callable[[App, "Engine", Any], contextlib.AbstractAsyncContextManager[object]]
+
+
+@contextlib.asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
 @attrs.define
 class Session:
     """Runs cycles until told to stop, the replay ends, or a limit is reached."""
@@ -217,6 +225,8 @@ class Session:
     tally: Tally = attrs.field(factory=Tally)
     run_id: str = ""
     storage_failure: str = ""  # set when the database failed: the run stops and reports
+    # what serves beside the loop with the engine attached (`run` passes the web dashboard)
+    companion: Companion = attrs.field(default=lambda app, engine, monitoring: _nothing())
 
     async def run(self) -> SessionReport:
         self.app.check()
@@ -270,7 +280,9 @@ class Session:
             async with monitor_session(self.app, engine, router=router) as monitoring:
                 engine.stops = monitoring.stops
                 try:
-                    reason = await self._loop(engine, venue)
+                    # served beside the loop (the web dashboard, issue 22, from `run`)
+                    async with self.companion(self.app, engine, monitoring):
+                        reason = await self._loop(engine, venue)
                     await self._finish(engine)
                 finally:
                     await self._release(engine)

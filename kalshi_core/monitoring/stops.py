@@ -10,7 +10,7 @@ The engine consults it each cycle: :meth:`StopController.admit` filters the appr
 ``cancels_resting`` / ``flattens`` / ``stops`` say what else to do, :meth:`flatten_intents`
 builds the closing orders.
 
-Anomalies ask for a level (``anomalies.<name>.halt``); a human (or the dashboard, later)
+Anomalies ask for a level (``anomalies.<name>.halt``); a human (or the web dashboard's controls)
 calls :meth:`StopController.escalate` or :meth:`StopController.resume`. The level only rises
 by itself; going back down is always an explicit resume. Every change is announced with
 :data:`kalshi_core.signals.stop_changed` (audited, alerted, exported as ``kalshi_stop_level``).

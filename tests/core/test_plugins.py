@@ -45,6 +45,7 @@ BUILTINS = {
     "venues",
     "fill_models",
     "record_command",
+    "dashboard_command",
 }
 
 

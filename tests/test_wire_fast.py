@@ -1,0 +1,220 @@
+"""The Decimal-free parsers and the compiled structurers agree with the strict reference.
+
+The fast path may only be *narrower* than the reference (it hands what it does not take to the
+cattrs/Decimal path), never wider: on every input, a value it returns is the reference's value,
+and every input the reference rejects it leaves alone. On the plain forms Kalshi sends, it
+must also actually take the input (or it would be no faster).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from kalshi_core.client.types import AmendAck, BatchCancelResult, Candlestick, LocalClock
+from kalshi_core.errors import WireFormatError
+from kalshi_core.gateway import BatchOrderResult, CancelAck, OrderAck
+from kalshi_core.models import WIRE, Market, OrderBook
+from kalshi_core.money import CONTRACT, DOLLAR, parse_count, parse_dollars, parse_fixed_text
+from kalshi_core.wire import (
+    _explain_count,
+    _explain_dollars,
+    converter,
+    fast_structurer,
+    fast_wire_count,
+    fast_wire_dollars,
+    from_wire,
+    many_from_wire,
+    to_wire,
+)
+from tests.test_wire import MARKET_JSON, WIRE_MODELS, wire_model
+
+# Digits of every script (what the regex \d and Decimal accept), weighted towards ASCII.
+digit = st.sampled_from("0123456789") | st.characters(categories=["Nd"])
+ascii_digits = st.text(st.sampled_from("0123456789"), min_size=1, max_size=12)
+# Up to 20 whole digits: beyond 28 significant digits Decimal's context rounds, the reference
+# would be the one in the wrong.
+decimal_like = st.builds(
+    lambda sign, whole, point, fraction: f"{sign}{whole}{point}{fraction}",
+    st.sampled_from(["", "-", "+"]),
+    st.text(digit, max_size=20),
+    st.sampled_from([".", "", ",", ".."]),
+    st.text(digit | st.sampled_from(" _e"), max_size=9),
+)
+anything = st.one_of(
+    decimal_like,
+    st.text(max_size=12),
+    st.integers(),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+def outcome(parse: Any, value: Any) -> tuple[str, Any]:
+    try:
+        return "ok", parse(value)
+    except (TypeError, ValueError):
+        return "error", None
+
+
+@given(value=anything)
+@example(value="0.42000")
+@example(value="-0.000100")
+@example(value="0.00001")
+@example(value="\u0663.\u0664\u0662")
+@example(value="1.")
+@example(value=".5")
+def test_fast_dollars_equal_the_decimal_reading(value: Any) -> None:
+    fast = fast_wire_dollars(value)
+    reference = outcome(_explain_dollars, value)
+    if fast is not None:
+        assert reference == ("ok", fast)
+    if reference[0] == "error":
+        assert fast is None
+
+
+@given(value=anything)
+@example(value="10")
+@example(value="-0")
+@example(value="1.001")
+@example(value="1.000000")
+@example(value="1.0000000")
+def test_fast_count_equals_the_decimal_reading(value: Any) -> None:
+    fast = fast_wire_count(value)
+    reference = outcome(_explain_count, value)
+    if fast is not None:
+        assert reference == ("ok", fast)
+    if reference[0] == "error":
+        assert fast is None
+
+
+@given(
+    sign=st.sampled_from(["", "-"]),
+    whole=ascii_digits,
+    fraction=st.text("0123456789", min_size=2, max_size=6),
+)
+def test_plain_dollar_strings_take_the_fast_path(sign: str, whole: str, fraction: str) -> None:
+    text = f"{sign}{whole}.{fraction}"
+    exact = Decimal(text) * DOLLAR
+    expected = int(exact) if exact == exact.to_integral_value() else None
+    assert fast_wire_dollars(text) == expected
+
+
+@given(whole=ascii_digits, fraction=st.sampled_from(["", ".0", ".00", ".50", ".25"]))
+def test_plain_count_strings_take_the_fast_path(whole: str, fraction: str) -> None:
+    text = whole + fraction
+    assert fast_wire_count(text) == int(Decimal(text) * CONTRACT)
+
+
+@given(value=decimal_like | st.text(max_size=12))
+@example(value=" 1.5 ")
+@example(value="1_000.00")
+@example(value="1e2")
+def test_money_parsers_equal_decimal(value: str) -> None:
+    for parse, scale, places in ((parse_dollars, DOLLAR, 4), (parse_count, CONTRACT, 2)):
+        fast = parse_fixed_text(value, places, len(value))
+        reference = outcome(lambda text, s=scale: _decimal_units(text, s), value)
+        if fast is not None:
+            assert reference == ("ok", fast)
+        assert outcome(parse, value) == reference
+
+
+def _decimal_units(text: str, scale: int) -> int:
+    """money.py's parsing before the fast path: the reference."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite() or value * scale != (value * scale).to_integral_value():
+        raise ValueError(text)
+    return int(value * scale)
+
+
+# ---- the compiled structurers against cattrs ----
+
+CLIENT_TYPES = (AmendAck, BatchCancelResult, Candlestick, LocalClock, OrderAck, CancelAck)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+def slow(data: Any, cls: type[Any]) -> tuple[str, Any]:
+    try:
+        return "ok", converter.structure(data, cls)
+    except Exception:
+        return "error", None
+
+
+def fast(data: Any, cls: type[Any]) -> tuple[str, Any]:
+    try:
+        return "ok", fast_structurer(cls)(data)
+    except Exception:
+        return "error", None
+
+
+@pytest.mark.parametrize("cls", WIRE_MODELS, ids=lambda cls: cls.__name__)
+@given(data=st.data())
+def test_compiled_structurer_reads_valid_objects_like_cattrs(cls: type[Any], data: Any) -> None:
+    obj = data.draw(wire_model(cls))
+    wire = json.loads(json.dumps(to_wire(obj)))
+    assert fast(wire, cls) == ("ok", obj) == slow(wire, cls)
+
+
+@pytest.mark.parametrize("cls", WIRE_MODELS, ids=lambda cls: cls.__name__)
+@given(data=st.data())
+def test_compiled_structurer_never_accepts_what_cattrs_rejects(cls: type[Any], data: Any) -> None:
+    wire = json.loads(json.dumps(to_wire(data.draw(wire_model(cls)))))
+    if isinstance(wire, dict) and wire:
+        key = data.draw(st.sampled_from(sorted(wire)))
+        if data.draw(st.booleans()):
+            del wire[key]
+        else:
+            wire[key] = data.draw(json_values)
+    fast_outcome = fast(wire, cls)
+    if fast_outcome[0] == "ok":
+        assert slow(wire, cls) == fast_outcome
+
+
+@pytest.mark.parametrize("cls", CLIENT_TYPES, ids=lambda cls: cls.__name__)
+@given(data=st.data())
+def test_client_types_hostile_fields(cls: type[Any], data: Any) -> None:
+    names = [f.metadata.get(WIRE, (None,))[0] or f.name for f in attrs.fields(cls)]
+    wire = data.draw(st.dictionaries(st.sampled_from(names), json_values, max_size=6))
+    wire.setdefault("order_id", data.draw(st.text(max_size=5)))
+    fast_outcome = fast(wire, cls)
+    if fast_outcome[0] == "ok":
+        assert slow(wire, cls) == fast_outcome
+
+
+def test_batch_results_with_nested_errors() -> None:
+    wire = {"orders": [{"client_order_id": "a", "error": {"code": "x", "message": "no"}}]}
+    [result] = many_from_wire(wire, BatchOrderResult, where="POST /batched", key="orders")
+    assert result.error is not None
+    assert result.error.code == "x"
+    assert fast(wire["orders"][0], BatchOrderResult) == slow(wire["orders"][0], BatchOrderResult)
+
+
+def test_an_error_found_by_the_fast_path_is_explained_by_cattrs() -> None:
+    bad = [MARKET_JSON, {**MARKET_JSON, "yes_bid_dollars": 0.42}]
+    with pytest.raises(WireFormatError, match=r"markets\[1\]\.yes_bid_dollars: expected a dollar"):
+        many_from_wire({"markets": bad}, Market, where="GET /markets", key="markets")
+
+
+def test_orderbook_keeps_its_own_reader() -> None:
+    wire = {
+        "ticker": "T",
+        "orderbook_fp": {"yes_dollars": [["0.4200", "3.00"]], "no_dollars": None},
+    }
+    book = from_wire(wire, OrderBook, where="book")
+    assert book.yes[0].price == 4200
+    assert book.no == ()
