@@ -202,6 +202,13 @@ CORE_RULES: tuple[Rule, ...] = (
     ),
     Rule(key="run.max_orders_per_event", types=(int,), minimum=1, maximum=1000),
     Rule(
+        key="run.market_data",
+        types=(str,),
+        choices=("poll", "stream"),
+        description="books over REST each cycle (poll), or from the kalshi-ws feed with REST "
+        "as its fallback (stream)",
+    ),
+    Rule(
         key="run.max_markets",
         types=(int,),
         minimum=0,

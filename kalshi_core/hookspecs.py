@@ -60,7 +60,9 @@ def register_data_sources(register: Register) -> None:
     """Register market-data sources: ``register(name, factory)``.
 
     Chosen by ``data.source``. The factory returns an object that lists markets, order books
-    and trades (the Kalshi HTTP client, the local exchange, recorded history).
+    and trades (the Kalshi HTTP client, the local exchange, recorded history). The built-in
+    ``kalshi-ws`` is a streaming source (books, trades, fills over the WebSocket feed) that
+    ``kalshi-core run`` builds when ``run.market_data = "stream"``.
     """
 
 

@@ -48,6 +48,11 @@ stop_changed = _signals.signal(
     doc="The graded stop level changed (pause entries, cancel resting, flatten, stop); "
     "sender is the controller, ``level`` and ``previous`` the level names, ``reason`` why.",
 )
+market_data_switched = _signals.signal(
+    "market_data_switched",
+    doc="Market data moved between the stream and REST polling; ``mode`` is the new one "
+    "(``stream`` or ``poll``), ``reason`` why.",
+)
 
 ALL = (
     decision_made,
@@ -68,4 +73,5 @@ ALL = (
     ai_spend,
     anomaly_detected,
     stop_changed,
+    market_data_switched,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from kalshi_core.clock import Clock
 from kalshi_core.engine import ids
 from kalshi_core.engine.audit import AuditTrail
 from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
+from kalshi_core.engine.market_data import MarketData
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits, Candidate, allocate
 from kalshi_core.engine.quotes import plan_quotes
@@ -90,6 +91,7 @@ class Engine:
     max_markets: int = 0  # 0: lease every open market
     rearm_daily: bool = True  # a tripped daily-loss kill switch re-arms on the next day
     stops: StopGate | None = None  # graded stops (monitoring's StopController), if any
+    market_data: MarketData | None = None  # streamed books (run.market_data = "stream")
     owned: frozenset[str] = frozenset()
     executor: Executor = attrs.field(init=False)
     audit: AuditTrail = attrs.field(init=False)
@@ -106,6 +108,8 @@ class Engine:
     _day_fees: Money = 0
     _series: dict[str, Series | None] = attrs.field(factory=dict)
     _saved_pnl: DailyPnl | None = None
+    _listed: list[Market] = attrs.field(factory=list)
+    _decided_at: datetime | None = None
 
     def __attrs_post_init__(self) -> None:
         self.executor = Executor(self.gateway, self.database.orders, self.clock)
@@ -159,22 +163,47 @@ class Engine:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         return await self.database.ai_spend.total_since(midnight)
 
-    async def run_cycle(self) -> CycleReport:
+    async def react(self, moved: Collection[str]) -> CycleReport | None:
+        """Between cycles, on streamed updates: a cycle over the markets that ``moved`` for
+        the strategies that set ``reacts_to_updates = True`` (None when there is nothing to
+        react to). Reconcile, risk and storage run as in any cycle."""
+        reacting = [s for s in self.pipeline.strategies if getattr(s, "reacts_to_updates", False)]
+        tickers = frozenset(moved) & self.owned
+        if not reacting or not tickers or self.clock.now() == self._decided_at:
+            return None  # (a clock that has not moved would repeat the cycle's decision ids)
+        full = self.pipeline
+        self.pipeline = attrs.evolve(full, strategies=reacting)
+        try:
+            return await self.run_cycle(only=tickers)
+        finally:
+            self.pipeline = full
+
+    async def run_cycle(self, *, only: Collection[str] | None = None) -> CycleReport:
         self.cycles += 1
         signals.cycle_started.send(self)  # monitoring: cycle duration, log correlation id
-        listed = await self.gateway.open_markets()
+        listed = await self._listing(only)
         self.reconciler.see_listed(listed)
         async with self.database.unit():  # a few transactions per cycle, none across a call
             pending = await self.reconciler.tickers_to_settle()
             self.owned = await self._claim([m.ticker for m in listed] + pending)
+        if self.market_data is not None and only is None:
+            await self.market_data.refresh(sorted(self.owned))
         state = await self.reconciler.reconcile(self.owned)
-        markets = [m for m in listed if m.ticker in self.owned]
+        if self.market_data is not None:  # the fills the stream reported, against REST's
+            reconciled = (fill.fill_id for fill in state.new_fills)
+            self.market_data.confirm_fills(reconciled, cycle=only is None)
+        markets = [
+            m for m in listed if m.ticker in self.owned and (only is None or m.ticker in only)
+        ]
+        if self.market_data is not None:
+            markets = self.market_data.quoted(markets)
         await self._learn_series(markets)
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
         async with self.database.unit():
             spent = await self._spent_today()
             portfolio = await self._with_day_start(state.portfolio, spent, state.new_fills)
         context = self._context(portfolio, spent)
+        self._decided_at = context.now
         decisions = await self._decide_all(markets, context)
         risk = self._approve(decisions, context)
         if self.risk.kill_switch_tripped or (self.stops and self.stops.cancels_resting):
@@ -197,6 +226,13 @@ class Engine:
         )
         signals.cycle_completed.send(self, report=report)
         return report
+
+    async def _listing(self, only: Collection[str] | None) -> list[Market]:
+        """The open markets: read from the venue each cycle; a reaction reuses the last
+        cycle's listing (the stream brings its quotes, so it costs no market-data call)."""
+        if only is None or not self._listed:
+            self._listed = await self.gateway.open_markets()
+        return self._listed
 
     async def _claim(self, tickers: Sequence[str]) -> frozenset[str]:
         """Lease the markets this worker will trade: two workers sharing one database never

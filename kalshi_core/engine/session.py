@@ -35,6 +35,7 @@ from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.engine.cycle import CycleReport, Engine
 from kalshi_core.engine.explain import Explanation, explain_run
 from kalshi_core.engine.lookahead import LookaheadGuard
+from kalshi_core.engine.market_data import MarketData, MarketFeed
 from kalshi_core.engine.pipeline import Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits
 from kalshi_core.engine.report import SessionReport, check_pnl, ledger_by_market
@@ -47,8 +48,10 @@ from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
 from kalshi_core.venues.base import ExchangeTime, LocalTime, RunSpec, VenueRun
 from kalshi_core.venues.guard import LiveDecision, LiveRequest, decide
+from kalshi_core.venues.streaming import open_market_feed
 
 log = logging.getLogger(__name__)
+STOP_CHECK_SECONDS = 0.5  # while reacting between cycles, how often a stop request is checked
 
 
 @attrs.frozen(kw_only=True)
@@ -133,7 +136,9 @@ async def open_database(app: App) -> Database:
     return database
 
 
-def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> Engine:
+def build_engine(
+    app: App, venue: VenueRun, database: Database, run_id: str, feed: MarketFeed | None = None
+) -> Engine:
     settings = app.settings
     forecasters = [app.build("forecasters", n) for n in settings.forecast.models]
     # --- cache (kalshi_core/cache, docs/cache.md): market data and forecasts via [cache] ---
@@ -141,11 +146,12 @@ def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> 
     cached = cache_engine_parts(cache, app.section("cache"), venue.gateway, forecasters)
     # --- end cache ---
     gateway = guarded(venue, cached.gateway)
+    market_data = MarketData(gateway, feed)  # books streamed or polled (docs/engine.md)
     pipeline = Pipeline(
         validators=[app.build("validators", n) for n in settings.pipeline.validators],
         forecasters=cached.forecasters,
         strategies=[app.build("strategies", n) for n in settings.strategies.enabled],
-        book_loader=gateway.orderbook,
+        book_loader=market_data.orderbook,
     )
     return Engine(
         gateway=gateway,
@@ -159,6 +165,7 @@ def build_engine(app: App, venue: VenueRun, database: Database, run_id: str) -> 
         max_concurrency=int(settings.pipeline.max_concurrency),
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
+        market_data=market_data,
     )
 
 
@@ -229,8 +236,16 @@ class Session:
             self.run_id = await begin_run(self.app, self.options, database)
             database.scope.run_id = self.run_id
             await self.app.startup()
-            async with self._open_venue(decision) as venue:
-                return await self._trade(venue, database)
+            async with (
+                self._open_venue(decision) as venue,
+                open_market_feed(
+                    self.app,
+                    venue,
+                    seed=int(self.app.section("run").get("seed", 0)),
+                    allow_remote=decision.allow_remote,
+                ) as feed,
+            ):
+                return await self._trade(venue, database, feed)
         finally:
             try:
                 await self.app.shutdown()
@@ -250,8 +265,10 @@ class Session:
         )
         return self.app.build("venues", str(run["venue"]), app=self.app, run=spec)
 
-    async def _trade(self, venue: VenueRun, database: Database) -> SessionReport:
-        engine = build_engine(self.app, venue, database, self.run_id)
+    async def _trade(
+        self, venue: VenueRun, database: Database, feed: MarketFeed | None = None
+    ) -> SessionReport:
+        engine = build_engine(self.app, venue, database, self.run_id, feed)
         await database.runs.started(self.run_id, venue.clock.now())
         gc.freeze()  # long-lived objects built so far need no more GC scans (fewer pauses)
         start = await _equity(venue.gateway)
@@ -297,7 +314,7 @@ class Session:
             await venue.advance(step)
             await self._cycle(engine)
             self.on_cycle(self.tally, venue)
-            await self._pace(venue, step)
+            await self._pace(venue, step, engine)
 
     async def _cycle(self, engine: Engine) -> None:
         """One cycle; a venue that fails a read past its retries costs that cycle, not the run
@@ -329,10 +346,14 @@ class Session:
             return "the recorded history has been replayed to its end"
         return None
 
-    async def _pace(self, venue: VenueRun, step: timedelta) -> None:
+    async def _pace(self, venue: VenueRun, step: timedelta, engine: Engine) -> None:
         """Wait between cycles as the venue's time needs (a cycle of wall time on a live
-        venue); on stepped time only what ``run.speed`` asks for the display (0: no wait)."""
+        venue, reacting to streamed updates meanwhile); on stepped time only what
+        ``run.speed`` asks for the display (0: no wait)."""
         wait = venue.wall_wait(step)
+        if wait > 0 and engine.market_data is not None and engine.market_data.feed is not None:
+            await self._react_until(engine, time.monotonic() + wait)
+            return
         if wait == 0:
             speed = self.options.speed or float(self.app.section("run")["speed"])
             wait = step.total_seconds() / speed if speed > 0 else 0.0
@@ -340,6 +361,23 @@ class Session:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), timeout=wait)
+
+    async def _react_until(self, engine: Engine, deadline: float) -> None:
+        """Wall time between two cycles on a streamed venue: each update that moves a market
+        gives the strategies with ``reacts_to_updates`` a turn on it (``Engine.react``)."""
+        market_data = engine.market_data
+        assert market_data is not None
+        while not self.stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            # in slices, so that Ctrl-C is noticed within one
+            if not await market_data.wait_update(min(left, STOP_CHECK_SECONDS)):
+                if not market_data.streaming:  # polling: nothing to react to until the cycle
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stop.wait(), timeout=left)
+                continue
+            try:
+                await engine.react(await market_data.refresh(sorted(engine.owned)))
+            except ExchangeError as error:
+                log.warning("reaction skipped: the venue failed a read (%s)", error)
 
     async def _stored_fills(self, database: Database, venue_fills: list[Fill]) -> list[Fill]:
         """Our stored copies of ``venue_fills`` (none readable when the database failed)."""

@@ -25,6 +25,7 @@ from kalshi_core.money import CONTRACT, DOLLAR, Money
 from kalshi_core.monitoring.cache_collector import CacheCollector, CacheReader
 from kalshi_core.monitoring.client_collector import ClientCollector, ClientSource
 from kalshi_core.monitoring.labels import LabelCap
+from kalshi_core.monitoring.stream_collector import StreamCollector
 from kalshi_core.monitoring.subscriptions import Handler, Subscriber
 from kalshi_core.protocols import Portfolio
 
@@ -195,6 +196,15 @@ class _Instruments:
         self.settlements = Counter(
             "kalshi_settlements", "Markets we held that settled.", registry=r
         )
+        self.market_data_switches = Counter(
+            "kalshi_market_data_switches",
+            "Switches of market data between the stream and REST polling, by the mode switched to.",
+            ("mode",),
+            registry=r,
+        )
+        self.market_data_streaming = Gauge(
+            "kalshi_market_data_streaming", "1 while market data comes from the stream.", registry=r
+        )
 
 
 class KalshiMetrics(Subscriber):
@@ -218,6 +228,8 @@ class KalshiMetrics(Subscriber):
             self.registry.register(ClientCollector(client))
         if cache is not None:
             self.registry.register(CacheCollector(cache))
+        self.stream = StreamCollector(lambda: None)  # the session points it at its feed
+        self.registry.register(self.stream)
         self._label_cap = label_cap
         self._caps: dict[str, LabelCap] = {}
         self.ticker_cap = LabelCap(ticker_cap)
@@ -244,6 +256,7 @@ class KalshiMetrics(Subscriber):
             (signals.market_settled, self._on_settled),
             (signals.anomaly_detected, self._on_anomaly),
             (signals.stop_changed, self._on_stop),
+            (signals.market_data_switched, self._on_market_data),
         )
 
     def _name(self, label: str, value: str) -> str:
@@ -265,6 +278,11 @@ class KalshiMetrics(Subscriber):
         self._update_budget_ratio()
 
     # ---- cycle and portfolio ----
+
+    def _on_market_data(self, sender: object, *, mode: str = "", **_: object) -> None:
+        mode = "stream" if mode == "stream" else "poll"
+        self.m.market_data_switches.labels(mode).inc()
+        self.m.market_data_streaming.set(1 if mode == "stream" else 0)
 
     def _on_cycle_started(self, sender: object, **_: object) -> None:
         self._cycle_began = self.timer()

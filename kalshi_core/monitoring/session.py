@@ -26,6 +26,7 @@ from kalshi_core.monitoring.logs import AuditLog, CycleCorrelation
 from kalshi_core.monitoring.metrics import KalshiMetrics
 from kalshi_core.monitoring.server import MonitoringState, serve_monitoring
 from kalshi_core.monitoring.stops import StopController
+from kalshi_core.monitoring.stream_collector import engine_stream_stats
 from kalshi_core.monitoring.watch import AnomalyWatch, Detectors
 from kalshi_core.storage.database import ping
 
@@ -127,6 +128,8 @@ async def monitor_session(
         cache=cache_reader(cache),
         budget=model_budget(app),
     )
+    # streaming market data (issue 21): the feed's reconnects, gaps, overflows and resyncs
+    monitoring.metrics.stream.source = engine_stream_stats(engine)
     if router is not None:
         router.observer = monitoring.metrics.record_alert
     state = MonitoringState(metrics=monitoring.metrics, health=monitoring.health)

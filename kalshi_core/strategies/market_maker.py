@@ -95,6 +95,7 @@ class MarketMakerStrategy:
     """
 
     manages_quotes = True
+    reacts_to_updates = True  # streamed market data: re-quote a market as soon as it moves
 
     name = "market_maker"
 
@@ -154,7 +155,7 @@ class MarketMakerStrategy:
         )
         if quote is None:
             return []
-        return self._intents(market, self._inside_book(market, quote), inventory)
+        return self._intents(market, self._inside_book(market, quote), inventory, fair)
 
     def _round_trip_fee(self, fair: Price, context: PipelineContext) -> Fraction:
         schedule = schedule_of(context.fee_schedule)
@@ -173,16 +174,26 @@ class MarketMakerStrategy:
             ask = max(ask, round_up(market, market.yes_bid + 1))
         return Quote(bid, ask)
 
-    def _intents(self, market: Market, quote: Quote, inventory: Count) -> list[OrderIntent]:
+    def _intents(
+        self, market: Market, quote: Quote, inventory: Count, fair: Price
+    ) -> list[OrderIntent]:
         intents = []
         if quote.bid > 0 and inventory < self.max_inventory:
-            intents.append(self._quote(market.ticker, Side.YES, quote.bid, "quote bid"))
+            edge = fair - quote.bid
+            intents.append(self._quote(market.ticker, Side.YES, quote.bid, "quote bid", edge))
         if quote.ask < DOLLAR and inventory > -self.max_inventory:
-            intents.append(self._quote(market.ticker, Side.NO, DOLLAR - quote.ask, "quote ask"))
+            edge = quote.ask - fair
+            no_price = DOLLAR - quote.ask
+            intents.append(self._quote(market.ticker, Side.NO, no_price, "quote ask", edge))
         return intents
 
-    def _quote(self, ticker: str, side: Side, price: Price, reason: str) -> OrderIntent:
+    def _quote(
+        self, ticker: str, side: Side, price: Price, reason: str, edge: Money
+    ) -> OrderIntent:
+        """A post-only quote; its expected value is the half spread it captures if filled
+        (what allocation ranks it by: a quote without one was never allocated cash)."""
         return OrderIntent(
+            expected_value=max(edge, 0) * self.quote_count // CONTRACT,
             ticker=ticker,
             side=side,
             action=Action.BUY,

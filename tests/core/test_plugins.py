@@ -28,6 +28,7 @@ BUILTINS = {
     "exchange_command",
     "history_loaders",
     "kalshi_source",
+    "kalshi_ws_source",
     "log_alerter",
     "webhook_alerters",
     "email_alerter",
