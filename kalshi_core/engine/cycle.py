@@ -181,22 +181,7 @@ class Engine:
     async def run_cycle(self, *, only: Collection[str] | None = None) -> CycleReport:
         self.cycles += 1
         signals.cycle_started.send(self)  # monitoring: cycle duration, log correlation id
-        listed = await self._listing(only)
-        self.reconciler.see_listed(listed)
-        async with self.database.unit():  # a few transactions per cycle, none across a call
-            pending = await self.reconciler.tickers_to_settle()
-            self.owned = await self._claim([m.ticker for m in listed] + pending)
-        if self.market_data is not None and only is None:
-            await self.market_data.refresh(sorted(self.owned))
-        state = await self.reconciler.reconcile(self.owned)
-        if self.market_data is not None:  # the fills the stream reported, against REST's
-            reconciled = (fill.fill_id for fill in state.new_fills)
-            self.market_data.confirm_fills(reconciled, cycle=only is None)
-        markets = [
-            m for m in listed if m.ticker in self.owned and (only is None or m.ticker in only)
-        ]
-        if self.market_data is not None:
-            markets = self.market_data.quoted(markets)
+        markets, state = await self._ingest(only)
         await self._learn_series(markets)
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
         async with self.database.unit():
@@ -233,6 +218,27 @@ class Engine:
         if only is None or not self._listed:
             self._listed = await self.gateway.open_markets()
         return self._listed
+
+    async def _ingest(self, only: Collection[str] | None) -> tuple[list[Market], ReconcileResult]:
+        """List and lease the markets, reconcile with the venue: the markets to decide on (of
+        ``only``, when reacting) and the venue's state."""
+        listed = await self._listing(only)
+        self.reconciler.see_listed(listed)
+        async with self.database.unit():  # a few transactions per cycle, none across a call
+            pending = await self.reconciler.tickers_to_settle()
+            self.owned = await self._claim([m.ticker for m in listed] + pending)
+        if self.market_data is not None and only is None:
+            await self.market_data.refresh(sorted(self.owned))
+        state = await self.reconciler.reconcile(self.owned)
+        if self.market_data is not None:  # the fills the stream reported, against REST's
+            reconciled = (fill.fill_id for fill in state.new_fills)
+            self.market_data.confirm_fills(reconciled, cycle=only is None)
+        markets = [
+            m for m in listed if m.ticker in self.owned and (only is None or m.ticker in only)
+        ]
+        if self.market_data is not None:
+            markets = self.market_data.quoted(markets)
+        return markets, state
 
     async def _claim(self, tickers: Sequence[str]) -> frozenset[str]:
         """Lease the markets this worker will trade: two workers sharing one database never

@@ -87,8 +87,6 @@ class OrderState:
         self.price = price
         self.initial_count = count
         self.remaining = count
-        self.fill_count: Count = 0
-        self.canceled_count: Count = 0
         self.time_in_force = time_in_force
         self.post_only = post_only
         self.reduce_only = reduce_only
@@ -98,11 +96,14 @@ class OrderState:
         self.updated_time = now
         self.sequence = sequence
         self.order_group_id = order_group_id
+        self._start_resting()
+
+    def _start_resting(self) -> None:
+        """A new order: resting, nothing filled, canceled or paid yet."""
         self.status = OrderStatus.RESTING
         self.queue_token = 0
-        self._zero_statistics()
-
-    def _zero_statistics(self) -> None:
+        self.fill_count: Count = 0
+        self.canceled_count: Count = 0
         self.fee_reserve: Money = 0
         self.taker_fill_cost: Money = 0
         self.maker_fill_cost: Money = 0

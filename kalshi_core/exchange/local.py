@@ -225,6 +225,20 @@ def _timed(
     return shift_history(history, present_offset(history, wall.now())), PacedClock(wall)
 
 
+def _replaying(
+    history: History,
+    venue_options: dict[str, Any],
+    *,
+    seed: int,
+    fill_model: Callable[..., FillModel] | None,
+    timing: dict[str, Any],
+) -> Replay:
+    """A replay of ``history`` on a new venue whose clock ``timing`` chooses (see _timed)."""
+    served, clock = _timed(history, **timing)
+    venue = Venue(clock, **venue_options)
+    return Replay(venue, served, seed=seed, fill_model=fill_model)
+
+
 class LocalExchange:
     """See the module docstring. Build with :meth:`create`; serve with :meth:`serving`."""
 
@@ -283,30 +297,21 @@ class LocalExchange:
         wall: Clock | None = None,
         **options: Any,
     ) -> LocalExchange:
-        """A venue replaying ``data_sets`` (of ``data_dir``, default the bundled history), or
-        ``venue`` (else an empty one on the system clock); the dev account holds
-        ``starting_balance``. ``stepped``: recorded time moves only when the owner moves the
-        :class:`ManualClock`, else at ``speed``. ``id_namespace`` makes ids reproducible;
-        ``window`` cuts the history; ``fill_model`` builds the replay's fill model (default
-        the synthetic book); ``latency`` is the venue's order latency; ``monotonic`` paces a
-        running clock (tests pass their own); ``time_mode`` ``"present"`` shifts the history
-        to the time of ``wall`` (default the system clock) and runs on it (speed 1)."""
-        replay = None
-        namespace = id_namespace or _fresh_namespace()
+        """A venue replaying ``data_sets`` of ``data_dir`` (default: bundled), else ``venue`` or
+        an empty one. ``stepped``: recorded time moves only with the owner's ManualClock, else
+        at ``speed`` paced by ``monotonic``, or shifted to ``wall``'s now (see _timed)."""
+        replay, namespace = None, id_namespace or _fresh_namespace()
         if data_sets:
-            recorded = load_history(data_dir or BUNDLED_HISTORY, list(data_sets))
-            history, clock = _timed(
-                replay_window(recorded, *window),
-                speed=speed,
-                stepped=stepped,
-                monotonic=monotonic,
-                time_mode=time_mode,
-                wall=wall,
+            timing = {"speed": speed, "stepped": stepped, "monotonic": monotonic, "wall": wall}
+            replay = _replaying(
+                replay_window(load_history(data_dir or BUNDLED_HISTORY, list(data_sets)), *window),
+                {"id_namespace": namespace, "latency": latency},
+                seed=seed,
+                fill_model=fill_model,
+                timing={**timing, "time_mode": time_mode},
             )
-            venue = Venue(clock, id_namespace=namespace, latency=latency)
-            replay = Replay(venue, history, seed=seed, fill_model=fill_model)
             venue = replay.venue
-            options.setdefault("catalog", Catalog(series=dict(history.series)))
+            options.setdefault("catalog", Catalog(series=dict(replay.history.series)))
         venue = venue or Venue(SystemClock(), id_namespace=namespace)
         exchange = cls(venue, replay=replay, faults=FaultInjector(faults), **options)
         exchange.add_dev_account(key_dir, starting_balance)
@@ -414,17 +419,7 @@ class LocalExchange:
         sends every 10 s; one that has not answered by the next ping is disconnected.
         """
         sock = _bind(host, port)
-        config = uvicorn.Config(
-            self.app,
-            lifespan="off",
-            ws_ping_interval=ping_seconds,
-            ws_ping_timeout=ping_seconds,
-            log_config=None,
-            access_log=False,
-            http="auto",  # httptools where installed (the `fast` extra), else h11
-            timeout_graceful_shutdown=2,
-        )
-        server = _Server(config, handle_signals=handle_signals)
+        server = _Server(self._server_config(ping_seconds), handle_signals=handle_signals)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         ready = asyncio.create_task(server.ready.wait())
         await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)
@@ -443,6 +438,18 @@ class LocalExchange:
             server.should_exit = True
             await serving
             sock.close()
+
+    def _server_config(self, ping_seconds: float | None) -> uvicorn.Config:
+        return uvicorn.Config(
+            self.app,
+            lifespan="off",
+            ws_ping_interval=ping_seconds,
+            ws_ping_timeout=ping_seconds,
+            log_config=None,
+            access_log=False,
+            http="auto",  # httptools where installed (the `fast` extra), else h11
+            timeout_graceful_shutdown=2,
+        )
 
     async def wait_stopped(self) -> None:
         """Until the server stops (Ctrl-C under ``handle_signals``, or :meth:`stop`)."""

@@ -105,6 +105,10 @@ def build_monitoring(
     return Monitoring(metrics=metrics, health=health, watch=watch, stops=stops)
 
 
+def _subscribers(monitoring: Monitoring) -> tuple[Any, ...]:
+    return (monitoring.metrics, monitoring.health, monitoring.watch, monitoring.stops)
+
+
 @contextlib.asynccontextmanager
 async def monitor_session(
     app: Any,
@@ -133,14 +137,7 @@ async def monitor_session(
     if router is not None:
         router.observer = monitoring.metrics.record_alert
     state = MonitoringState(metrics=monitoring.metrics, health=monitoring.health)
-    listeners = (
-        monitoring.metrics,
-        monitoring.health,
-        monitoring.watch,
-        monitoring.stops,
-        CycleCorrelation(engine.run_id),
-        AuditLog(),
-    )
+    listeners = (*_subscribers(monitoring), CycleCorrelation(engine.run_id), AuditLog())
     with contextlib.ExitStack() as stack:
         for listener in listeners:
             stack.enter_context(listener)
