@@ -24,42 +24,26 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench_http import TICKER, make_venue
 
 from kalshi_core.app import App
 from kalshi_core.client import KalshiClient, OrderRequest, RateLimiter, Signer
 from kalshi_core.client.stream import stream_url
 from kalshi_core.client.stream_feed import StreamingSource
-from kalshi_core.clock import ManualClock
 from kalshi_core.engine.report import SessionReport
 from kalshi_core.engine.session import Session, SessionOptions
-from kalshi_core.exchange import Venue
 from kalshi_core.exchange.local import LocalExchange
-from kalshi_core.models import BookSide, Market, MarketStatus
+from kalshi_core.models import BookSide
 from kalshi_core.money import CONTRACT
 from kalshi_core.storage.database import Database
 from kalshi_core.strategies.market_maker import MarketMakerStrategy
 from kalshi_core.venues.base import VenueRun
 
-START = datetime(2026, 1, 1, tzinfo=UTC)
-TICKER = "KXBENCH-26JAN01-T50"
 RUN_FROM = datetime(2026, 1, 2, 13, 0, tzinfo=UTC)
-
-
-def make_venue() -> Venue:
-    venue = Venue(ManualClock(START))
-    venue.list_market(
-        Market(
-            ticker=TICKER,
-            event_ticker="KXBENCH-26JAN01",
-            status=MarketStatus.ACTIVE,
-            open_time=START - timedelta(days=1),
-            close_time=START + timedelta(days=30),
-        )
-    )
-    return venue
 
 
 def pct(values: list[float], q: float) -> float:
