@@ -3,7 +3,8 @@
 :class:`StreamingSource` owns one WebSocket connection and a *set* of watched markets
 (:meth:`StreamingSource.watch`). Each market gets its own ``orderbook_delta`` subscription, so a
 gap in a ``seq`` names exactly one market, whose book is then resynced from a fresh snapshot
-(``update_subscription`` / ``get_snapshot``); ``trade`` and ``fill`` share one subscription each.
+(``update_subscription`` / ``get_snapshot``); ``trade``, ``fill`` and ``user_orders`` share one
+subscription each.
 
 * **Reconnects**: a dropped connection (or a heartbeat that goes unanswered) marks every book
   stale; the source reconnects after an exponential backoff with full jitter (a seeded RNG and
@@ -42,13 +43,15 @@ from kalshi_core.client.stream import (
     StreamError,
     TradeUpdate,
     Update,
+    UserOrderUpdate,
 )
 from kalshi_core.errors import ExchangeError, WireFormatError
-from kalshi_core.models import OrderBook
+from kalshi_core.models import Order, OrderBook
 
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+SHARED_CHANNELS = ("trade", "fill", "user_orders")  # one subscription each, for every market
 CATCH_UP_ROUNDS = 5  # barrier + drain + resync rounds one catch_up makes at most
 
 
@@ -87,6 +90,7 @@ class FeedChanges:
     moved: frozenset[str] = frozenset()  # markets whose book changed
     trades: tuple[TradeUpdate, ...] = ()
     fills: tuple[FillUpdate, ...] = ()
+    orders: tuple[Order, ...] = ()  # our orders as the last ``user_order`` of each left them
 
     @property
     def fill_ids(self) -> frozenset[str]:
@@ -140,6 +144,7 @@ class StreamingSource:
         self._closing = False
         self._trades: list[TradeUpdate] = []
         self._fills: list[FillUpdate] = []
+        self._orders: dict[str, Order] = {}  # order id -> its state after the latest change
 
     def __repr__(self) -> str:
         return f"StreamingSource(url={self.url!r}, markets={len(self.markets)})"
@@ -204,7 +209,7 @@ class StreamingSource:
             self._book_sid[ticker] = await stream.subscribe("orderbook_delta", [ticker])
         if not tickers:
             return
-        for channel in ("trade", "fill"):
+        for channel in SHARED_CHANNELS:
             sid = self._shared_sid.get(channel)
             if sid is None:
                 self._shared_sid[channel] = await stream.subscribe(channel, tickers)
@@ -215,7 +220,7 @@ class StreamingSource:
         sids = [self._book_sid.pop(t) for t in tickers if t in self._book_sid]
         if sids:
             await stream.unsubscribe(*sids)
-        for channel in ("trade", "fill"):
+        for channel in SHARED_CHANNELS:
             sid = self._shared_sid.get(channel)
             if sid is not None and tickers:
                 await stream.update_subscription(sid, "delete_markets", tickers)
@@ -404,6 +409,8 @@ class StreamingSource:
             self._trades.append(update)
         elif isinstance(update, FillUpdate):
             self._fills.append(update)
+        elif isinstance(update, UserOrderUpdate):
+            self._orders[update.order.order_id] = update.order
         elif isinstance(update, OrderbookSnapshot | OrderbookDelta):
             ticker = update.market_ticker
             book = self.books.setdefault(ticker, LocalBook(ticker))
@@ -443,7 +450,8 @@ class StreamingSource:
                 break
             await self._settle_resyncs()
         trades, fills, self._trades, self._fills = self._trades, self._fills, [], []
-        return FeedChanges(frozenset(moved), tuple(trades), tuple(fills))
+        orders, self._orders = self._orders, {}
+        return FeedChanges(frozenset(moved), tuple(trades), tuple(fills), tuple(orders.values()))
 
     async def _settle_resyncs(self) -> None:
         """Ask for every stale watched book's snapshot and wait for the replies (the snapshot

@@ -230,9 +230,10 @@ class Engine:
         if self.market_data is not None and only is None:
             await self.market_data.refresh(sorted(self.owned))
         state = await self.reconciler.reconcile(self.owned)
-        if self.market_data is not None:  # the fills the stream reported, against REST's
+        if self.market_data is not None:  # what the stream reported, against REST's record
             reconciled = (fill.fill_id for fill in state.new_fills)
             self.market_data.confirm_fills(reconciled, cycle=only is None)
+            self.market_data.confirm_orders(state.resting, cycle=only is None)
         markets = [
             m for m in listed if m.ticker in self.owned and (only is None or m.ticker in only)
         ]

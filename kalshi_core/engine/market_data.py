@@ -5,7 +5,9 @@ came. :class:`MarketData` answers from a live stream (a :class:`MarketFeed`, the
 data source) when it has the book, and over REST otherwise; when the stream goes down it falls
 back to polling, and back again when it returns, with a log line and a
 ``market_data_switched`` signal (the ``kalshi_market_data_switches_total`` metric) for each
-switch. Own fills are reconciled over REST every cycle either way.
+switch. Own fills and order changes are reconciled over REST every cycle either way; a
+streamed fill or order state REST still disagrees with after ``GRACE_CYCLES`` cycles is logged
+and counted (``unconfirmed_fills``, ``unconfirmed_orders``).
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import attrs
 
 from kalshi_core import signals
 from kalshi_core.gateway import Gateway
-from kalshi_core.models import Market, OrderBook
+from kalshi_core.models import Market, Order, OrderBook, OrderStatus
 from kalshi_core.money import DOLLAR
 
 log = logging.getLogger(__name__)
 
 POLL, STREAM = "poll", "stream"
-FILL_GRACE_CYCLES = 2  # cycles a streamed fill may wait for REST before it is reported
+GRACE_CYCLES = 2  # cycles a streamed fill or order state may wait for REST before it is reported
 
 
 def with_book_quote(market: Market, book: OrderBook) -> Market:
@@ -51,6 +53,34 @@ class FeedChanges(Protocol):
     @property
     def fill_ids(self) -> frozenset[str]:
         """Our own fills the feed reported."""
+
+    @property
+    def orders(self) -> tuple[Order, ...]:
+        """Our orders as the feed's latest ``user_order`` of each left them."""
+
+
+@attrs.define
+class Unconfirmed:
+    """Stream reports waiting for REST to agree, by key: one that REST has not confirmed
+    after ``GRACE_CYCLES`` cycles (reactions between cycles do not count) expires."""
+
+    waiting: dict[str, int] = attrs.field(factory=dict)
+
+    def expect(self, key: str) -> None:
+        self.waiting.setdefault(key, 0)
+
+    def confirm(self, key: str) -> None:
+        self.waiting.pop(key, None)
+
+    def age(self) -> list[str]:
+        """One cycle passed: the keys whose grace is over (no longer waited for)."""
+        expired = []
+        for key in sorted(self.waiting):
+            self.waiting[key] += 1
+            if self.waiting[key] >= GRACE_CYCLES:
+                del self.waiting[key]
+                expired.append(key)
+        return expired
 
 
 class MarketFeed(Protocol):
@@ -85,8 +115,11 @@ class MarketData:
     polled: int = 0
     streamed: int = 0
     unconfirmed_fills: int = 0  # streamed fills REST never showed within the grace cycles
-    _waiting: dict[str, int] = attrs.field(factory=dict)  # streamed fill id -> cycles waited
+    unconfirmed_orders: int = 0  # streamed order states REST disagreed with past the grace
+    _fills: Unconfirmed = attrs.field(factory=Unconfirmed)
     _confirmed: set[str] = attrs.field(factory=set)
+    _orders: dict[str, Order] = attrs.field(factory=dict)  # streamed, not yet agreed by REST
+    _order_waits: Unconfirmed = attrs.field(factory=Unconfirmed)
 
     @property
     def mode(self) -> str:
@@ -120,34 +153,49 @@ class MarketData:
         await self.feed.watch(tickers)
         changes = await self.feed.catch_up()
         for fill_id in changes.fill_ids - self._confirmed:
-            self._waiting.setdefault(fill_id, 0)
+            self._fills.expect(fill_id)
+        for order in changes.orders:
+            self._orders[order.order_id] = order
+            self._order_waits.expect(order.order_id)
         self._follow(self.feed.live)
         return changes.moved if self.streaming else frozenset()
 
     def confirm_fills(self, reconciled: Iterable[str], *, cycle: bool = True) -> list[str]:
         """After a REST reconciliation (the record of fills): the streamed fills it confirmed
-        are settled; one still unseen after ``FILL_GRACE_CYCLES`` cycles (reactions do not
-        count) is logged and counted, and returned."""
+        are settled; one still unseen after ``GRACE_CYCLES`` cycles is logged, counted and
+        returned."""
         self._confirmed.update(reconciled)
-        missing = []
-        for fill_id in sorted(self._waiting):
-            if fill_id in self._confirmed:
-                del self._waiting[fill_id]
-                continue
-            if not cycle:
-                continue
-            self._waiting[fill_id] += 1
-            if self._waiting[fill_id] >= FILL_GRACE_CYCLES:
-                del self._waiting[fill_id]
-                missing.append(fill_id)
+        for fill_id in sorted(self._confirmed & self._fills.waiting.keys()):
+            self._fills.confirm(fill_id)
+        missing = self._fills.age() if cycle else []
         if missing:
             self.unconfirmed_fills += len(missing)
             log.warning(
                 "market data: the stream reported fills REST does not show after %d cycles: %s",
-                FILL_GRACE_CYCLES,
+                GRACE_CYCLES,
                 ", ".join(missing),
             )
         return missing
+
+    def confirm_orders(self, resting: Iterable[Order], *, cycle: bool = True) -> list[str]:
+        """After REST's read of our resting orders: a streamed order state REST agrees with
+        (resting on both, or off the book on both) is settled; one REST still contradicts
+        after ``GRACE_CYCLES`` cycles is logged, counted and returned."""
+        on_book = {order.order_id for order in resting}
+        for order_id, order in sorted(self._orders.items()):
+            if (order.status is OrderStatus.RESTING) == (order_id in on_book):
+                self._order_waits.confirm(order_id)
+        stale = self._order_waits.age() if cycle else []
+        for order_id in [o for o in self._orders if o not in self._order_waits.waiting]:
+            del self._orders[order_id]
+        if stale:
+            self.unconfirmed_orders += len(stale)
+            log.warning(
+                "market data: the stream's order states disagree with REST after %d cycles: %s",
+                GRACE_CYCLES,
+                ", ".join(stale),
+            )
+        return stale
 
     async def wait_update(self, seconds: float) -> bool:
         """Until the stream brings something (False at once when polling)."""

@@ -142,7 +142,13 @@ async def test_a_dropped_connection_backs_off_and_resubscribes(
     assert source.stats.connects == 2
     newest = exchange.app.feed.connections[-1]  # the dropped one may still be detaching
     subscribed = [s.channel for s in newest.subscriptions.values()]
-    assert sorted(subscribed) == ["fill", "orderbook_delta", "orderbook_delta", "trade"]
+    assert sorted(subscribed) == [
+        "fill",
+        "orderbook_delta",
+        "orderbook_delta",
+        "trade",
+        "user_orders",
+    ]
     for ticker in TICKERS[:2]:
         assert source.book(ticker) == await client.get_orderbook(ticker)
     assert source.book(TICKERS[2]) is None  # not watched

@@ -105,3 +105,37 @@ async def test_streamed_fills_are_checked_against_rest(
         assert data.unconfirmed_fills == 1
         assert fills[1] in caplog.text
         assert data.confirm_fills([]) == []  # reported once
+
+
+async def test_streamed_order_states_are_checked_against_rest(
+    exchange: LocalExchange,
+    signer: Signer,
+    sleeps: Sleeps,
+    client: KalshiClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """user_orders arrive on the stream; REST's resting orders confirm each state. One REST
+    still contradicts after two cycles (here: a listing read before the cancel) is reported."""
+    venue, ours = exchange.venue, exchange.account_id
+    gateway = ClientGateway(client)
+    async with make_source(exchange, signer, sleeps) as source:
+        assert await source.wait_live(WAIT)
+        data = MarketData(gateway, source)
+        await data.refresh(TICKERS[:1])
+        kept = venue.place_order(order(BookSide.BID, 30 * CENT, 1, TICKERS[0], account=ours))
+        gone = venue.place_order(order(BookSide.BID, 31 * CENT, 1, TICKERS[0], account=ours))
+        before_cancel = await gateway.resting_orders()
+        venue.cancel(ours, gone.order_id)
+        await data.refresh(TICKERS[:1])
+        assert data.confirm_orders(await gateway.resting_orders()) == []  # both agree
+        assert data.unconfirmed_orders == 0
+
+        venue.cancel(ours, kept.order_id)
+        await data.refresh(TICKERS[:1])
+        assert data.confirm_orders(before_cancel) == []  # one cycle of grace
+        assert data.confirm_orders(before_cancel, cycle=False) == []  # a reaction: no ageing
+        with caplog.at_level(logging.WARNING, "kalshi_core.engine.market_data"):
+            assert data.confirm_orders(before_cancel) == [kept.order_id]
+        assert data.unconfirmed_orders == 1
+        assert kept.order_id in caplog.text
+        assert data.confirm_orders(before_cancel) == []  # reported once
