@@ -96,6 +96,7 @@ async def test_the_market_maker_trades_on_the_stream_and_our_books_match(
     assert feed.stats.applied > CYCLES  # snapshots and deltas did arrive
     assert (feed.stats.overflows, feed.stats.disconnects) == (0, 0)
     assert market_data.unconfirmed_fills == 0  # every streamed fill was in REST's record
+    assert market_data.unconfirmed_orders == 0  # and every streamed order state agreed
     ours = stored(market_maker / "run.sqlite3")
     assert len(ours["orders"]) > 5
     assert ours["fills"], "the market maker was never filled: nothing was checked"
