@@ -259,9 +259,11 @@ class Engine:
 
     async def final_reconcile(self) -> None:
         """Settle what is left at the end of a run: orders of unknown fate and orders that
-        left the book in this worker's markets, every settlement, and the day's P&L row."""
+        left the book in this worker's markets, every settlement, the day's P&L row, and the
+        audit events signalled since the last cycle (a stop pressed between cycles)."""
         state = await self.reconciler.reconcile(self.owned, read_settlements=True)
         await self._with_day_start(state.portfolio, await self._spent_today(), state.new_fills)
+        await self.audit.flush()
 
     async def release(self) -> None:
         """Give up every market lease (at the end of a session)."""
