@@ -21,21 +21,32 @@ GROUPS = "/portfolio/order_groups"
 ONE = f"{GROUPS}/{{order_group_id}}"
 
 
+def _whole_limit(whole: Any) -> Count | None:
+    if whole is None:
+        return None
+    if isinstance(whole, bool) or not isinstance(whole, int):
+        raise bad(f"field contracts_limit must be a whole number of contracts, got {whole!r}")
+    return whole * CONTRACT
+
+
+def _fixed_limit(fixed: Any) -> Count | None:
+    if fixed is None:
+        return None
+    if not isinstance(fixed, str):
+        raise bad(f'field contracts_limit_fp must be a count string like "10.00", got {fixed!r}')
+    return parse_count_field(fixed, "contracts_limit_fp")
+
+
 def contracts_limit(body: dict[str, Any]) -> Count:
     """``contracts_limit`` (whole contracts) and/or ``contracts_limit_fp``; both must agree."""
     whole, fixed = body.get("contracts_limit"), body.get("contracts_limit_fp")
-    if whole is None and fixed is None:
+    from_whole, from_fixed = _whole_limit(whole), _fixed_limit(fixed)
+    if from_whole is None and from_fixed is None:
         raise bad("give contracts_limit or contracts_limit_fp")
-    if whole is not None and (isinstance(whole, bool) or not isinstance(whole, int)):
-        raise bad(f"field contracts_limit must be a whole number of contracts, got {whole!r}")
-    if fixed is not None and not isinstance(fixed, str):
-        raise bad(f'field contracts_limit_fp must be a count string like "10.00", got {fixed!r}')
-    from_fixed = None if fixed is None else parse_count_field(fixed, "contracts_limit_fp")
-    from_whole = None if whole is None else whole * CONTRACT
     if from_fixed is not None and from_whole is not None and from_fixed != from_whole:
         raise bad(f"contracts_limit {whole} and contracts_limit_fp {fixed!r} disagree")
     found = from_fixed if from_fixed is not None else from_whole
-    assert found is not None
+    assert found is not None  # one of them was given (checked above)
     return found
 
 
