@@ -50,6 +50,10 @@ def _interval(found: Mapping[str, Any] | None, money: bool = False) -> str:
     return f"[{show(found['low'])}, {show(found['high'])}]"
 
 
+def _daily_interval(found: Mapping[str, Any] | None) -> str:
+    return _interval(found, True) + (" of the daily path" if found else "")
+
+
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     header = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(
@@ -122,7 +126,7 @@ def _risk_rows(results: Mapping[str, Any]) -> list[Row]:
         (
             "max drawdown",
             f"{dollars(draw['max'])} ({_number(draw['max_fraction'], '{:.2%}')})",
-            "none: path-dependent",
+            _daily_interval(draw.get("daily_interval")),
             f"{draw['duration_seconds'] / 3600:.1f} h from peak to "
             + ("recovery" if draw["recovered"] else "the end (not recovered)"),
         ),

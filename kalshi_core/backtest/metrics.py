@@ -251,6 +251,17 @@ def max_drawdown(points: Sequence[tuple[datetime, Money]], end: datetime | None)
     return attrs.evolve(best, duration=until - best.peak_time)
 
 
+def path_drawdown(increments: Sequence[int]) -> Money:
+    """The deepest fall from a running peak of the cumulative sum of ``increments``, which
+    starts at 0: the drawdown of one ordering of daily P&L (the bootstrap reorders days)."""
+    equity = peak = deepest = 0
+    for change in increments:
+        equity += change
+        peak = max(peak, equity)
+        deepest = max(deepest, peak - equity)
+    return deepest
+
+
 # --- daily returns -----------------------------------------------------------------------
 
 

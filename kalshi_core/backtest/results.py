@@ -190,9 +190,14 @@ def returns_section(
 
 
 def drawdown_section(
-    curve: Sequence[tuple[datetime, Money]], end: datetime | None
+    curve: Sequence[tuple[datetime, Money]],
+    markets: Sequence[MarketPnl],
+    records: RunRecords,
+    *,
+    seed: int,
+    resamples: int,
 ) -> dict[str, Any]:
-    found = metrics.max_drawdown(curve, end)
+    found = metrics.max_drawdown(curve, records.end_time)
     return {
         "max": found.amount,
         "max_fraction": found.fraction,
@@ -201,8 +206,25 @@ def drawdown_section(
         "recovery_time": _iso(found.recovery_time),
         "recovered": found.recovery_time is not None,
         "duration_seconds": found.duration.total_seconds(),
-        "interval": None,  # path-dependent: resampling markets would reorder the path
+        "daily_interval": interval_dict(
+            daily_drawdown_interval(markets, records, seed=seed, resamples=resamples)
+        ),
     }
+
+
+def daily_drawdown_interval(
+    markets: Sequence[MarketPnl], records: RunRecords, *, seed: int, resamples: int
+) -> Interval | None:
+    """The max drawdown of the daily P&L path, with an interval from resampling whole days
+    (drawn in random order: how deep the same days could have fallen in another order)."""
+    first = records.start_time.date() if records.start_time else None
+    last = records.end_time.date() if records.end_time else None
+    days = metrics.daily_pnl(markets, first, last)
+
+    def deepest(sample: Sequence[tuple[date, Money]]) -> float:
+        return float(metrics.path_drawdown([pnl for _, pnl in sample]))
+
+    return interval_of(days, deepest, lambda day: day[0], seed=seed, resamples=resamples)
 
 
 def exposure_section(records: RunRecords, markets: Sequence[MarketPnl]) -> dict[str, Any]:
@@ -420,7 +442,7 @@ def build_results(
         "data_caveats": dict(caveats or {}),
         "pnl": pnl_section(markets, records.start_equity, **options),
         "returns": returns_section(markets, records, **options),
-        "drawdown": drawdown_section(curve, records.end_time),
+        "drawdown": drawdown_section(curve, markets, records, **options),
         "exposure": exposure_section(records, markets),
         "equity_curve": curve_section(curve),
         "forecasts": forecasts_section(records, **options),

@@ -181,6 +181,13 @@ def test_no_losses_no_drawdown() -> None:
     assert metrics.max_drawdown(list(zip(hours, [1, 2, 3], strict=True)), None).amount == 0
 
 
+def test_the_daily_path_drawdown_counts_from_the_start_by_hand() -> None:
+    assert metrics.path_drawdown([-5, 10, -3, -4, 2]) == 7  # peak 5, trough -2
+    assert metrics.path_drawdown([-5, 1]) == 5  # the start (0) is the first peak
+    assert metrics.path_drawdown([3, 4]) == 0
+    assert metrics.path_drawdown([]) == 0
+
+
 def test_sharpe_and_sortino_of_three_days_by_hand() -> None:
     returns = [0.01, -0.01, 0.02]
     # mean 0.0066667, sample sd 0.0152753 -> 0.436436 a day, x sqrt(365)

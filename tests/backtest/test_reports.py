@@ -126,6 +126,9 @@ def test_the_figures_add_up_by_hand() -> None:
     assert pnl["net_interval"]["groups"] == 9
     assert found["markets"][-1]["status"] == "open"
     assert found["drawdown"]["max"] == 41_700 * 1  # the largest single fall is one lost market
+    daily = found["drawdown"]["daily_interval"]  # no two losing days in a row: one loss
+    assert daily["estimate"] == 41_700
+    assert daily["low"] <= daily["estimate"] < daily["high"]  # other orders lose in a row
     assert sum(row["pnl"] for row in found["attribution"]["strategy"]) == pnl["net"]
     assert sum(row["pnl"] for row in found["attribution"]["time_to_close"]) == pnl["net"]
     assert found["forecasts"]["scored"] == 8
