@@ -173,6 +173,7 @@ class ScenarioResult:
     model_calls: int = 0
     repeated_calls: int = 0
     calls_after_restart: int = 0
+    by_endpoint: Counter[str] = attrs.field(factory=Counter)
 
     @property
     def reads_per_cycle(self) -> float:
@@ -286,8 +287,10 @@ async def run_scenario(
         hits0, lookups0 = cache_totals(workers)
         market_hits0, market_lookups0 = cache_totals(workers, "markets")
         reads, market_reads, seconds = [], [], []
+        by_endpoint: Counter[str] = Counter()
         for _ in range(cycles):
             calls, took = await run_round(workers)
+            by_endpoint.update({k: n for k, n in calls.items() if k.startswith("GET ")})
             total, market = reads_of(calls)
             reads.append(total)
             market_reads.append(market)
@@ -310,6 +313,7 @@ async def run_scenario(
         model_calls=sum(asked.values()),
         repeated_calls=sum(n - 1 for n in asked.values()),
         calls_after_restart=after_restart,
+        by_endpoint=by_endpoint,
     )
 
 
@@ -372,6 +376,10 @@ def print_report(results: Sequence[ScenarioResult], markets: int, cycles: int) -
     print()
     for cached in (False, True):
         print_ratio([r for r in results if r.scenario.cached is cached and not r.scenario.llm])
+    print("\nreads per round by endpoint:")
+    for r in results:
+        if not r.scenario.llm:
+            print(f"  {r.scenario.name}: {endpoint_line(r)}")
     for r in results:
         if r.scenario.llm:
             print(
@@ -388,6 +396,12 @@ def scenario_line(r: ScenarioResult) -> str:
         f"{account:>9.2f}{r.hit_rate:>10.1%}{r.market_hit_rate:>8.1%}"
         f"{statistics.median(r.seconds):>9.3f}{p90:>8.3f}"
     )
+
+
+def endpoint_line(r: ScenarioResult) -> str:
+    rounds = len(r.reads) or 1
+    parts = [f"{label[4:]} {n / rounds:.2f}" for label, n in sorted(r.by_endpoint.items())]
+    return ", ".join(parts) or "none"
 
 
 def print_ratio(results: Sequence[ScenarioResult]) -> None:

@@ -42,6 +42,7 @@ from kalshi_core.models import (
 
 OPEN = "open"
 ACCOUNT = "account"
+ALL_FILLS = f"{ACCOUNT}:all"  # the fills of an account that has none yet (no cursor)
 T = TypeVar("T")
 _OWN_TRADING = (signals.order_placed, signals.order_canceled, signals.order_filled)
 
@@ -69,7 +70,8 @@ class CachingGateway:
         self.reader = reader
         self.invalidate_lists = invalidate_lists
         self.finishing = False
-        self._fill_keys: set[str] = set()  # the days whose shared fills this worker read
+        # the shared fill lists this worker read (all: dropped by any worker's write)
+        self._fill_keys: set[str] = {ALL_FILLS}
         for signal in _OWN_TRADING:
             signal.connect(self._on_own_trading)  # weak: goes away with the gateway
         signals.run_finishing.connect(self._on_finishing)
@@ -154,17 +156,24 @@ class CachingGateway:
         return await self.inner.all_positions()
 
     async def fills(self, since: datetime | None = None) -> list[Fill]:
-        if since is None or self.finishing or self.cache.ttl(kinds.FILLS) <= 0:
+        if self.finishing or self.cache.ttl(kinds.FILLS) <= 0:
             return await self.inner.fills(since)
+        if since is None:  # an account with no fill yet asks for all of them every cycle
+            return await self._shared_fills(ALL_FILLS, None)
         day = since.replace(hour=0, minute=0, second=0, microsecond=0)
-        key = f"{ACCOUNT}:{day:%Y-%m-%d}"
-        self._fill_keys.add(key)
-        shared = await self.cache.fetch(kinds.FILLS, key, lambda: self.inner.fills(day))
+        shared = await self._shared_fills(f"{ACCOUNT}:{day:%Y-%m-%d}", day)
         floor = since.replace(microsecond=0)
         return [f for f in shared if f.created_time is None or f.created_time >= floor]
 
+    async def _shared_fills(self, key: str, since: datetime | None) -> list[Fill]:
+        self._fill_keys.add(key)
+        return await self.cache.fetch(kinds.FILLS, key, lambda: self.inner.fills(since))
+
     async def settlements(self) -> list[Settlement]:
-        return await self.inner.settlements()
+        settlements: list[Settlement] = await self._account(
+            kinds.SETTLEMENTS, self.inner.settlements
+        )
+        return list(settlements)
 
     async def find_order(self, client_order_id: str, ticker: str) -> Order | None:
         return await self.inner.find_order(client_order_id, ticker)

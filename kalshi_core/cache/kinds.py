@@ -14,6 +14,7 @@ from kalshi_core.models import (
     OrderBook,
     Position,
     Series,
+    Settlement,
 )
 
 MARKETS: Kind[list[Market]] = Kind("markets", list_codec(Market))
@@ -33,7 +34,10 @@ RESTING: Kind[list[Order]] = Kind("resting", list_codec(Order))
 # Our fills since a UTC day's start: each worker takes those at or after its own cursor.
 FILLS: Kind[list[Fill]] = Kind("fills", list_codec(Fill))
 
-ACCOUNT = (BALANCE, POSITIONS, RESTING, FILLS)
+# The account's settlements: the reconciler reads them rarely, so one worker's read serves all.
+SETTLEMENTS: Kind[list[Settlement]] = Kind("settlements", list_codec(Settlement))
+
+ACCOUNT = (BALANCE, POSITIONS, RESTING, FILLS, SETTLEMENTS)
 
 #: Kinds holding one market's data, keyed by its ticker: dropped after our own order or fill.
 PER_TICKER = (MARKET, ORDERBOOK)

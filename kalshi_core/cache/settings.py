@@ -19,7 +19,7 @@ TTL_KEYS: dict[str, tuple[str, ...]] = {
     "series_ttl_seconds": ("series", "event"),
     "status_ttl_seconds": ("status",),
     "forecast_ttl_seconds": ("forecast",),
-    "account_ttl_seconds": ("balance", "positions", "resting", "fills"),
+    "account_ttl_seconds": ("balance", "positions", "resting", "fills", "settlements"),
 }
 
 
@@ -51,7 +51,7 @@ CACHE_RULES: tuple[Rule, ...] = (
     _ttl("forecast_ttl_seconds", "forecasts (analysis de-duplication)", 30 * DAY),
     _ttl(
         "account_ttl_seconds",
-        "the account snapshot (balance, positions, resting orders) shared by workers",
+        "the account snapshot (balance, positions, orders, fills, settlements) shared by workers",
         60,
     ),
     Rule(

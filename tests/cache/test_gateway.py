@@ -16,7 +16,17 @@ from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.gateway import OrderRequest
-from kalshi_core.models import Balance, BookSide, Fill, Market, OrderBook, Position, Side
+from kalshi_core.models import (
+    Balance,
+    BookSide,
+    Fill,
+    Market,
+    MarketResult,
+    OrderBook,
+    Position,
+    Settlement,
+    Side,
+)
 from kalshi_core.money import DOLLAR
 from kalshi_core.storage import migrate
 from kalshi_core.storage.database import Database
@@ -63,6 +73,10 @@ class CountingGateway(VenueGateway):
         self.reads["fills"] += 1
         return await super().fills(since)
 
+    async def settlements(self) -> list[Settlement]:
+        self.reads["settlements"] += 1
+        return await super().settlements()
+
 
 @pytest.fixture
 def venue() -> Venue:
@@ -97,7 +111,8 @@ async def test_engine_reads_markets_once_and_the_account_every_cycle(
         reports.append(await engine.run_cycle())
         venue.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
     assert [r.placed for r in reports] == [5, 5, 5]
-    assert inner.reads == Counter(open_markets=1, balance=3, positions=3, fills=3)
+    expected = Counter(open_markets=1, balance=3, positions=3, fills=3, settlements=1)
+    assert inner.reads == expected  # settlements: on the first round only
     assert cache.stats.hits["markets"] == 2
     assert cache.stats.invalidations["orderbook"] >= 5  # our fills drop those books
 
@@ -139,7 +154,15 @@ async def test_reads_the_gateway_cannot_answer_name_what_is_missing(
         await gateway.event("KXMW")
 
 
-ACCOUNT_TTLS = {"ttls": {"balance": 60.0, "positions": 60.0, "resting": 60.0, "fills": 60.0}}
+ACCOUNT_TTLS = {
+    "ttls": {
+        "balance": 60.0,
+        "positions": 60.0,
+        "resting": 60.0,
+        "fills": 60.0,
+        "settlements": 60.0,
+    }
+}
 
 
 async def test_workers_share_one_account_snapshot_until_one_of_them_trades(
@@ -224,16 +247,46 @@ async def test_workers_share_the_days_fills_each_from_its_own_cursor(
     assert first.reads["fills"] == 3, "the write dropped the shared fills"
 
 
-async def test_fills_without_a_cursor_or_ttl_go_to_the_venue(
+async def test_fills_without_a_cursor_are_shared_until_a_write(
     make_primary: Callable[[], Any], venue: Venue
 ) -> None:
-    shared = CountingGateway(venue)
-    with_ttl = CachingGateway(shared, shared_cache(make_primary(), **ACCOUNT_TTLS))
-    await with_ttl.fills()
-    await with_ttl.fills()
+    """An account with no fill yet asks for all of its fills every cycle: one worker's read
+    serves the other, and a write drops the shared list at once."""
+    primary = make_primary()
+    first, second = CountingGateway(venue), CountingGateway(venue)
+    one = CachingGateway(first, shared_cache(primary, **ACCOUNT_TTLS))
+    two = CachingGateway(second, shared_cache(primary, **ACCOUNT_TTLS))
+    assert await one.fills() == await two.fills() == []
+    assert (first.reads["fills"], second.reads["fills"]) == (1, 0)
+    await two.place_one(buy(market_tickers(1)[0]))  # crosses the maker's quote: one fill
+    assert len(await one.fills()) == 1, "a write by a worker that never read it dropped it"
+    assert first.reads["fills"] == 2
+
+
+async def test_workers_share_the_settlements_and_a_write_drops_them(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
+    primary = make_primary()
+    first, second = CountingGateway(venue), CountingGateway(venue)
+    one = CachingGateway(first, shared_cache(primary, **ACCOUNT_TTLS))
+    two = CachingGateway(second, shared_cache(primary, **ACCOUNT_TTLS))
+    ticker, other = market_tickers(2)
+    await one.place_one(buy(ticker))  # crosses the maker's quote: a position to settle
+    venue.determine(ticker, MarketResult.YES)
+    assert [s.ticker for s in await one.settlements()] == [ticker]
+    assert await two.settlements() == await one.settlements()
+    assert (first.reads["settlements"], second.reads["settlements"]) == (1, 0)
+    await two.place_one(buy(other))
+    await one.settlements()
+    assert first.reads["settlements"] == 2, "the write dropped the shared settlements"
+
+
+async def test_fills_without_an_account_ttl_go_to_the_venue(
+    make_primary: Callable[[], Any], venue: Venue
+) -> None:
     direct = CountingGateway(venue)
     without = CachingGateway(direct, shared_cache(make_primary()))
     since = venue.clock.now()
-    await without.fills(since)
-    await without.fills(since)
-    assert (shared.reads["fills"], direct.reads["fills"]) == (2, 2)
+    for cursor in (None, None, since, since):
+        await without.fills(cursor)
+    assert direct.reads["fills"] == 4

@@ -40,6 +40,7 @@ def test_default_settings_build_a_memory_cache_with_a_ttl_per_kind() -> None:
         "positions": 0.0,
         "resting": 0.0,
         "fills": 0.0,
+        "settlements": 0.0,
         "*": 30.0,
     }
     assert cache.lease_seconds == 10.0
