@@ -12,6 +12,7 @@ from kalshi_core.models import (
     Balance,
     Fill,
     Market,
+    MarketStatus,
     Order,
     OrderBook,
     OrderStatus,
@@ -25,13 +26,45 @@ MARKETS_PAGE = 1000
 
 class ClientGateway:
     """A :class:`Gateway` over :class:`KalshiClient`; each method is one paginated read or
-    one write, so a steady-state cycle costs a handful of API calls."""
+    one write, so a steady-state cycle costs a handful of API calls.
 
-    def __init__(self, client: KalshiClient) -> None:
+    With ``full_listing_every`` N above 1 the open markets are listed in full once every N
+    listings; in between only the markets updated since the last listing are asked for
+    (``min_updated_ts``, one page at steady state whatever the number of markets) and merged
+    into the held list: a market no longer open leaves it, a new or changed one replaces its
+    old copy. Kalshi's ``updated_time`` is the market's last change; a change that does not
+    move it is caught by the next full listing."""
+
+    def __init__(self, client: KalshiClient, *, full_listing_every: int = 1) -> None:
+        if full_listing_every < 1:
+            raise ValueError(f"full_listing_every must be at least 1, got {full_listing_every}")
         self.client = client
+        self.full_listing_every = full_listing_every
+        self._held: dict[str, Market] = {}
+        self._listings = 0
+        self._since: datetime | None = None  # the latest updated_time listed
 
     async def open_markets(self) -> list[Market]:
-        return [m async for m in self.client.iter_markets(status="open", limit=MARKETS_PAGE)]
+        incremental = self._since is not None and self._listings % self.full_listing_every
+        self._listings += 1
+        if not incremental:
+            listed = self.client.iter_markets(status="open", limit=MARKETS_PAGE)
+            self._held = {m.ticker: m async for m in listed}
+        else:
+            await self._merge_updated()
+        stamps = [m.updated_time for m in self._held.values() if m.updated_time is not None]
+        self._since = max([*stamps, self._since] if self._since else stamps, default=None)
+        return list(self._held.values())
+
+    async def _merge_updated(self) -> None:
+        """Merge the markets updated since the last listing (the filter takes no status)."""
+        assert self._since is not None
+        updated = self.client.iter_markets(min_updated_ts=self._since, limit=MARKETS_PAGE)
+        async for market in updated:
+            if market.status is MarketStatus.ACTIVE:
+                self._held[market.ticker] = market
+            else:
+                self._held.pop(market.ticker, None)
 
     async def balance(self) -> Balance:
         return await self.client.get_balance()
