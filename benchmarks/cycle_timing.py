@@ -199,8 +199,10 @@ class TimedPipeline(Pipeline):
 class TimedGateway(ClientGateway):
     """The real gateway; the market listing is timed as the ingest step."""
 
-    def __init__(self, client: KalshiClient, phases: PhaseClock) -> None:
-        super().__init__(client)
+    def __init__(
+        self, client: KalshiClient, phases: PhaseClock, full_listing_every: int = 1
+    ) -> None:
+        super().__init__(client, full_listing_every=full_listing_every)
         self.phases = phases
 
     async def open_markets(self) -> list[Market]:
