@@ -31,6 +31,7 @@ from typing import Any
 import attrs
 
 from kalshi_core.client import KalshiClient
+from kalshi_core.clock import SystemClock
 from kalshi_core.engine.cycle import CycleReport, Engine
 from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
@@ -202,7 +203,7 @@ class TimedGateway(ClientGateway):
     def __init__(
         self, client: KalshiClient, phases: PhaseClock, full_listing_every: int = 1
     ) -> None:
-        super().__init__(client, full_listing_every=full_listing_every)
+        super().__init__(client, full_listing_every=full_listing_every, clock=SystemClock())
         self.phases = phases
 
     async def open_markets(self) -> list[Market]:

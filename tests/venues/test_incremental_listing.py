@@ -48,7 +48,7 @@ async def test_between_full_listings_only_updated_markets_are_merged(
     served: tuple[Venue, ManualClock, KalshiClient],
 ) -> None:
     venue, clock, client = served
-    gateway = ClientGateway(client, full_listing_every=3)
+    gateway = ClientGateway(client, full_listing_every=3, clock=clock)
     assert set(by_ticker(await gateway.open_markets())) == set(TICKERS)
 
     clock.advance(timedelta(seconds=10))
@@ -57,9 +57,11 @@ async def test_between_full_listings_only_updated_markets_are_merged(
     venue.set_status(TICKERS[1], MarketStatus.CLOSED)
     fresh = "KXTEST-26MAR01-T80"
     venue.list_market(attrs.evolve(make_market(fresh), created_time=clock.now()))
+    venue.place_order(order(BookSide.BID, 20 * CENT, 1, TICKERS[2]))  # a quote: no update
     second = by_ticker(await gateway.open_markets())  # incremental
     assert set(second) == {TICKERS[0], TICKERS[2], fresh}  # the closed one left, the new came
     assert second[TICKERS[0]].last_price == 40 * CENT
+    assert second[TICKERS[2]].yes_bid == 0  # not asked for: its old copy is held
 
     clock.advance(timedelta(seconds=10))
     venue.place_order(order(BookSide.BID, 30 * CENT, 1, TICKERS[2]))  # a quote: no update
