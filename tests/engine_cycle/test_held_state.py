@@ -12,14 +12,14 @@ import pytest
 from kalshi_core.builtin.sqlite_storage import SCHEME, sqlite_backend
 from kalshi_core.clock import ManualClock
 from kalshi_core.engine.reconcile import NOT_FOUND
-from kalshi_core.errors import ExchangeError
+from kalshi_core.errors import ExchangeError, StorageError
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import Action, OrderIntent, Side
 from kalshi_core.money import CONTRACT
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import AiSpend, OrderState
 
-from .conftest import TICKERS, make_engine
+from .conftest import TICKERS, TRADER, make_engine
 
 
 async def _other_worker(tmp_path: Path) -> Database:
@@ -108,3 +108,30 @@ async def test_own_order_writes_are_seen_by_the_next_round(
     clock.advance(timedelta(minutes=1))
     await engine.run_cycle()
     assert await _state(database, "kc-mine") is OrderState.REJECTED
+
+
+async def test_rows_of_a_cycle_whose_store_failed_are_stored_by_the_next(
+    venue: Venue,
+    database: Database,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The end-of-cycle transaction rolls back as a whole; the engine then forgets what it
+    believed stored, so the next cycle writes the positions again."""
+    await make_engine(venue, database, clock).run_cycle()  # buys: positions on the venue
+    assert venue.positions(TRADER)
+    watcher = make_engine(venue, database, clock, probability=3000)  # trades no more
+
+    async def disk_full(*args: object) -> None:
+        raise StorageError("disk full")
+
+    monkeypatch.setattr(database.decisions, "record_many", disk_full)
+    clock.advance(timedelta(minutes=1))
+    with pytest.raises(StorageError, match="disk full"):
+        await watcher.run_cycle()
+    assert await database.positions.open() == []  # rolled back with the rest of the cycle
+    monkeypatch.undo()
+    clock.advance(timedelta(minutes=1))
+    await watcher.run_cycle()
+    stored = {p.ticker: p.position for p in await database.positions.open()}
+    assert stored == {p.ticker: p.position for p in venue.positions(TRADER) if p.position}
