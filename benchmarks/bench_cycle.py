@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import tempfile
 import time
@@ -55,7 +54,7 @@ from kalshi_core.client.transport import Call
 from kalshi_core.clock import SystemClock
 from kalshi_core.engine.cycle import Engine
 from kalshi_core.engine.pipeline_steps import screen_market
-from kalshi_core.engine.session import build_engine, open_database
+from kalshi_core.engine.session import build_engine, open_database, settle_gc
 from kalshi_core.models import Market
 from kalshi_core.money import DOLLAR
 from kalshi_core.protocols import PipelineContext, Portfolio
@@ -85,7 +84,7 @@ def make_client(app: App, info: ExchangeInfo) -> KalshiClient:
     return client
 
 
-def instrument(engine: Engine, client: KalshiClient) -> TimedEngine:
+def instrument(engine: Engine, client: KalshiClient, full_listing_every: int = 1) -> TimedEngine:
     """The engine ``build_engine`` made, with timing shims around its steps (same behaviour)."""
     phases = PhaseClock()
     pipeline = TimedPipeline(
@@ -94,7 +93,8 @@ def instrument(engine: Engine, client: KalshiClient) -> TimedEngine:
         strategies=engine.pipeline.strategies,
     )
     fields = {(f.alias or f.name): getattr(engine, f.name) for f in attrs.fields(Engine) if f.init}
-    fields.update(gateway=TimedGateway(client, phases), pipeline=pipeline, phases=phases)
+    gateway = TimedGateway(client, phases, full_listing_every=full_listing_every)
+    fields.update(gateway=gateway, pipeline=pipeline, phases=phases)
     return TimedEngine(**fields)
 
 
@@ -211,7 +211,7 @@ async def references(app: App, info: ExchangeInfo, engine: Engine) -> References
 # ---- main -----------------------------------------------------------------------------------
 
 
-async def benchmark(markets: int, cycles: int) -> list[CycleResult]:
+async def benchmark(markets: int, cycles: int, full_listing_every: int = 1) -> list[CycleResult]:
     with tempfile.TemporaryDirectory(prefix="kalshi-bench-") as temp:
         directory = Path(temp)
         app = make_app(directory)
@@ -221,12 +221,14 @@ async def benchmark(markets: int, cycles: int) -> list[CycleResult]:
                 async with make_client(app, info) as client:
                     clock = SystemClock()
                     venue = OpenVenue(
-                        gateway=ClientGateway(client),
+                        gateway=ClientGateway(client, full_listing_every=full_listing_every),
                         clock=clock,
                         description="bench",
                         time=WallTime(clock),
                     )
-                    engine = instrument(build_engine(app, venue, database, "bench"), client)
+                    built = build_engine(app, venue, database, "bench")
+                    engine = instrument(built, client, full_listing_every)
+                    settle_gc()  # as `kalshi-core run` does once the engine is built
                     results = await run_cycles(engine, client, cycles)
                     await engine.release()
                 refs = await references(app, info, engine)
@@ -264,8 +266,8 @@ def print_scaling(by_size: dict[int, list[CycleResult]]) -> None:
     Console().print(table)
 
 
-async def benchmark_sizes(sizes: Sequence[int], cycles: int) -> None:
-    by_size = {markets: await benchmark(markets, cycles) for markets in sizes}
+async def benchmark_sizes(sizes: Sequence[int], cycles: int, full_listing_every: int) -> None:
+    by_size = {markets: await benchmark(markets, cycles, full_listing_every) for markets in sizes}
     if len(by_size) > 1:
         print_scaling(by_size)
 
@@ -286,11 +288,16 @@ def main() -> None:
         "--markets", type=_sizes, default=[5000], help="open markets listed (N or N,N,...)"
     )
     parser.add_argument("--cycles", type=int, default=4, help="cycles run (the first warms up)")
+    parser.add_argument(
+        "--full-listing-every",
+        type=int,
+        default=1,
+        help="run.full_listing_every: a full listing every N cycles, min_updated_ts between",
+    )
     args = parser.parse_args()
     if args.cycles < 2:
         parser.error("need at least 2 cycles (one warm-up, one steady state)")
-    gc.freeze()  # as `kalshi-core run` does once its long-lived objects are built
-    asyncio.run(benchmark_sizes(args.markets, args.cycles))
+    asyncio.run(benchmark_sizes(args.markets, args.cycles, args.full_listing_every))
 
 
 if __name__ == "__main__":

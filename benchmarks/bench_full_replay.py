@@ -2,7 +2,8 @@
 the wall-clock replay it replaced, in one run.
 
 Run: ``python benchmarks/bench_full_replay.py [--reference-rev 49e9156] [--skip-reference]
-[--parallel]``
+[--parallel]``; before/after a change: ``--reference-rev main --reference-venues
+[--venues simulated] [--cycles N] [--keep DIR]`` runs the same venues on both trees.
 
 Each row is one `kalshi-core run` to the end of the bundled history (no --cycles), in its own
 temporary data folder and SQLite file, timed with ``time.perf_counter`` (wall) and the child's
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,12 +62,13 @@ def environment(folder: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def timed_run(name: str, env: dict[str, str], folder: Path) -> Timing:
+def timed_run(name: str, env: dict[str, str], folder: Path, cycles: int | None = None) -> Timing:
     """One `kalshi-core run` to the end of the history, in a child process working in
     ``folder`` (``python -c`` puts its working directory first on ``sys.path``: from this
     checkout, the reference row would import this checkout's code); its CPU time is its own
     (``os.wait4``), so rows may run at the same time."""
     command = [sys.executable, "-c", "from kalshi_core.cli import main; main()", "run"]
+    command += ["--cycles", str(cycles)] if cycles else []
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         child = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=err, text=True)
@@ -100,21 +103,46 @@ def reference_tree(revision: str) -> Iterator[Path]:
             )
 
 
-def venue_row(venue: str) -> Timing:
+def keep_database(folder: Path, keep: Path | None, name: str) -> None:
+    """Copy the run's SQLite file to ``keep`` (to compare two rows' stored rows)."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(folder / "run.sqlite3", keep / f"{name.replace(' ', '-')}.sqlite3")
+
+
+def venue_row(venue: str, cycles: int | None, keep: Path | None) -> Timing:
     with tempfile.TemporaryDirectory(prefix="kalshi-bench-") as temp:
-        return timed_run(venue, environment(Path(temp), KALSHI_RUN__VENUE=venue), Path(temp))
+        folder = Path(temp)
+        timing = timed_run(venue, environment(folder, KALSHI_RUN__VENUE=venue), folder, cycles)
+        keep_database(folder, keep, venue)
+        return timing
 
 
-def reference_row(revision: str) -> Timing:
+def reference_row(
+    revision: str, venue: str | None, cycles: int | None, keep: Path | None
+) -> Timing:
+    """The code at ``revision`` (its default venue unless ``venue`` is given)."""
     with reference_tree(revision) as tree, tempfile.TemporaryDirectory() as temp:
-        env = environment(Path(temp), PYTHONPATH=str(tree))
-        return timed_run(f"reference {revision}", env, Path(temp))
+        folder = Path(temp)
+        venue_setting = {"KALSHI_RUN__VENUE": venue} if venue else {}
+        env = environment(folder, PYTHONPATH=str(tree), **venue_setting)
+        name = f"{revision} {venue}" if venue else f"reference {revision}"
+        timing = timed_run(name, env, folder, cycles)
+        keep_database(folder, keep, name)
+        return timing
 
 
 def measure(args: argparse.Namespace) -> list[Timing]:
-    rows: list[Callable[[], Timing]] = [partial(venue_row, v) for v in ("paper", "simulated")]
-    if not args.skip_reference:
-        rows.append(partial(reference_row, args.reference_rev))
+    venues = args.venues.split(",")
+    rows: list[Callable[[], Timing]] = [
+        partial(venue_row, v, args.cycles, args.keep) for v in venues
+    ]
+    if args.reference_venues:  # the same venues on the reference revision, side by side
+        rows += [
+            partial(reference_row, args.reference_rev, v, args.cycles, args.keep) for v in venues
+        ]
+    elif not args.skip_reference:
+        rows.append(partial(reference_row, args.reference_rev, None, args.cycles, args.keep))
     if not args.parallel:
         return [row() for row in rows]
     with ThreadPoolExecutor(max_workers=len(rows)) as pool:
@@ -128,6 +156,14 @@ def main() -> None:
     parser.add_argument(
         "--parallel", action="store_true", help="run the rows at the same time (a busy machine)"
     )
+    parser.add_argument("--venues", default="paper,simulated", help="this checkout's rows")
+    parser.add_argument(
+        "--reference-venues",
+        action="store_true",
+        help="run --venues on --reference-rev too (e.g. --reference-rev main: before/after)",
+    )
+    parser.add_argument("--cycles", type=int, default=None, help="a slice: the first N cycles")
+    parser.add_argument("--keep", type=Path, default=None, help="copy each row's database here")
     timings = measure(parser.parse_args())
     reference = timings[-1].wall
     print(f"{'path':<22} {'wall s':>8} {'cpu s':>8} {'vs last':>8}")

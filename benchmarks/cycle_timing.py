@@ -31,6 +31,7 @@ from typing import Any
 import attrs
 
 from kalshi_core.client import KalshiClient
+from kalshi_core.clock import SystemClock
 from kalshi_core.engine.cycle import CycleReport, Engine
 from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
@@ -199,8 +200,10 @@ class TimedPipeline(Pipeline):
 class TimedGateway(ClientGateway):
     """The real gateway; the market listing is timed as the ingest step."""
 
-    def __init__(self, client: KalshiClient, phases: PhaseClock) -> None:
-        super().__init__(client)
+    def __init__(
+        self, client: KalshiClient, phases: PhaseClock, full_listing_every: int = 1
+    ) -> None:
+        super().__init__(client, full_listing_every=full_listing_every, clock=SystemClock())
         self.phases = phases
 
     async def open_markets(self) -> list[Market]:

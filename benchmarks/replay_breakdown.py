@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import inspect
 import os
 import sys
 import tempfile
@@ -36,7 +37,9 @@ CPU: defaultdict[str, float] = defaultdict(float)
 
 def timed(owner: type, name: str, label: str) -> None:
     """Wrap the coroutine method ``owner.name`` so its calls add to ``label``'s totals."""
-    original: Callable[..., Any] = getattr(owner, name)
+    original: Callable[..., Any] | None = getattr(owner, name, None)
+    if original is None or not inspect.iscoroutinefunction(original):
+        return  # not a step of this checkout's code (another revision on PYTHONPATH)
 
     @functools.wraps(original)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -61,6 +64,9 @@ def instrument() -> None:
     timed(Engine, "_with_day_start", "store daily P&L")
     timed(Engine, "_decide_all", "decide (pipeline)")
     timed(Executor, "execute", "execute orders")
+    if hasattr(Engine, "_store_cycle"):  # one transaction for what the cycle stores
+        timed(Engine, "_store_cycle", "store the cycle (one transaction)")
+        return
     timed(Engine, "_store", "store decisions")
     timed(AuditTrail, "flush", "store audit events")
 

@@ -216,6 +216,14 @@ CORE_RULES: tuple[Rule, ...] = (
         description="markets one worker leases at most; 0 = all",
     ),
     Rule(
+        key="run.full_listing_every",
+        types=(int,),
+        minimum=1,
+        maximum=10_000,
+        description="list every open market once in this many cycles, only the markets "
+        "updated since (min_updated_ts) in between; 1 = a full listing every cycle",
+    ),
+    Rule(
         key="run.lease_seconds",
         types=NUMBER,
         minimum=10,

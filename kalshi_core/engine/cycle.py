@@ -108,6 +108,8 @@ class Engine:
     _day_fees: Money = 0
     _series: dict[str, Series | None] = attrs.field(factory=dict)
     _saved_pnl: DailyPnl | None = None
+    _pnl_due: tuple[DailyPnl, datetime] | None = None  # stored with the cycle's other rows
+    _spent_day: tuple[date, Money] | None = None  # today's AI spend, as stored
     _listed: list[Market] = attrs.field(factory=list)
     _decided_at: datetime | None = None
 
@@ -131,7 +133,7 @@ class Engine:
             )
         )
 
-    async def _with_day_start(
+    def _with_day_start(
         self, portfolio: Portfolio, spent: Money, fills: Sequence[Fill] = ()
     ) -> Portfolio:
         """Stamp the start-of-day value the daily-loss kill switch measures from, and keep this
@@ -153,15 +155,34 @@ class Engine:
             fees=self._day_fees,
             ai_cost=spent,
         )
-        if pnl != self._saved_pnl:
-            await self.database.daily_pnl.save(pnl, self.clock.now())
-            self._saved_pnl = pnl
+        self._pnl_due = None if pnl == self._saved_pnl else (pnl, self.clock.now())
         return attrs.evolve(portfolio, start_of_day_value=self._day_start)
 
+    async def _store_pnl(self) -> None:
+        """The daily P&L row, when it changed since the last one stored."""
+        if self._pnl_due is not None:
+            pnl, at = self._pnl_due
+            await self.database.daily_pnl.save(pnl, at)
+            self._saved_pnl, self._pnl_due = pnl, None
+
     async def _spent_today(self) -> int:
-        now = self.clock.now()
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        return await self.database.ai_spend.total_since(midnight)
+        """Today's AI spend: read from the database on the first cycle of a day (and after an
+        error), then kept up to date with what this engine stores (:meth:`_store_spend`)."""
+        today = self.clock.now().date()
+        if self._spent_day is None or self._spent_day[0] != today:
+            now = self.clock.now()
+            midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            self._spent_day = (today, await self.database.ai_spend.total_since(midnight))
+        return self._spent_day[1]
+
+    async def _store_cycle(self, decisions: Sequence[MarketDecision]) -> None:
+        """What the cycle stores, in the caller's unit: reconcile's deferred rows, the daily
+        P&L, decisions and forecasts, AI spend and audit events."""
+        await self.reconciler.store_deferred()
+        await self._store_pnl()
+        await self._store(decisions)
+        await self._store_spend()
+        await self.audit.flush()
 
     async def react(self, moved: Collection[str]) -> CycleReport | None:
         """Between cycles, on streamed updates: a cycle over the markets that ``moved`` for
@@ -179,14 +200,29 @@ class Engine:
             self.pipeline = full
 
     async def run_cycle(self, *, only: Collection[str] | None = None) -> CycleReport:
+        """One cycle; after an error, what it holds in memory of the database is read again."""
+        try:
+            return await self._run_cycle(only)
+        except BaseException:
+            self.forget()
+            raise
+
+    def forget(self) -> None:
+        """Drop what is held in memory of the database: today's AI spend, the last daily P&L
+        row stored, reconcile's stored open orders and positions (read again next cycle)."""
+        self._spent_day = None
+        self._saved_pnl = None
+        self._pnl_due = None
+        self.reconciler.forget()
+
+    async def _run_cycle(self, only: Collection[str] | None) -> CycleReport:
         self.cycles += 1
         signals.cycle_started.send(self)  # monitoring: cycle duration, log correlation id
         markets, state = await self._ingest(only)
         await self._learn_series(markets)
         self.reconciler.event_of.update({m.ticker: m.event_ticker for m in markets})
-        async with self.database.unit():
-            spent = await self._spent_today()
-            portfolio = await self._with_day_start(state.portfolio, spent, state.new_fills)
+        spent = await self._spent_today()
+        portfolio = self._with_day_start(state.portfolio, spent, state.new_fills)
         context = self._context(portfolio, spent)
         self._decided_at = context.now
         decisions = await self._decide_all(markets, context)
@@ -197,10 +233,8 @@ class Engine:
         to_place = await self._replace_quotes(admitted, state, markets)
         owner = self._owners(decisions, to_place, context.now)
         execution = await self.executor.execute(_plan(to_place, owner))
-        async with self.database.unit():
-            await self._store(decisions)
-            await self._store_spend()
-            await self.audit.flush()
+        async with self.database.unit():  # the one transaction of a quiet cycle
+            await self._store_cycle(decisions)
         report = self._report(
             markets=markets,
             decisions=decisions,
@@ -224,9 +258,8 @@ class Engine:
         ``only``, when reacting) and the venue's state."""
         listed = await self._listing(only)
         self.reconciler.see_listed(listed)
-        async with self.database.unit():  # a few transactions per cycle, none across a call
-            pending = await self.reconciler.tickers_to_settle()
-            self.owned = await self._claim([m.ticker for m in listed] + pending)
+        pending = await self.reconciler.tickers_to_settle()  # held in memory between cycles
+        self.owned = await self._claim([m.ticker for m in listed] + pending)
         if self.market_data is not None and only is None:
             await self.market_data.refresh(sorted(self.owned))
         state = await self.reconciler.reconcile(self.owned)
@@ -261,9 +294,16 @@ class Engine:
         """Settle what is left at the end of a run: orders of unknown fate and orders that
         left the book in this worker's markets, every settlement, the day's P&L row, and the
         audit events signalled since the last cycle (a stop pressed between cycles)."""
-        state = await self.reconciler.reconcile(self.owned, read_settlements=True)
-        await self._with_day_start(state.portfolio, await self._spent_today(), state.new_fills)
-        await self.audit.flush()
+        try:
+            state = await self.reconciler.reconcile(self.owned, read_settlements=True)
+            self._with_day_start(state.portfolio, await self._spent_today(), state.new_fills)
+            async with self.database.unit():
+                await self.reconciler.store_deferred()
+                await self._store_pnl()
+                await self.audit.flush()
+        except BaseException:
+            self.forget()
+            raise
 
     async def release(self) -> None:
         """Give up every market lease (at the end of a session)."""
@@ -394,6 +434,8 @@ class Engine:
         spent, self._spend = self._spend, []
         for record in spent:
             await self.database.ai_spend.record(record)
+            if self._spent_day is not None and record.created_time.date() == self._spent_day[0]:
+                self._spent_day = (self._spent_day[0], self._spent_day[1] + record.cost)
 
     def _report(
         self,

@@ -10,8 +10,9 @@ market stays blocked for new orders.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 
 import attrs
 
@@ -65,16 +66,35 @@ class Reconciler:
     _rounds: int = 0
     _held: frozenset[str] = frozenset()
     _stored_positions: list[Position] | None = None
-    _open_orders: list[StoredOrder] | None = None  # this round's, read once
+    _open_orders: list[StoredOrder] | None = None  # held between rounds (see _stored_open_orders)
+    _orders_read: tuple[int, int] = (-1, -1)  # (order writes, round) when last read
+    _deferred: list[Callable[[], Awaitable[object]]] = attrs.field(factory=list)
 
     async def reconcile(
         self, owned: Collection[str] | None = None, *, read_settlements: bool = False
     ) -> ReconcileResult:
-        """Read the venue's view; settle unknown orders in ``owned`` markets (all if None)."""
+        """Read the venue's view; settle unknown orders in ``owned`` markets (all if None).
+
+        Fills and settlements are stored at once; what the venue reports again every round
+        (positions, our resting orders' states) waits for :meth:`store_deferred`, which the
+        engine calls in its end-of-cycle transaction (lost in a crash, it is read again)."""
         try:
             return await self._reconcile(owned, read_settlements)
-        finally:
-            self._open_orders = None  # the next round reads them afresh
+        except BaseException:
+            self.forget()
+            raise
+
+    def forget(self) -> None:
+        """Drop what is held in memory of the database (after an error): read it afresh."""
+        self._open_orders = None
+        self._stored_positions = None
+        self._deferred.clear()
+
+    async def store_deferred(self) -> None:
+        """Store what :meth:`reconcile` left for the end of the cycle (call inside a unit)."""
+        writes, self._deferred = self._deferred, []
+        for write in writes:
+            await write()
 
     async def _reconcile(
         self, owned: Collection[str] | None, read_settlements: bool
@@ -89,8 +109,8 @@ class Reconciler:
         async with self.database.unit():  # the venue read first: no lock held across a call
             fills = await self._new_fills(listed_fills)
             settlements = await self._new_settlements(listed_settlements)
-            await self._store_positions(positions)
-            await self._refresh_orders(resting)
+        self._store_positions(positions)
+        await self._refresh_orders(resting)
         await self._settle_departed(resting, owned)
         portfolio = self._portfolio(balance.balance, positions, resting)
         return ReconcileResult(
@@ -105,9 +125,9 @@ class Reconciler:
         self.open_tickers = {m.ticker for m in listed}
         self.marks = {m.ticker: m.mid for m in listed if m.mid is not None}
 
-    async def _store_positions(self, positions: list[Position]) -> None:
+    def _store_positions(self, positions: list[Position]) -> None:
         if positions != self._stored_positions:
-            await self.database.positions.replace_all(positions)
+            self._deferred.append(partial(self.database.positions.replace_all, positions))
             self._stored_positions = positions
         self._announce_closed(positions)
 
@@ -146,9 +166,16 @@ class Reconciler:
         return sorted({o.intent.ticker for o in await self._stored_open_orders()})
 
     async def _stored_open_orders(self) -> list[StoredOrder]:
-        """Our orders of unknown fate or stored as resting, read once per round."""
-        if self._open_orders is None:
+        """Our orders of unknown fate or stored as resting. Held between rounds while no order
+        was written through this database object since the read; read afresh after an error,
+        and every ``settlements_every`` rounds for what another worker sharing the database
+        wrote (an order of unknown fate it left in a market we now hold)."""
+        writes, rounds = self.database.orders.writes, self._rounds
+        aged = rounds - self._orders_read[1] >= self.settlements_every
+        stale = self._orders_read[0] != writes or aged
+        if self._open_orders is None or stale:
             self._open_orders = await self.database.orders.in_states((*UNSETTLED, RESTING))
+            self._orders_read = (writes, rounds)
         return self._open_orders
 
     async def _unsettled(self) -> list[StoredOrder]:
@@ -228,5 +255,6 @@ class Reconciler:
             if known is not None and known.state is RESTING and known.exchange_order == order:
                 unchanged.append(order.client_order_id)
             elif known is not None or await self.database.orders.get(order.client_order_id):
-                await self.database.orders.mark_acknowledged(order, now)
-        await self.database.orders.touch(unchanged, now)
+                self._deferred.append(partial(self.database.orders.mark_acknowledged, order, now))
+        if unchanged:
+            self._deferred.append(partial(self.database.orders.touch, unchanged, now))

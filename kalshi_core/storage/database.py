@@ -130,8 +130,8 @@ class Database:
         return cls(engine, clock=clock, lease_ttl=lease_ttl)
 
     def unit(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """One transaction for every repository call in the block (a cycle's reads and
-        writes, a few of these per cycle): see :func:`unit_of_work`."""
+        """One transaction for every repository call in the block (what a quiet cycle
+        stores goes into one of these at its end): see :func:`unit_of_work`."""
         return unit_of_work(self.sessions)
 
     async def close(self) -> None:

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kalshi_core.client import BatchOrderResult, CancelAck, KalshiClient, OrderAck, OrderRequest
+from kalshi_core.clock import Clock
 from kalshi_core.errors import ExchangeError
 from kalshi_core.models import (
     Balance,
     Fill,
     Market,
+    MarketStatus,
     Order,
     OrderBook,
     OrderStatus,
@@ -21,17 +23,61 @@ from kalshi_core.models import (
 )
 
 MARKETS_PAGE = 1000
+#: Asked from this long before the previous listing began: ``min_updated_ts`` is in whole
+#: seconds, and an update in the second the listing began may not be in it.
+LISTING_MARGIN = timedelta(seconds=1)
 
 
 class ClientGateway:
     """A :class:`Gateway` over :class:`KalshiClient`; each method is one paginated read or
-    one write, so a steady-state cycle costs a handful of API calls."""
+    one write, so a steady-state cycle costs a handful of API calls.
 
-    def __init__(self, client: KalshiClient) -> None:
+    With ``full_listing_every`` N above 1 the open markets are listed in full once every N
+    listings; in between only the markets updated since the last listing are asked for
+    (``min_updated_ts``, one page at steady state whatever the number of markets) and merged
+    into the held list: a market no longer open leaves it, a new or changed one replaces its
+    old copy. Kalshi's ``updated_time`` is the market's last change; a change that does not
+    move it is caught by the next full listing."""
+
+    def __init__(
+        self, client: KalshiClient, *, full_listing_every: int = 1, clock: Clock | None = None
+    ) -> None:
+        if full_listing_every < 1:
+            raise ValueError(f"full_listing_every must be at least 1, got {full_listing_every}")
         self.client = client
+        self.full_listing_every = full_listing_every
+        self.clock = clock  # the exchange's time: each listing asks from its predecessor's
+        self._held: dict[str, Market] = {}
+        self._listings = 0
+        self._since: datetime | None = None
 
     async def open_markets(self) -> list[Market]:
-        return [m async for m in self.client.iter_markets(status="open", limit=MARKETS_PAGE)]
+        incremental = self._since is not None and self._listings % self.full_listing_every
+        started = self.clock.now() - LISTING_MARGIN if self.clock is not None else None
+        self._listings += 1
+        if not incremental:
+            listed = self.client.iter_markets(status="open", limit=MARKETS_PAGE)
+            self._held = {m.ticker: m async for m in listed}
+        else:
+            await self._merge_updated()
+        self._since = started or self._latest_update()
+        return list(self._held.values())
+
+    def _latest_update(self) -> datetime | None:
+        """Without a clock: the latest ``updated_time`` held (markets updated in that second
+        come again next time: the filter is inclusive, in seconds)."""
+        stamps = [m.updated_time for m in self._held.values() if m.updated_time is not None]
+        return max([*stamps, self._since] if self._since else stamps, default=None)
+
+    async def _merge_updated(self) -> None:
+        """Merge the markets updated since the last listing (the filter takes no status)."""
+        assert self._since is not None
+        updated = self.client.iter_markets(min_updated_ts=self._since, limit=MARKETS_PAGE)
+        async for market in updated:
+            if market.status is MarketStatus.ACTIVE:
+                self._held[market.ticker] = market
+            else:
+                self._held.pop(market.ticker, None)
 
     async def balance(self) -> Balance:
         return await self.client.get_balance()

@@ -49,7 +49,7 @@ async def open_paper(
         )
         async with client:
             yield OpenVenue(
-                gateway=ClientGateway(client),
+                gateway=listing_gateway(app, client, exchange.clock),
                 clock=exchange.clock,
                 description=f"the local exchange at {exchange.base_url} (paper trading)",
                 time=LocalTime(SimulatedTime(exchange.clock, exchange.replay)),
@@ -91,7 +91,7 @@ async def _served_exchange(app: Any, run: RunSpec) -> AsyncIterator[OpenVenue]:
             clock = ManualClock(published.now)
             time = ExchangeTime(client, clock, published)
         yield OpenVenue(
-            gateway=ClientGateway(client),
+            gateway=listing_gateway(app, client, clock),
             clock=clock,
             description=f"{client.transport.base_url} (paper)",
             time=time,
@@ -117,3 +117,10 @@ async def open_kalshi(
         kind = "live" if run.allow_remote else "paper"
         venue.description = venue.description.replace("(paper)", f"({kind})")
         yield venue
+
+
+def listing_gateway(app: Any, client: Any, clock: Clock) -> ClientGateway:
+    """The client's gateway with the run's ``full_listing_every`` (incremental listing, asked
+    from the exchange's ``clock``)."""
+    every = int(app.section("run").get("full_listing_every", 1))
+    return ClientGateway(client, full_listing_every=every, clock=clock)

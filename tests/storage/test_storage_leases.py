@@ -86,3 +86,32 @@ async def test_workers_on_separate_engines_never_own_the_same_market(target, dat
     assert len(granted) == len(set(granted))
     assert ever_granted == owned
     assert set(granted) == set(tickers)
+
+
+async def test_a_claim_of_twenty_thousand_markets_binds_a_bounded_number_of_parameters(
+    database: Database,
+) -> None:
+    """A claim larger than one chunk is granted whole, stays exclusive across chunks, and no
+    statement binds more than SQLite's limit (one statement would bind 40,000 here)."""
+    tickers = [f"M{i:05d}" for i in range(20_000)]
+    assert await database.leases.claim(tickers[:700], "w2") == set(tickers[:700])
+    granted = await database.leases.claim(tickers, "w1")
+    assert granted == set(tickers[700:])
+    assert await database.leases.owned("w1") == set(tickers[700:])
+
+
+async def test_a_claim_rolled_back_inserts_its_lease_rows_again(database: Database) -> None:
+    """Lease rows inserted in a transaction that rolled back are not taken as existing."""
+
+    class Boom(Exception):
+        pass
+
+    async def claim_then_fail() -> None:
+        async with database.unit():
+            await database.leases.claim(["A", "B"], "w1")
+            raise Boom
+
+    with pytest.raises(Boom):
+        await claim_then_fail()
+    assert await database.leases.owned("w1") == frozenset()
+    assert await database.leases.claim(["A", "B"], "w2") == {"A", "B"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +23,15 @@ from kalshi_core.storage.schema import MarketLeaseRow
 from kalshi_core.storage.types import EPOCH
 
 Clock = Callable[[], datetime]
+
+#: Tickers per claim statement: it binds each twice (and the row insert three values each),
+#: so a claim of 20,000 markets stays far under SQLite's 32,766 and PostgreSQL's 65,535
+#: bound parameters, and no statement grows with the number of markets.
+CLAIM_CHUNK = 500
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def wall_clock() -> datetime:
@@ -57,21 +67,30 @@ class MarketLeases(Repository):
         now = self._clock()
         if self._still_held(wanted, worker_id, now):
             return frozenset(wanted)
-        await self._ensure_rows(wanted)
-        claimable = self._claimable(wanted, worker_id, now)
+        owned: set[str] = set()
+        inserted: list[str] = []
+        async with self._writing() as session:  # one transaction, a statement per chunk
+            for chunk in _chunks(wanted, CLAIM_CHUNK):
+                inserted += await self._ensure_rows(session, chunk)
+                owned.update((await session.scalars(self._grant(chunk, worker_id, now))).all())
+        if self._shared() is None:  # committed: a caller's unit may still roll them back
+            self._ensured.update(inserted)
+        granted = frozenset(owned)
+        self._renewed[worker_id] = (granted, now)
+        return granted
+
+    def _grant(self, tickers: list[str], worker_id: str, now: datetime) -> Any:
+        """The conditional ``UPDATE`` that leases what of ``tickers`` is claimable."""
+        claimable = self._claimable(tickers, worker_id, now)
         candidates = (
             select(MarketLeaseRow.ticker).where(claimable).with_for_update(skip_locked=True)
         )
-        statement = (
+        return (
             update(MarketLeaseRow)
             .where(MarketLeaseRow.ticker.in_(candidates.scalar_subquery()), claimable)
             .values(worker_id=worker_id, expires_time=now + self._ttl)
             .returning(MarketLeaseRow.ticker)
         )
-        async with self._writing() as session:
-            owned = frozenset((await session.scalars(statement)).all())
-        self._renewed[worker_id] = (owned, now)
-        return owned
 
     def _still_held(self, wanted: list[str], worker_id: str, now: datetime) -> bool:
         """Every market wanted was granted by this object's last claim for ``worker_id`` and
@@ -90,14 +109,13 @@ class MarketLeases(Repository):
             MarketLeaseRow.expires_time <= now,
         )
 
-    async def _ensure_rows(self, tickers: list[str]) -> None:
+    async def _ensure_rows(self, session: AsyncSession, tickers: list[str]) -> list[str]:
+        """Insert the lease rows of ``tickers`` not known to exist; return those tickers."""
         new = [t for t in tickers if t not in self._ensured]
-        if not new:
-            return
-        rows = [{"ticker": t, "worker_id": None, "expires_time": EPOCH} for t in new]
-        async with self._writing() as session:
+        if new:
+            rows = [{"ticker": t, "worker_id": None, "expires_time": EPOCH} for t in new]
             await session.execute(insert_ignore(session, MarketLeaseRow, rows, ["ticker"]))
-        self._ensured.update(new)
+        return new
 
     async def release(self, worker_id: str, tickers: Iterable[str] | None = None) -> None:
         """Give up ``tickers`` (all of this worker's markets when ``None``)."""

@@ -51,7 +51,12 @@ def _to_stored(row: OrderRow) -> StoredOrder:
 
 
 class Orders(Repository):
-    """Our orders. Record the intent *before* sending it; nothing here ever duplicates one."""
+    """Our orders. Record the intent *before* sending it; nothing here ever duplicates one.
+
+    ``writes`` counts the state changes made through this object (not :meth:`touch`): a
+    caller holding orders it read can tell whether it wrote any since."""
+
+    writes: int = 0
 
     async def record_intent(
         self,
@@ -80,6 +85,7 @@ class Orders(Repository):
             "updated_time": at,
             **intent_values(intent),
         }
+        self.writes += 1
         async with self._writing() as session:
             statement = insert_ignore(session, OrderRow, [values], ["client_order_id"])
             await session.execute(statement)
@@ -133,6 +139,7 @@ class Orders(Repository):
         if only_pending:
             pending = [str(OrderState.PENDING_SUBMIT), str(OrderState.PENDING_UNKNOWN)]
             statement = statement.where(OrderRow.state.in_(pending))
+        self.writes += 1
         async with self._writing() as session:
             await session.execute(statement)
             return await self._require(session, client_order_id)
