@@ -27,16 +27,16 @@ def installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def http_parser(available: Callable[[str], bool] = installed) -> str:
+def http_parser(available: Callable[[str], bool] | None = None) -> str:
     """``"httptools"`` where installed, else ``"h11"`` (pure Python, always there)."""
-    return "httptools" if available("httptools") else "h11"
+    return "httptools" if (available or installed)("httptools") else "h11"
 
 
 def loop_factory(
-    available: Callable[[str], bool] = installed,
+    available: Callable[[str], bool] | None = None,
 ) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop where installed, else None (asyncio's default loop)."""
-    if not available("uvloop"):
+    if not (available or installed)("uvloop"):
         return None
     uvloop = importlib.import_module("uvloop")
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
