@@ -99,9 +99,9 @@ async def test_each_response_reaches_the_socket_in_one_write(
         wrap(self, _CountedTransport(transport, writes))  # type: ignore[arg-type]
 
     monkeypatch.setattr(CoalescingTransport, "__init__", counted)
-    async with LocalExchange.running(venue=venue, key_dir=key_dir) as exchange:
-        async with httpx.AsyncClient() as http:
-            bodies = [(await http.get(exchange.base_url + STATUS)).json() for _ in range(5)]
+    running = LocalExchange.running(venue=venue, key_dir=key_dir)
+    async with running as exchange, httpx.AsyncClient() as http:
+        bodies = [(await http.get(exchange.base_url + STATUS)).json() for _ in range(5)]
     assert all(body["exchange_active"] for body in bodies)
     assert len(writes) == 5
     assert all(write.startswith(b"HTTP/1.1 200") and write.endswith(b"}") for write in writes)
