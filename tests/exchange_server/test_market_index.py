@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from kalshi_core.exchange import Venue
+from kalshi_core.exchange.http.shapes import json_body, market_json
 from kalshi_core.models import Market, MarketStatus
 
-from .conftest import EVENTS, RawHttp, make_market
+from .conftest import EVENTS, TICKER, RawHttp, cross, make_market
 from .test_cursors import walk
 
 QUERIES = [
@@ -88,3 +89,20 @@ async def test_markets_listed_and_moved_while_walking_are_seen_as_they_are_now(
     assert seen == sorted(set(seen))
     after: Any = await walk(raw, "/markets", "markets.ticker", 100, lambda page: None)
     assert after == sorted(m.ticker for m in venue.markets())
+
+
+async def test_listing_bytes_are_the_json_of_each_market_as_it_is_now(
+    raw: RawHttp, venue: Venue
+) -> None:
+    def expected() -> bytes:
+        shaped = [market_json(m) for m in sorted(venue.markets(), key=lambda m: m.ticker)]
+        return bytes(json_body({"markets": shaped, "cursor": ""}).body)
+
+    first = await raw.send("GET", "/markets")
+    assert first.content == expected()
+    assert first.headers["content-type"] == "application/json"
+    cross(venue, 4500, 3)  # the market's quote, volume and last price change
+    again = await raw.send("GET", "/markets")
+    assert again.content == expected()
+    traded = next(m for m in again.json()["markets"] if m["ticker"] == TICKER)
+    assert traded["last_price_dollars"] == "0.4500"

@@ -12,13 +12,16 @@ of :mod:`.pages` (same cursor, same order, same ``""`` on the last page).
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Callable, Sequence
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from kalshi_core.exchange.changes import Change, MarketChanged
 from kalshi_core.exchange.http.pages import Limits, Listing, decode_cursor, encode_cursor
 from kalshi_core.exchange.http.params import query_csv, query_int
+from kalshi_core.exchange.http.shapes import market_json
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import Market
 
@@ -34,6 +37,7 @@ class MarketIndex:
         self._by_event: dict[str, list[str]] = {}
         self._by_series: dict[str, list[str]] = {}
         self._known: set[str] = set()
+        self._encoded: dict[str, tuple[Market, bytes]] = {}
         venue.listeners.append(self.changed)  # first, so no market listed meanwhile is missed
         for market in venue.markets():
             self._add(market)
@@ -50,6 +54,16 @@ class MarketIndex:
         bisect.insort(self.tickers, market.ticker)
         bisect.insort(self._by_event.setdefault(market.event_ticker, []), market.ticker)
         bisect.insort(self._by_series.setdefault(market.series_ticker, []), market.ticker)
+
+    def encoded(self, market: Market) -> bytes:
+        """``market``'s JSON, encoded again only when its report changed (an idle market's
+        report compares equal to the last one, which is far cheaper than shaping it)."""
+        made = self._encoded.get(market.ticker)
+        if made is not None and made[0] == market:
+            return made[1]
+        data = _dumps(market_json(market))
+        self._encoded[market.ticker] = (market, data)
+        return data
 
     def candidates(self, request: Request) -> Sequence[str]:
         """Sorted tickers that may match the query's event, series and ticker filters (the
@@ -88,3 +102,16 @@ def market_page(
             return page, encode_cursor(listing, listing.key(page[-1]))
         page.append(market)
     return page, ""
+
+
+def _dumps(data: object) -> bytes:
+    """JSON as Starlette's ``JSONResponse`` encodes it."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def listing_response(index: MarketIndex, page: Sequence[Market], cursor: str) -> Response:
+    """``{"markets": [...], "cursor": ...}``: the same bytes as ``json_body`` would send."""
+    markets = b",".join(index.encoded(market) for market in page)
+    body = b'{"markets":[' + markets + b'],"cursor":' + _dumps(cursor) + b"}"
+    return Response(body, media_type="application/json")

@@ -14,7 +14,7 @@ from kalshi_core.exchange import rules
 from kalshi_core.exchange.http.base import Handlers, RouteSpec
 from kalshi_core.exchange.http.candles import build_candles, candle_query, event_candles
 from kalshi_core.exchange.http.errors import bad
-from kalshi_core.exchange.http.market_index import market_page
+from kalshi_core.exchange.http.market_index import listing_response, market_page
 from kalshi_core.exchange.http.pages import (
     EVENT_LIMITS,
     MARKET_LIMITS,
@@ -204,7 +204,7 @@ class MarketHandlers(Handlers):
         predicates = market_filters(request)
         index = self.context.market_index()
         page, cursor = market_page(index, request, predicates, MARKET_LIMITS, MARKET_LIST)
-        return json_body({"markets": [market_json(m) for m in page], "cursor": cursor})
+        return listing_response(index, page, cursor)
 
     async def market(self, request: Request) -> Response:
         market = self.venue.market(request.path_params["ticker"])
