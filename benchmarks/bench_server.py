@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import random
@@ -40,16 +41,35 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
+from rich.console import Console
+from rich.table import Table
+
+import kalshi_core
+from kalshi_core.client import Signer
+from kalshi_core.clock import ManualClock
+from kalshi_core.exchange import Venue, VenueOrder
+from kalshi_core.exchange.local import LocalExchange
+from kalshi_core.models import BookSide, Market, MarketStatus
+from kalshi_core.money import CONTRACT, DOLLAR
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 PREFIX = "/trade-api/v2"
 LIQUID = 50  # markets with a book to read
-MIX = (("book", 6), ("listing", 1), ("order", 3))
+MIX = "book=6,listing=1,order=3"
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def parse_mix(text: str) -> list[tuple[str, int]]:
+    """``book=6,listing=1,order=3`` -> [("book", 6), ...] (an order is a place + a cancel)."""
+    pairs = [part.split("=") for part in text.split(",") if part]
+    found = [(name, int(weight)) for name, weight in pairs]
+    unknown = {name for name, _ in found} - {"book", "listing", "order"}
+    if unknown:
+        raise SystemExit(f"--mix: unknown request kinds {sorted(unknown)} (book, listing, order)")
+    return found
 
 
 def ticker_of(index: int) -> str:
@@ -59,11 +79,7 @@ def ticker_of(index: int) -> str:
 # ---- the server process -----------------------------------------------------------------------
 
 
-def build_venue(markets: int) -> Any:
-    from kalshi_core.clock import ManualClock
-    from kalshi_core.exchange import Venue, VenueOrder
-    from kalshi_core.models import BookSide, Market, MarketStatus
-    from kalshi_core.money import CONTRACT, DOLLAR
+def build_venue(markets: int) -> Venue:
 
     venue = Venue(ManualClock(START))
     for index in range(markets):
@@ -98,18 +114,14 @@ def build_venue(markets: int) -> Any:
 def serve(markets: int, key_dir: Path, plain: bool) -> None:
     """Serve a venue of ``markets`` markets; print where, and with which key, on one line."""
     if plain:  # this tree's fallback: as if httptools and uvloop were not installed
-        from kalshi_core.exchange.http import serving
-
-        serving.installed = lambda module: False  # type: ignore[assignment]
-    import kalshi_core
-    from kalshi_core.exchange.local import LocalExchange
-    from kalshi_core.money import DOLLAR
+        serving = importlib.import_module("kalshi_core.exchange.http.serving")  # not on main
+        serving.installed = lambda module: False
 
     exchange = LocalExchange.create(
         venue=build_venue(markets), key_dir=key_dir, starting_balance=1_000_000 * DOLLAR
     )
 
-    def ready(ex: Any) -> None:
+    def ready(ex: LocalExchange) -> None:
         where = {"url": ex.base_url, "key_id": ex.api_key_id, "key_path": str(ex.private_key_path)}
         print(json.dumps({**where, "code": kalshi_core.__file__}), flush=True)
 
@@ -208,8 +220,6 @@ class Signatures:
     """The dev key's headers, reused for the same method and path for ``reuse`` seconds."""
 
     def __init__(self, key_id: str, key_path: str, reuse: float) -> None:
-        from kalshi_core.client import Signer
-
         self.signer = Signer.from_file(key_id, Path(key_path))
         self.reuse = reuse
         self._made: dict[tuple[str, str], tuple[float, dict[str, str]]] = {}
@@ -236,6 +246,7 @@ class Job:
     end_at: float
     reuse: float
     seed: int
+    mix: str
 
 
 @attrs.define
@@ -260,7 +271,7 @@ class Walker:
 
     async def run(self) -> Tally:
         actions = {"book": self.book, "listing": self.listing, "order": self.order}
-        names = [name for name, weight in MIX for _ in range(weight)]
+        names = [name for name, weight in parse_mix(self.job.mix) for _ in range(weight)]
         while time.time() < self.job.end_at:
             await actions[self.random.choice(names)]()
         return self.tally
@@ -324,6 +335,7 @@ class Load:
     seconds: float
     reuse: float
     markets: int
+    mix: str
 
 
 @attrs.frozen
@@ -357,6 +369,7 @@ def measure(live: Running, load: Load, pool: ProcessPoolExecutor) -> Row:
             end_at,
             load.reuse,
             n,
+            load.mix,
         )
         for n in range(load.processes)
     ]
@@ -380,40 +393,44 @@ def measure(live: Running, load: Load, pool: ProcessPoolExecutor) -> Row:
     )
 
 
-async def _walk_listing(url: str, pages: int) -> tuple[int, list[float]]:
+async def _walk_listing(url: str, pages: int, limit: int = 1000) -> int:
+    """Markets listed walking up to ``pages`` pages of ``limit`` from the first."""
     connection = await Connection.open(url)
-    listed, cursor, times = 0, "", []
-    for page in range(pages + 1):
-        began = time.perf_counter()
+    listed, cursor = 0, ""
+    for _ in range(pages):
         suffix = f"&cursor={cursor}" if cursor else ""
-        _, data = await connection.call("GET", f"{PREFIX}/markets?limit=1000{suffix}", {})
+        _, data = await connection.call("GET", f"{PREFIX}/markets?limit={limit}{suffix}", {})
         body = json.loads(data)
-        if page > 0:  # the first page warms up (and builds this tree's index)
-            listed += len(body["markets"])
-            times.append(time.perf_counter() - began)
+        listed += len(body["markets"])
         cursor = body["cursor"]
         if not cursor:
-            cursor = ""
+            break
     connection.writer.close()
-    return listed, times
+    return listed
 
 
-def listing_cost(live: Running, pages: int) -> tuple[int, float]:
-    """Markets listed and server CPU microseconds per listed market."""
-    before = cpu_seconds(live.process.pid)
-    listed, _ = asyncio.run(_walk_listing(live.url, pages))
-    return listed, (cpu_seconds(live.process.pid) - before) / max(listed, 1) * 1e6
+def listing_cost(live: Running, pages: int) -> tuple[float, float]:
+    """Server CPU microseconds per listed market: the first walk, then the same walk again.
+
+    One ``limit=1`` page first builds this tree's index (once per server: O(markets)).
+    """
+    asyncio.run(_walk_listing(live.url, 1, limit=1))
+    costs = []
+    for _ in range(2):
+        before = cpu_seconds(live.process.pid)
+        listed = asyncio.run(_walk_listing(live.url, pages))
+        costs.append((cpu_seconds(live.process.pid) - before) / max(listed, 1) * 1e6)
+    return costs[0], costs[1]
 
 
 # ---- the report -------------------------------------------------------------------------------
 
 
-def throughput_table(rows: list[Row]) -> Any:
-    from rich.table import Table
-
+def throughput_table(rows: list[Row]) -> Table:
     table = Table(title="Mixed load: requests/s, latency, server CPU per request")
     for column in (
         "server",
+        "mix",
         "processes",
         "connections",
         "requests/s",
@@ -426,6 +443,7 @@ def throughput_table(rows: list[Row]) -> Any:
     for row in rows:
         table.add_row(
             row.server,
+            row.load.mix,
             str(row.load.processes),
             str(row.load.connections),
             f"{row.per_second:,.0f}",
@@ -437,16 +455,16 @@ def throughput_table(rows: list[Row]) -> Any:
     return table
 
 
-def listing_table(cells: dict[tuple[str, int], tuple[int, float]]) -> Any:
-    from rich.table import Table
-
-    table = Table(title="GET /markets?limit=1000: server CPU µs per listed market")
+def listing_table(cells: dict[tuple[str, int], tuple[float, float]]) -> Table:
+    title = "GET /markets?limit=1000: server CPU µs per listed market (first walk / again)"
+    table = Table(title=title)
     table.add_column("server")
     sizes = sorted({size for _, size in cells})
     for size in sizes:
         table.add_column(f"{size:,} markets", justify="right")
     for name in dict.fromkeys(name for name, _ in cells):
-        table.add_row(name, *(f"{cells[(name, size)][1]:,.1f}" for size in sizes))
+        costs = (cells[(name, size)] for size in sizes)
+        table.add_row(name, *(f"{first:,.0f} / {again:,.0f}" for first, again in costs))
     return table
 
 
@@ -463,36 +481,47 @@ def servers(main: str) -> list[Server]:
     return found
 
 
-def run(options: argparse.Namespace) -> None:
-    from rich.console import Console
+def loads(options: argparse.Namespace) -> list[Load]:
+    return [
+        Load(
+            processes,
+            connections,
+            options.seconds,
+            options.reuse_signature_seconds,
+            options.markets,
+            mix,
+        )
+        for mix in options.mix or [MIX]
+        for processes in _numbers(options.processes)
+        for connections in _numbers(options.connections)
+    ]
 
-    console = Console()
-    chosen = servers(options.main)
+
+def throughput(options: argparse.Namespace, chosen: list[Server], key_dir: Path) -> list[Row]:
     rows: list[Row] = []
-    listing: dict[tuple[str, int], tuple[int, float]] = {}
-    context = get_context("fork")
+    workers = max(_numbers(options.processes))
+    for server in chosen:
+        with (
+            running(server, options.markets, key_dir) as live,
+            ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool,
+        ):
+            Console().print(f"{server.name}: {live.code}")
+            for load in loads(options):
+                rows.append(measure(live, load, pool))
+                Console().print(throughput_table(rows[-1:]))
+    return rows
+
+
+def run(options: argparse.Namespace) -> None:
+    chosen = servers(options.main)
+    listing: dict[tuple[str, int], tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as key_dir:
-        for server in chosen:
-            with running(server, options.markets, Path(key_dir)) as live:
-                console.print(f"{server.name}: {live.code}")
-                with ProcessPoolExecutor(
-                    max(_numbers(options.processes)), mp_context=context
-                ) as pool:
-                    for processes in _numbers(options.processes):
-                        for connections in _numbers(options.connections):
-                            load = Load(
-                                processes,
-                                connections,
-                                options.seconds,
-                                options.reuse_signature_seconds,
-                                options.markets,
-                            )
-                            rows.append(measure(live, load, pool))
-                            console.print(throughput_table(rows[-1:]))
+        rows = throughput(options, chosen, Path(key_dir))
         for size in _numbers(options.listing_sizes):
             for server in chosen:
                 with running(server, size, Path(key_dir)) as live:
                     listing[(server.name, size)] = listing_cost(live, options.listing_pages)
+    console = Console()
     console.print(throughput_table(rows))
     console.print(listing_table(listing))
 
@@ -509,6 +538,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per load")
     parser.add_argument("--markets", type=int, default=1000, help="markets in the mixed-load venue")
     parser.add_argument("--reuse-signature-seconds", type=float, default=1.0)
+    parser.add_argument("--mix", action="append", help=f"request mix (repeatable; {MIX})")
     parser.add_argument("--listing-pages", type=int, default=5)
     parser.add_argument("--listing-sizes", default="500,5000,20000", help="venue sizes (CSV)")
     parser.add_argument(
