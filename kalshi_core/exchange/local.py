@@ -49,6 +49,7 @@ from kalshi_core.clock import (
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
 from kalshi_core.exchange.fill_models import FillModel
+from kalshi_core.exchange.http.serving import http_protocol, loop_factory
 from kalshi_core.exchange.replay import History, Replay, load_history
 from kalshi_core.exchange.replay import window as replay_window
 from kalshi_core.exchange.server import PREFIX, Catalog, ExchangeApp, KeyRegistry, ServerContext
@@ -447,7 +448,7 @@ class LocalExchange:
             ws_ping_timeout=ping_seconds,
             log_config=None,
             access_log=False,
-            http="auto",  # httptools where installed (the `fast` extra), else h11
+            http=http_protocol(),  # httptools where installed (the `fast` extra), else h11
             timeout_graceful_shutdown=2,
         )
 
@@ -478,4 +479,5 @@ class LocalExchange:
                         on_tick(self)
                     await asyncio.wait({self._serving}, timeout=tick_seconds)
 
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:  # uvloop where installed
+            runner.run(main())

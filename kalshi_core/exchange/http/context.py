@@ -9,7 +9,8 @@ from typing import Any
 import attrs
 
 from kalshi_core.exchange.faults import FaultInjector
-from kalshi_core.exchange.http.auth import KeyRegistry, signed_account
+from kalshi_core.exchange.http.auth import KeyRegistry, VerifiedSignatures, signed_account
+from kalshi_core.exchange.http.market_index import MarketIndex
 from kalshi_core.exchange.venue import Venue
 from kalshi_core.models import Event, Series
 
@@ -35,6 +36,14 @@ class ServerContext:
     max_body_bytes: int = 65_536  # a batch of 20 orders is a few kilobytes
     wall_clock: Callable[[], float] = time.time
     clock_control: Any = None  # a ClockControl (http/local_clock.py) when the owner has one
+    verified_signatures: VerifiedSignatures = attrs.field(factory=VerifiedSignatures)
+    _market_index: MarketIndex | None = attrs.field(default=None, init=False)
+
+    def market_index(self) -> MarketIndex:
+        """The venue's ticker index for ``GET /markets``, built on first use."""
+        if self._market_index is None:
+            self._market_index = MarketIndex(self.venue)
+        return self._market_index
 
     def signed_account(self, headers: dict[str, str], method: str, path: str) -> str | None:
         """See :func:`kalshi_core.exchange.http.auth.signed_account`."""
@@ -45,4 +54,5 @@ class ServerContext:
             path,
             now_seconds=self.wall_clock(),
             max_skew_seconds=self.max_skew_seconds,
+            remembered=self.verified_signatures,
         )

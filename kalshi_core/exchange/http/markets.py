@@ -14,6 +14,7 @@ from kalshi_core.exchange import rules
 from kalshi_core.exchange.http.base import Handlers, RouteSpec
 from kalshi_core.exchange.http.candles import build_candles, candle_query, event_candles
 from kalshi_core.exchange.http.errors import bad
+from kalshi_core.exchange.http.market_index import listing_response, market_page
 from kalshi_core.exchange.http.pages import (
     EVENT_LIMITS,
     MARKET_LIMITS,
@@ -201,9 +202,9 @@ class MarketHandlers(Handlers):
 
     async def markets(self, request: Request) -> Response:
         predicates = market_filters(request)
-        chosen = [m for m in self.venue.markets() if all(p(m) for p in predicates)]
-        page, cursor = paginate(chosen, request, MARKET_LIMITS, MARKET_LIST)
-        return json_body({"markets": [market_json(m) for m in page], "cursor": cursor})
+        index = self.context.market_index()
+        page, cursor = market_page(index, request, predicates, MARKET_LIMITS, MARKET_LIST)
+        return listing_response(index, page, cursor)
 
     async def market(self, request: Request) -> Response:
         market = self.venue.market(request.path_params["ticker"])
