@@ -16,7 +16,6 @@ import bisect
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from fractions import Fraction
 
 from kalshi_core.models import BookSide, OrderStatus, SelfTradePrevention, TimeInForce
 from kalshi_core.money import Count, Money, Price
@@ -109,7 +108,9 @@ class OrderState:
         self.maker_fill_cost: Money = 0
         self.taker_fees: Money = 0
         self.maker_fees: Money = 0
-        self.fee_accrued = Fraction(0)  # exact fees of both roles, for the rounding accumulator
+        # Exact fees of both roles, in the market's fee sub-units (see exchange/fee_meter.py),
+        # for the rounding accumulator.
+        self.fee_accrued = 0
 
     @property
     def in_book(self) -> bool:

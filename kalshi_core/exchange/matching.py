@@ -16,6 +16,7 @@ from kalshi_core.exchange import rules
 from kalshi_core.exchange.accounts import Account, cost_of
 from kalshi_core.exchange.book import OrderState
 from kalshi_core.exchange.changes import Filled
+from kalshi_core.exchange.fee_meter import FeeMeter
 from kalshi_core.exchange.market import MarketState
 from kalshi_core.exchange.reports import order_report, outcome_side, position_report
 from kalshi_core.exchange.rules import reject
@@ -41,6 +42,7 @@ class MatchingEngine:
         self.market = market
         self.book = market.book
         self.state = state
+        self.fees = FeeMeter(state.fee_model, market.fees)
         self._reserve_cache: dict[tuple[Price, Count, bool], Money] = {}
         market.book.on_change = state.level_changed
 
@@ -172,13 +174,11 @@ class MatchingEngine:
         self, order: OrderState, is_taker: bool, price: Price, count: Count, now: datetime
     ) -> Money:
         """This fill's fee: the order's rounded accrued fees now, less what it already paid."""
-        fee_model = self.state.fee_model
-        exact = fee_model.exact_fee(
-            self.market.fees, price=price, count=count, is_taker=is_taker, now=now
-        )
-        charged_before = fee_model.charge(order.fee_accrued)
+        meter = self.fees
+        exact = meter.exact(price=price, count=count, is_taker=is_taker, now=now)
+        charged_before = meter.charge(order.fee_accrued)
         order.fee_accrued += exact
-        fee = fee_model.charge(order.fee_accrued) - charged_before
+        fee = meter.charge(order.fee_accrued) - charged_before
         self.state.fees_collected += fee
         return fee
 
@@ -229,11 +229,8 @@ class MatchingEngine:
         if reserve is None:
             if len(self._reserve_cache) > _RESERVE_CACHE_SIZE:
                 self._reserve_cache.clear()
-            fee_model = self.state.fee_model
-            exact = fee_model.exact_fee(
-                self.market.fees, price=worst, count=remaining, is_taker=key[2], now=None
-            )
-            reserve = self._reserve_cache[key] = fee_model.charge(exact)
+            exact = self.fees.exact(price=worst, count=remaining, is_taker=key[2], now=None)
+            reserve = self._reserve_cache[key] = self.fees.charge(exact)
         return reserve
 
     # ---- order changes ----------------------------------------------------------------------
