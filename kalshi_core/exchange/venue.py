@@ -241,13 +241,24 @@ class Venue:
 
     def place_order(self, request: VenueOrder) -> Order:
         """Validate, match and (GTC) rest an order; raises ExchangeError and changes nothing."""
+        return order_report(self._place(request))
+
+    def submit(self, request: VenueOrder) -> str:
+        """:meth:`place_order` without building the report: the new order's id.
+
+        For callers that need no report (a backtest's own flow, the benchmark); the order's
+        state is there to read through :meth:`get_order` or :meth:`order_state` as usual.
+        """
+        return self._place(request).order_id
+
+    def _place(self, request: VenueOrder) -> OrderState:
         now = self._tick()
         order = self._admit(request, now)
         if self.latency.to_insert:
             self._send(order, now + self.latency.to_insert, is_cancel=False)
         else:
             self._engines[order.ticker].run(order, now)
-        return order_report(order)
+        return order
 
     def place_orders(self, requests: Iterable[VenueOrder]) -> list[Order | ExchangeError]:
         """Batch create: one result per request, an error in place of a rejected one."""
@@ -262,12 +273,19 @@ class Venue:
     def cancel(self, account_id: str, order_id: str) -> Order:
         """Cancel a resting order; under cancel latency it stays live (and can fill) until
         the cancel arrives, and the report shows it as it is now."""
+        return order_report(self._cancel_request(account_id, order_id))
+
+    def submit_cancel(self, account_id: str, order_id: str) -> None:
+        """:meth:`cancel` without building the report."""
+        self._cancel_request(account_id, order_id)
+
+    def _cancel_request(self, account_id: str, order_id: str) -> OrderState:
         now = self._tick()
         order = self.order_state(order_id, account_id)
         if not (order.in_book or _in_flight(order)):
             raise reject(rules.ORDER_NOT_RESTING, f"order {order_id} is {order.status}")
         self._cancel_sent(order, now)
-        return order_report(order)
+        return order
 
     def _cancel_sent(self, order: OrderState, now: datetime) -> None:
         """A member's cancel: it takes effect now, or once cancel latency has passed."""
