@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import rules
-from kalshi_core.exchange.accounts import Account, cost_of
+from kalshi_core.exchange.accounts import Account, Holding, cost_of
 from kalshi_core.exchange.book import OrderState
 from kalshi_core.exchange.changes import Filled
 from kalshi_core.exchange.fee_meter import FeeMeter
@@ -115,13 +115,27 @@ class MatchingEngine:
         """Trade ``count`` between ``taker`` and ``maker`` at the maker's price."""
         price = maker.price
         state = self.state
-        bid, ask = (taker, maker) if taker.side is BookSide.BID else (maker, taker)
-        bid_account, ask_account = state.accounts[bid.account_id], state.accounts[ask.account_id]
-        bid_held = bid_account.holding(taker.ticker)
-        ask_held = ask_account.holding(taker.ticker)
+        taker_account = state.accounts[taker.account_id]
+        maker_account = state.accounts[maker.account_id]
+        taker_held = taker_account.holding(taker.ticker)
+        maker_held = maker_account.holding(taker.ticker)
+        if taker.side is BookSide.BID:
+            bid_account, bid_held, ask_account, ask_held = (
+                taker_account,
+                taker_held,
+                maker_account,
+                maker_held,
+            )
+        else:
+            bid_account, bid_held, ask_account, ask_held = (
+                maker_account,
+                maker_held,
+                taker_account,
+                taker_held,
+            )
         open_before = max(0, bid_held.position) + max(0, ask_held.position)
-        self.resize(taker, taker.remaining - count)
-        self.resize(maker, maker.remaining - count)
+        self.resize(taker, taker.remaining - count, taker_held)
+        self.resize(maker, maker.remaining - count, maker_held)
         bid_cash = bid_held.buy(True, price, count)
         ask_cash = ask_held.buy(False, DOLLAR - price, count)
         bid_account.cash += bid_cash
@@ -130,44 +144,43 @@ class MatchingEngine:
         self.market.open_interest += opened
         state.rounding -= bid_cash + ask_cash + opened * ESCROW_PER_COUNT
         trade_id = self._record_trade(taker, price, count, now)
-        self._settle_fill(taker, price, count, is_taker=True, now=now, trade_id=trade_id)
-        self._settle_fill(maker, price, count, is_taker=False, now=now, trade_id=trade_id)
+        fill = (price, count, now, trade_id)
+        self._settle_fill(taker, taker_account, taker_held, fill, is_taker=True)
+        self._settle_fill(maker, maker_account, maker_held, fill, is_taker=False)
 
     def _settle_fill(
         self,
         order: OrderState,
-        price: Price,
-        count: Count,
+        account: Account,
+        held: Holding,
+        fill: tuple[Price, Count, datetime, str],
         *,
         is_taker: bool,
-        now: datetime,
-        trade_id: str,
     ) -> None:
         """Fees, order statistics, the Fill record and the account's reserve for one side."""
+        price, count, now, trade_id = fill
         state = self.state
-        account = state.accounts[order.account_id]
-        held = account.holding(order.ticker)
         fee = self._charge_fee(order, is_taker, price, count, now)
         account.cash -= fee
         held.fees += fee
         held.updated_time = now
-        unit = price if order.side is BookSide.BID else DOLLAR - price
+        cost = cost_of(price if order.side is BookSide.BID else DOLLAR - price, count)
         if is_taker:
             order.taker_fees += fee
-            order.taker_fill_cost += cost_of(unit, count)
+            order.taker_fill_cost += cost
         else:
             order.maker_fees += fee
-            order.maker_fill_cost += cost_of(unit, count)
+            order.maker_fill_cost += cost
         order.fill_count += count
         order.updated_time = now
         if order.remaining == 0:
             order.status = OrderStatus.EXECUTED
         account.refresh(held)
-        fill = _fill_record(order, trade_id, is_taker=is_taker, price=price, count=count, fee=fee)
-        state.fills.setdefault(order.account_id, []).append(fill)
+        record = _fill_record(order, trade_id, is_taker=is_taker, price=price, count=count, fee=fee)
+        state.fills.setdefault(order.account_id, []).append(record)
         if state.listeners:
             report = order_report(order)
-            state.notify(Filled(order=report, fill=fill, position=position_report(held)))
+            state.notify(Filled(order=report, fill=record, position=position_report(held)))
         state.order_groups.matched(order.order_id, count, now)
 
     def _charge_fee(
@@ -235,12 +248,13 @@ class MatchingEngine:
 
     # ---- order changes ----------------------------------------------------------------------
 
-    def resize(self, order: OrderState, remaining: Count) -> None:
+    def resize(self, order: OrderState, remaining: Count, held: Holding | None = None) -> None:
         """Set an order's remaining size, keeping book, holding and fee reserve in step.
 
         The caller refreshes the account's reserve once the position is up to date.
         """
-        held = self.state.accounts[order.account_id].holding(order.ticker)
+        if held is None:
+            held = self.state.accounts[order.account_id].holding(order.ticker)
         held.track(order.side, order.price, remaining - order.remaining)
         reserve = self.fee_reserve(order, remaining)
         held.fee_reserve += reserve - order.fee_reserve
