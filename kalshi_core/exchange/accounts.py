@@ -175,13 +175,17 @@ def _side_need(
         return open_need
     if closable >= total:
         return 0
-    need = 0
-    # Worst case for cash: the contracts that close are the cheapest ones.
+    # Worst case for cash: the contracts that close are the cheapest ones. ``open_need`` is the
+    # sum of every level's cost (see Holding.track), so only the levels that close are visited.
+    need = open_need
     for price in sorted(levels, reverse=not is_bid):
+        if not closable:
+            break
         count = levels[price]
         closing = min(count, closable)
         closable -= closing
-        need += cost_of(price if is_bid else DOLLAR - price, count - closing)
+        unit = price if is_bid else DOLLAR - price
+        need += cost_of(unit, count - closing) - cost_of(unit, count)
     return need
 
 
