@@ -272,6 +272,34 @@ def timed(
     return time.perf_counter() - wall, time.process_time() - cpu, trades, canceled
 
 
+def race(
+    rows: list[tuple[str, Callable[[list[Op], int], tuple[int, int]] | None]],
+    flow: list[Op],
+    markets: int,
+) -> list[tuple[int, int]]:
+    """Run and print each row; returns each row's (trades, cancels)."""
+    header = (
+        f"{'implementation':<38}{'wall s':>8}{'CPU s':>8}{'ops/s':>11}{'trades':>9}{'cancels':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    results, rates = [], []
+    for name, run in rows:
+        if run is None:
+            print(f"{name:<38}  n/a (this kalshi-core has no Venue.submit)")
+            results.append((0, 0))
+            rates.append(0.0)
+            continue
+        wall, cpu, trades, canceled = timed(run, flow, markets)
+        results.append((trades, canceled))
+        rates.append(len(flow) / cpu)
+        print(
+            f"{name:<38}{wall:>8.2f}{cpu:>8.2f}{len(flow) / cpu:>11,.0f}{trades:>9,}{canceled:>9,}"
+        )
+    print(f"Venue / Book: {rates[0] / rates[2]:.2f}x (with reports {rates[1] / rates[2]:.2f}x)")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -294,25 +322,7 @@ def main() -> None:
         ("kalshi_core Book (matching only)", run_book),
         ("naive list-scan book (reference)", run_naive),
     ]
-    header = (
-        f"{'implementation':<38}{'wall s':>8}{'CPU s':>8}{'ops/s':>11}{'trades':>9}{'cancels':>9}"
-    )
-    print(header)
-    print("-" * len(header))
-    results, rates = [], []
-    for name, run in rows:
-        if run is None:
-            print(f"{name:<38}  n/a (this kalshi-core has no Venue.submit)")
-            results.append((0, 0))
-            rates.append(0.0)
-            continue
-        wall, cpu, trades, canceled = timed(run, flow, args.markets)
-        results.append((trades, canceled))
-        rates.append(len(flow) / cpu)
-        print(
-            f"{name:<38}{wall:>8.2f}{cpu:>8.2f}{len(flow) / cpu:>11,.0f}{trades:>9,}{canceled:>9,}"
-        )
-    print(f"Venue / Book: {rates[0] / rates[2]:.2f}x (with reports {rates[1] / rates[2]:.2f}x)")
+    results = race(rows, flow, args.markets)
     agree = "agree" if results[2] == results[3] else "DISAGREE"
     print(f"Book and naive reference {agree} on trades and cancels; the Venue differs a little")
     print("because its self-trade prevention (20 accounts) cancels some resting orders.")
