@@ -95,7 +95,10 @@ class OrderState:
         self.updated_time = now
         self.sequence = sequence
         self.order_group_id = order_group_id
-        # A new order: resting, nothing filled, canceled or paid yet.
+        self._start_resting()
+
+    def _start_resting(self) -> None:
+        """A new order: resting, nothing filled, canceled or paid yet."""
         self.status = OrderStatus.RESTING
         self.queue_token = 0
         self.fill_count: Count = 0
