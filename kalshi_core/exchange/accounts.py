@@ -39,6 +39,8 @@ class Holding:
     """
 
     __slots__ = (
+        "_ask_cache",
+        "_bid_cache",
         "ask_count",
         "ask_need",
         "asks",
@@ -76,6 +78,9 @@ class Holding:
         self.fee_reserve: Money = 0
         self.required: Money = 0
         self.updated_time: datetime | None = None
+        # Each side's need as (closable contracts, need): valid until that side's orders change.
+        self._bid_cache: tuple[Count, Money] | None = None
+        self._ask_cache: tuple[Count, Money] | None = None
 
     def pay(self, exact_units: int) -> Money:
         """Cash owed for ``exact_units`` (money x CONTRACT) more of purchases, rounded up."""
@@ -119,9 +124,25 @@ class Holding:
         they would close matched against the cheapest units. Bids and asks are summed: a
         conservative bound (a market maker's two sides are both held).
         """
-        bids = _side_need(self.bids, max(0, -self.position), self.bid_need, self.bid_count, True)
-        asks = _side_need(self.asks, max(0, self.position), self.ask_need, self.ask_count, False)
-        return bids + asks + self.fee_reserve
+        return self._bid_side() + self._ask_side() + self.fee_reserve
+
+    def _bid_side(self) -> Money:
+        closable = -self.position if self.position < 0 else 0
+        cached = self._bid_cache
+        if cached is not None and cached[0] == closable:
+            return cached[1]
+        need = _side_need(self.bids, closable, self.bid_need, self.bid_count, True)
+        self._bid_cache = (closable, need)
+        return need
+
+    def _ask_side(self) -> Money:
+        closable = self.position if self.position > 0 else 0
+        cached = self._ask_cache
+        if cached is not None and cached[0] == closable:
+            return cached[1]
+        need = _side_need(self.asks, closable, self.ask_need, self.ask_count, False)
+        self._ask_cache = (closable, need)
+        return need
 
     def track(self, side: BookSide, price: Price, count: Count) -> None:
         """Add (or with a negative count remove) resting size at ``price`` on ``side``."""
@@ -140,9 +161,11 @@ class Holding:
         if is_bid:
             self.bid_need += need
             self.bid_count += count
+            self._bid_cache = None
         else:
             self.ask_need += need
             self.ask_count += count
+            self._ask_cache = None
 
 
 def _side_need(
@@ -152,13 +175,17 @@ def _side_need(
         return open_need
     if closable >= total:
         return 0
-    need = 0
-    # Worst case for cash: the contracts that close are the cheapest ones.
+    # Worst case for cash: the contracts that close are the cheapest ones. ``open_need`` is the
+    # sum of every level's cost (see Holding.track), so only the levels that close are visited.
+    need = open_need
     for price in sorted(levels, reverse=not is_bid):
+        if not closable:
+            break
         count = levels[price]
         closing = min(count, closable)
         closable -= closing
-        need += cost_of(price if is_bid else DOLLAR - price, count - closing)
+        unit = price if is_bid else DOLLAR - price
+        need += cost_of(unit, count - closing) - cost_of(unit, count)
     return need
 
 

@@ -16,7 +16,6 @@ import bisect
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from fractions import Fraction
 
 from kalshi_core.models import BookSide, OrderStatus, SelfTradePrevention, TimeInForce
 from kalshi_core.money import Count, Money, Price
@@ -109,7 +108,9 @@ class OrderState:
         self.maker_fill_cost: Money = 0
         self.taker_fees: Money = 0
         self.maker_fees: Money = 0
-        self.fee_accrued = Fraction(0)  # exact fees of both roles, for the rounding accumulator
+        # Exact fees of both roles, in the market's fee sub-units (see exchange/fee_meter.py),
+        # for the rounding accumulator.
+        self.fee_accrued = 0
 
     @property
     def in_book(self) -> bool:
@@ -131,41 +132,72 @@ class _Level:
         self.live = 0
 
 
+class _Side:
+    """One side's levels by price and its prices ascending (best last for bids, first for asks).
+
+    Kept apart per side so no lookup hashes a :class:`BookSide` (an Enum hashes in Python).
+    """
+
+    __slots__ = ("is_bid", "levels", "prices")
+
+    def __init__(self, is_bid: bool) -> None:
+        self.is_bid = is_bid
+        self.levels: dict[Price, _Level] = {}
+        self.prices: list[Price] = []
+
+    def best(self) -> Price | None:
+        prices = self.prices
+        if not prices:
+            return None
+        return prices[-1] if self.is_bid else prices[0]
+
+    def drop(self, price: Price) -> None:
+        del self.levels[price]
+        prices = self.prices
+        del prices[bisect.bisect_left(prices, price)]
+
+
 class Book:
     """Price-time priority queues for one market. The venue does the accounting."""
 
     def __init__(self, ticker: str) -> None:
         self.ticker = ticker
-        self._levels: dict[BookSide, dict[Price, _Level]] = {BookSide.BID: {}, BookSide.ASK: {}}
-        self._prices: dict[BookSide, list[Price]] = {BookSide.BID: [], BookSide.ASK: []}
+        self._bids = _Side(is_bid=True)
+        self._asks = _Side(is_bid=False)
         self._next_token = 0
         self.order_count = 0
         #: Called with (order, signed size change at its level) after every change.
         self.on_change: Callable[[OrderState, Count], None] | None = None
 
+    @property
+    def _levels(self) -> dict[BookSide, dict[Price, _Level]]:
+        """Both sides' levels by price (for inspection; not used on the matching path)."""
+        return {BookSide.BID: self._bids.levels, BookSide.ASK: self._asks.levels}
+
+    def _side(self, side: BookSide) -> _Side:
+        return self._bids if side is BookSide.BID else self._asks
+
     def best(self, side: BookSide) -> Price | None:
         """Best price on ``side``: the highest bid or the lowest ask."""
-        prices = self._prices[side]
-        if not prices:
-            return None
-        return prices[-1] if side is BookSide.BID else prices[0]
+        return self._side(side).best()
 
     def size_at(self, side: BookSide, price: Price) -> Count:
-        level = self._levels[side].get(price)
+        level = self._side(side).levels.get(price)
         return level.total if level else 0
 
     def add(self, order: OrderState) -> None:
         """Queue ``order`` at the back of its price level."""
-        if order.in_book:
+        if order.queue_token:
             raise ValueError(f"{order.order_id} is already in the {self.ticker} book")
-        levels = self._levels[order.side]
-        level = levels.get(order.price)
+        side = self._bids if order.side is BookSide.BID else self._asks
+        price = order.price
+        level = side.levels.get(price)
         if level is None:
-            level = levels[order.price] = _Level()
-            bisect.insort(self._prices[order.side], order.price)
-        self._next_token += 1
-        order.queue_token = self._next_token
-        level.entries.append((self._next_token, order))
+            level = side.levels[price] = _Level()
+            bisect.insort(side.prices, price)
+        self._next_token = token = self._next_token + 1
+        order.queue_token = token
+        level.entries.append((token, order))
         level.total += order.remaining
         level.live += 1
         self.order_count += 1
@@ -174,13 +206,14 @@ class Book:
 
     def remove(self, order: OrderState) -> None:
         """Take ``order`` out of the book (its queue entry dies lazily)."""
-        level = self._levels[order.side][order.price]
+        side = self._bids if order.side is BookSide.BID else self._asks
+        level = side.levels[order.price]
         level.total -= order.remaining
         level.live -= 1
         order.queue_token = 0
         self.order_count -= 1
         if level.live == 0:
-            self._drop_level(order.side, order.price)
+            side.drop(order.price)
         elif len(level.entries) > _COMPACT_AT and len(level.entries) > 2 * level.live:
             level.entries = deque(e for e in level.entries if e[0] == e[1].queue_token)
         if self.on_change is not None:
@@ -192,41 +225,42 @@ class Book:
             self.remove(order)
             order.remaining = 0
             return
-        level = self._levels[order.side][order.price]
-        level.total += remaining - order.remaining
-        change, order.remaining = remaining - order.remaining, remaining
+        side = self._bids if order.side is BookSide.BID else self._asks
+        change = remaining - order.remaining
+        side.levels[order.price].total += change
+        order.remaining = remaining
         if self.on_change is not None and change:
             self.on_change(order, change)
 
     def head(self, side: BookSide) -> OrderState | None:
         """The order first in line on ``side``, or None when that side is empty."""
-        best = self.best(side)
-        if best is None:
+        book_side = self._bids if side is BookSide.BID else self._asks
+        prices = book_side.prices
+        if not prices:
             return None
-        entries = self._levels[side][best].entries
-        while entries[0][0] != entries[0][1].queue_token:
+        entries = book_side.levels[prices[-1] if book_side.is_bid else prices[0]].entries
+        token, order = entries[0]
+        while token != order.queue_token:
             entries.popleft()
-        return entries[0][1]
+            token, order = entries[0]
+        return order
 
     def in_priority(self, side: BookSide) -> Iterator[OrderState]:
         """Live orders on ``side`` from first in line to last (for read-only walks)."""
-        prices = self._prices[side]
-        ordered = reversed(prices) if side is BookSide.BID else iter(prices)
+        book_side = self._side(side)
+        prices = book_side.prices
+        ordered = reversed(prices) if book_side.is_bid else iter(prices)
         for price in list(ordered):
-            for token, order in list(self._levels[side][price].entries):
+            for token, order in list(book_side.levels[price].entries):
                 if token == order.queue_token:
                     yield order
 
     def depth(self, side: BookSide) -> list[tuple[Price, Count]]:
         """(price, total size) per level, ascending price."""
-        levels = self._levels[side]
-        return [(price, levels[price].total) for price in self._prices[side]]
+        book_side = self._side(side)
+        levels = book_side.levels
+        return [(price, levels[price].total) for price in book_side.prices]
 
     def resting(self) -> list[OrderState]:
         """Every live order, bids first, each side in priority order."""
         return [*self.in_priority(BookSide.BID), *self.in_priority(BookSide.ASK)]
-
-    def _drop_level(self, side: BookSide, price: Price) -> None:
-        del self._levels[side][price]
-        prices = self._prices[side]
-        del prices[bisect.bisect_left(prices, price)]

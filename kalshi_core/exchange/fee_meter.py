@@ -1,0 +1,81 @@
+"""Exact fees as integers: one market's fee terms turned into whole sub-units of money.
+
+:class:`kalshi_core.fees.FeeModel` speaks in :class:`~fractions.Fraction`; the matching engine
+accrues each order's exact fees as an ``int`` count of ``1/denominator`` money units instead,
+so no Fraction is built on the matching path. For :class:`~kalshi_core.fees.KalshiFeeModel`
+and :class:`~kalshi_core.fees.NoFees` the integer formula is the model's own, term for term;
+any other model is asked for a Fraction that must be a whole number of sub-units (a model may
+name its ``fee_denominator(schedule)``). The charges are identical to the Fraction
+accumulator's (``tests/exchange/test_fee_meter.py`` checks it on random fills).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from fractions import Fraction
+
+from kalshi_core.fees import FeeModel, FeeSchedule, KalshiFeeModel, NoFees
+from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
+
+_BASE = CONTRACT * DOLLAR  # count x price x (DOLLAR - price) is in these units of money
+_GENERIC_DENOMINATOR = _BASE * 10_000
+
+
+class FeeMeter:
+    """Exact fees of one market in ``1/denominator`` money units, and what they charge."""
+
+    __slots__ = ("_maker", "_model", "_round", "_schedule", "_taker", "denominator")
+
+    def __init__(self, model: FeeModel, schedule: FeeSchedule) -> None:
+        self._model = model
+        self._schedule = schedule
+        self._round = 0  # the rounding unit in sub-units; 0: ask the model to charge
+        self._taker = self._maker = 0  # per count x price x (DOLLAR - price), in sub-units
+        if isinstance(model, KalshiFeeModel):
+            self._kalshi(model, schedule)
+        elif isinstance(model, NoFees):
+            self.denominator = 1
+        else:
+            named = getattr(model, "fee_denominator", None)
+            self.denominator = int(named(schedule)) if named else _GENERIC_DENOMINATOR
+
+    def _kalshi(self, model: KalshiFeeModel, schedule: FeeSchedule) -> None:
+        taker = model.rate(schedule, is_taker=True)
+        maker = model.rate(schedule, is_taker=False)
+        common = math.lcm(taker.denominator, maker.denominator)
+        self.denominator = common * _BASE
+        self._taker = taker.numerator * (common // taker.denominator)
+        self._maker = maker.numerator * (common // maker.denominator)
+        self._round = model.round_to * self.denominator
+
+    def exact(self, *, price: Price, count: Count, is_taker: bool, now: datetime | None) -> int:
+        """The unrounded fee of one execution, in sub-units (``now=None``: ignore waivers)."""
+        if self._round:
+            if count <= 0 or self._schedule.waived(now):
+                return 0
+            rate = self._taker if is_taker else self._maker
+            return rate * count * price * (DOLLAR - price)
+        if isinstance(self._model, NoFees):
+            return 0
+        fee = self._model.exact_fee(
+            self._schedule, price=price, count=count, is_taker=is_taker, now=now
+        )
+        return self._units(fee)
+
+    def charge(self, accrued: int) -> Money:
+        """Money charged for ``accrued`` sub-units of exact fees (the model's rounding)."""
+        if self._round:
+            return max(0, -(-accrued // self._round) * (self._round // self.denominator))
+        if isinstance(self._model, NoFees):
+            return 0
+        return self._model.charge(Fraction(accrued, self.denominator))
+
+    def _units(self, fee: Fraction) -> int:
+        units = fee * self.denominator
+        if units.denominator != 1:
+            raise ValueError(
+                f"{type(self._model).__name__} returned a fee of {fee}, not a whole number of "
+                f"1/{self.denominator} money units: give the model a fee_denominator(schedule)"
+            )
+        return units.numerator

@@ -1,0 +1,330 @@
+"""One market's matching engine: its book, price-time matching, self-trade prevention,
+executions (cash, fees, fills) and the trade tape.
+
+A trade executes at the resting order's price. Buying power is held for every live order so
+that any fill can be paid (see :meth:`kalshi_core.exchange.accounts.Holding.requirement`);
+every change of an order's size goes through :meth:`MatchingEngine.resize`, which keeps the
+book, the holding and the fee reserve in step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kalshi_core.errors import ExchangeError
+from kalshi_core.exchange import rules
+from kalshi_core.exchange.accounts import Account, Holding, cost_of
+from kalshi_core.exchange.book import OrderState
+from kalshi_core.exchange.changes import Filled
+from kalshi_core.exchange.fee_meter import FeeMeter
+from kalshi_core.exchange.market import MarketState
+from kalshi_core.exchange.reports import order_report, outcome_side, position_report
+from kalshi_core.exchange.rules import reject
+from kalshi_core.exchange.state import VenueState
+from kalshi_core.models import (
+    BookSide,
+    Fill,
+    OrderStatus,
+    SelfTradePrevention,
+    TimeInForce,
+    Trade,
+)
+from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
+
+ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open interest
+_RESERVE_CACHE_SIZE = 100_000
+
+
+class MatchingEngine:
+    """Matches, executes and cancels the orders of one market (``market``)."""
+
+    def __init__(self, market: MarketState, state: VenueState) -> None:
+        self.market = market
+        self.book = market.book
+        self.state = state
+        self.fees = FeeMeter(state.fee_model, market.fees)
+        self._reserve_cache: dict[tuple[Price, Count, bool], Money] = {}
+        market.book.on_change = state.level_changed
+
+    # ---- questions --------------------------------------------------------------------------
+
+    def crosses(self, side: BookSide, price: Price) -> bool:
+        """Whether an order on ``side`` at ``price`` would meet a resting order."""
+        if side is BookSide.BID:
+            ask = self.book.best(BookSide.ASK)
+            return ask is not None and ask <= price
+        bid = self.book.best(BookSide.BID)
+        return bid is not None and bid >= price
+
+    def fillable(
+        self, account_id: str, side: BookSide, price: Price, stp: SelfTradePrevention
+    ) -> Count:
+        """Contracts an order could take at once (a fill-or-kill check; changes nothing)."""
+        is_bid = side is BookSide.BID
+        found = 0
+        for maker in self.book.in_priority(BookSide.ASK if is_bid else BookSide.BID):
+            if maker.price > price if is_bid else maker.price < price:
+                break
+            if maker.account_id == account_id:
+                if stp is SelfTradePrevention.TAKER_AT_CROSS:
+                    break
+                continue
+            found += maker.remaining
+        return found
+
+    # ---- matching ---------------------------------------------------------------------------
+
+    def run(self, order: OrderState, now: datetime) -> None:
+        """Match ``order`` as a taker, then rest (GTC) or cancel what is left."""
+        self.state.taker = order
+        try:
+            stopped = self._match(order, now)
+        finally:
+            self.state.taker = None
+        if order.remaining == 0:
+            order.status = OrderStatus.EXECUTED
+        elif stopped or order.time_in_force is not TimeInForce.GOOD_TILL_CANCELED:
+            self.cancel(order, now)
+        else:
+            self.book.add(order)
+            self.state.rested(order)
+        self.state.order_groups.flush(now)
+
+    def _match(self, taker: OrderState, now: datetime) -> bool:
+        """Trade ``taker`` against the book; True if self-trade prevention stopped it."""
+        book = self.book
+        groups = self.state.order_groups
+        is_bid = taker.side is BookSide.BID
+        maker_side = BookSide.ASK if is_bid else BookSide.BID
+        limit = taker.price
+        while taker.remaining:
+            if groups.halted(taker.order_id):
+                return True  # its order group reached its limit: stop, cancel the rest
+            maker = book.head(maker_side)
+            if maker is None or (maker.price > limit if is_bid else maker.price < limit):
+                return False
+            if maker.account_id == taker.account_id:
+                if taker.self_trade_prevention is SelfTradePrevention.TAKER_AT_CROSS:
+                    return True
+                self.cancel(maker, now)
+                continue
+            self.execute(taker, maker, min(taker.remaining, maker.remaining), now)
+        return False
+
+    def execute(self, taker: OrderState, maker: OrderState, count: Count, now: datetime) -> None:
+        """Trade ``count`` between ``taker`` and ``maker`` at the maker's price."""
+        price = maker.price
+        state = self.state
+        taker_account = state.accounts[taker.account_id]
+        maker_account = state.accounts[maker.account_id]
+        taker_held = taker_account.holding(taker.ticker)
+        maker_held = maker_account.holding(taker.ticker)
+        if taker.side is BookSide.BID:
+            bid_account, bid_held, ask_account, ask_held = (
+                taker_account,
+                taker_held,
+                maker_account,
+                maker_held,
+            )
+        else:
+            bid_account, bid_held, ask_account, ask_held = (
+                maker_account,
+                maker_held,
+                taker_account,
+                taker_held,
+            )
+        open_before = max(0, bid_held.position) + max(0, ask_held.position)
+        self.resize(taker, taker.remaining - count, taker_held)
+        self.resize(maker, maker.remaining - count, maker_held)
+        bid_cash = bid_held.buy(True, price, count)
+        ask_cash = ask_held.buy(False, DOLLAR - price, count)
+        bid_account.cash += bid_cash
+        ask_account.cash += ask_cash
+        opened = max(0, bid_held.position) + max(0, ask_held.position) - open_before
+        self.market.open_interest += opened
+        state.rounding -= bid_cash + ask_cash + opened * ESCROW_PER_COUNT
+        trade_id = self._record_trade(taker, price, count, now)
+        fill = (price, count, now, trade_id)
+        self._settle_fill(taker, taker_account, taker_held, fill, is_taker=True)
+        self._settle_fill(maker, maker_account, maker_held, fill, is_taker=False)
+
+    def _settle_fill(
+        self,
+        order: OrderState,
+        account: Account,
+        held: Holding,
+        fill: tuple[Price, Count, datetime, str],
+        *,
+        is_taker: bool,
+    ) -> None:
+        """Fees, order statistics, the Fill record and the account's reserve for one side."""
+        price, count, now, trade_id = fill
+        state = self.state
+        fee = self._charge_fee(order, is_taker, price, count, now)
+        account.cash -= fee
+        held.fees += fee
+        held.updated_time = now
+        cost = cost_of(price if order.side is BookSide.BID else DOLLAR - price, count)
+        if is_taker:
+            order.taker_fees += fee
+            order.taker_fill_cost += cost
+        else:
+            order.maker_fees += fee
+            order.maker_fill_cost += cost
+        order.fill_count += count
+        order.updated_time = now
+        if order.remaining == 0:
+            order.status = OrderStatus.EXECUTED
+        account.refresh(held)
+        record = _fill_record(order, trade_id, is_taker=is_taker, price=price, count=count, fee=fee)
+        state.fills.setdefault(order.account_id, []).append(record)
+        if state.listeners:
+            report = order_report(order)
+            state.notify(Filled(order=report, fill=record, position=position_report(held)))
+        state.order_groups.matched(order.order_id, count, now)
+
+    def _charge_fee(
+        self, order: OrderState, is_taker: bool, price: Price, count: Count, now: datetime
+    ) -> Money:
+        """This fill's fee: the order's rounded accrued fees now, less what it already paid."""
+        meter = self.fees
+        exact = meter.exact(price=price, count=count, is_taker=is_taker, now=now)
+        charged_before = meter.charge(order.fee_accrued)
+        order.fee_accrued += exact
+        fee = meter.charge(order.fee_accrued) - charged_before
+        self.state.fees_collected += fee
+        return fee
+
+    def _record_trade(self, taker: OrderState, price: Price, count: Count, now: datetime) -> str:
+        trade_id = self.state.next_trade_id()
+        self.market.record_print(
+            Trade(
+                trade_id=trade_id,
+                ticker=taker.ticker,
+                count=count,
+                yes_price=price,
+                no_price=DOLLAR - price,
+                taker_outcome_side=outcome_side(taker.side),
+                taker_book_side=taker.side,
+                created_time=now,
+            )
+        )
+        return trade_id
+
+    # ---- buying power -----------------------------------------------------------------------
+
+    def hold(self, account: Account, order: OrderState) -> None:
+        """Reserve buying power for ``order`` as if it all filled; reject if unaffordable."""
+        held = account.holding(order.ticker)
+        order.fee_reserve = self.fee_reserve(order, order.remaining)
+        held.track(order.side, order.price, order.remaining)
+        held.fee_reserve += order.fee_reserve
+        account.refresh(held)
+        if account.cash < account.reserved:
+            held.track(order.side, order.price, -order.remaining)
+            held.fee_reserve -= order.fee_reserve
+            account.refresh(held)
+            raise reject(
+                rules.INSUFFICIENT_BALANCE,
+                f"{account.account_id}: {order.ticker} {order.side} "
+                f"{order.remaining}@{order.price} needs more than the "
+                f"{account.available} available",
+            )
+
+    def fee_reserve(self, order: OrderState, remaining: Count) -> Money:
+        # The worst fee: at the price between the limit and 0.50 with the largest P(1-P).
+        if not remaining:
+            return 0
+        half = DOLLAR // 2
+        worst = min(order.price, half) if order.side is BookSide.BID else max(order.price, half)
+        key = (worst, remaining, not order.post_only)
+        reserve = self._reserve_cache.get(key)
+        if reserve is None:
+            if len(self._reserve_cache) > _RESERVE_CACHE_SIZE:
+                self._reserve_cache.clear()
+            exact = self.fees.exact(price=worst, count=remaining, is_taker=key[2], now=None)
+            reserve = self._reserve_cache[key] = self.fees.charge(exact)
+        return reserve
+
+    # ---- order changes ----------------------------------------------------------------------
+
+    def resize(self, order: OrderState, remaining: Count, held: Holding | None = None) -> None:
+        """Set an order's remaining size, keeping book, holding and fee reserve in step.
+
+        The caller refreshes the account's reserve once the position is up to date.
+        """
+        if held is None:
+            held = self.state.accounts[order.account_id].holding(order.ticker)
+        held.track(order.side, order.price, remaining - order.remaining)
+        reserve = self.fee_reserve(order, remaining)
+        held.fee_reserve += reserve - order.fee_reserve
+        order.fee_reserve = reserve
+        if order.in_book:
+            if remaining == 0:
+                self.book.remove(order)
+                self.state.unrested(order)
+            else:
+                self.book.set_remaining(order, remaining)
+        order.remaining = remaining
+
+    def cancel(self, order: OrderState, now: datetime) -> None:
+        self.shrink(order, 0, now)
+
+    def shrink(self, order: OrderState, remaining: Count, now: datetime) -> None:
+        """Cancel part (or, at 0, all) of an order's remaining size; it keeps its priority."""
+        canceled = order.remaining - remaining
+        self.resize(order, remaining)
+        order.canceled_count += canceled
+        order.updated_time = now
+        if remaining == 0:
+            order.status = OrderStatus.CANCELED
+        account = self.state.accounts[order.account_id]
+        account.refresh(account.holding(order.ticker))
+        self.state.order_changed(order)
+
+    def move(self, order: OrderState, price: Price, remaining: Count, now: datetime) -> None:
+        """Re-price or grow a resting order: it leaves the queue and comes back as a taker."""
+        account = self.state.accounts[order.account_id]
+        held = account.holding(order.ticker)
+        old_price, old_remaining, old_reserve = order.price, order.remaining, order.fee_reserve
+        held.track(order.side, old_price, -old_remaining)
+        held.fee_reserve -= old_reserve
+        order.remaining, order.fee_reserve = 0, 0
+        try:
+            order.price, order.remaining = price, remaining
+            self.hold(account, order)
+        except ExchangeError:
+            order.price, order.remaining, order.fee_reserve = old_price, old_remaining, old_reserve
+            held.track(order.side, old_price, old_remaining)
+            held.fee_reserve += old_reserve
+            account.refresh(held)
+            raise
+        order.price, order.remaining = old_price, old_remaining
+        self.book.remove(order)  # the book files the order under its old price and size
+        order.price, order.remaining = price, remaining
+        self.state.unrested(order)
+        order.initial_count = order.fill_count + remaining + order.canceled_count
+        order.sequence = self.state.next_sequence()
+        order.updated_time = now
+        self.run(order, now)
+        self.state.order_changed(order)
+
+
+def _fill_record(
+    order: OrderState, trade_id: str, *, is_taker: bool, price: Price, count: Count, fee: Money
+) -> Fill:
+    """The Fill the account sees; its id is the trade's."""
+    return Fill(
+        fill_id=trade_id,
+        order_id=order.order_id,
+        ticker=order.ticker,
+        outcome_side=outcome_side(order.side),
+        book_side=order.side,
+        count=count,
+        yes_price=price,
+        no_price=DOLLAR - price,
+        is_taker=is_taker,
+        fee_cost=fee,
+        created_time=order.updated_time,
+        client_order_id=order.client_order_id,
+    )
