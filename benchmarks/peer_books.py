@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -361,7 +361,7 @@ def peer_runners() -> dict[str, Runner]:
 
 
 def race(
-    runners: dict[str, Runner], flow: Sequence[FlowOp], markets: int, rounds: int
+    runners: Mapping[str, Runner], flow: Sequence[FlowOp], markets: int, rounds: int
 ) -> dict[str, tuple[float, Outcome]]:
     """Median CPU seconds per runner over ``rounds`` interleaved rounds, and its outcome.
 

@@ -6,9 +6,12 @@ check that the books the benchmark races do the same work, so its ratios compare
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from bench_matching import Op, make_flow
 from peer_books import (
+    FlowOp,
     Outcome,
     first_difference,
     nautilus_apis,
@@ -67,7 +70,7 @@ def test_first_difference_names_the_first_departure() -> None:
 
 
 def test_the_race_refuses_a_book_that_disagrees() -> None:
-    def lifo_at_each_level(flow: list[Op], markets: int) -> Outcome:
+    def lifo_at_each_level(flow: Sequence[FlowOp], markets: int) -> Outcome:
         outcome = run_sorted_dict(flow, markets)
         outcome.trades.reverse()
         return outcome
