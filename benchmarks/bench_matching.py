@@ -16,6 +16,11 @@ The same flow is fed to
 and each prints its operations per second of CPU time (``time.process_time``: on a shared
 machine the wall clock mostly measures the neighbours) next to its wall-clock seconds;
 generating the flow is not timed.
+
+Then the order books against peers (``peer_books.py``): the Book's loop, a SortedDict book and
+nautilus_trader's L3 book (when installed: ``tox -e bench-matching``) run the same flow, must
+produce identical trades and resting orders, and print CPU ops/s and their ratio to the Book
+(``--peer-rounds`` interleaved rounds, median; 0 skips them).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from peer_books import print_race
 
 from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ExchangeError
@@ -307,6 +314,7 @@ def main() -> None:
     )
     parser.add_argument("--markets", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--peer-rounds", type=int, default=3, help="0: skip the peer books")
     args = parser.parse_args()
     flow = make_flow(args.orders, args.markets, args.seed)
     new_orders = sum(op.kind == "order" for op in flow)
@@ -326,6 +334,8 @@ def main() -> None:
     agree = "agree" if results[2] == results[3] else "DISAGREE"
     print(f"Book and naive reference {agree} on trades and cancels; the Venue differs a little")
     print("because its self-trade prevention (20 accounts) cancels some resting orders.")
+    if args.peer_rounds > 0:
+        print_race(flow, args.markets, args.peer_rounds)
 
 
 if __name__ == "__main__":
