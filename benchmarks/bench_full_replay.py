@@ -2,8 +2,11 @@
 the wall-clock replay it replaced, in one run.
 
 Run: ``python benchmarks/bench_full_replay.py [--reference-rev 49e9156] [--skip-reference]
-[--parallel]``; before/after a change: ``--reference-rev main --reference-venues
-[--venues simulated] [--cycles N] [--keep DIR]`` runs the same venues on both trees.
+[--parallel] [--cycle-seconds 120,1800]``; before/after a change: ``--reference-rev main
+--reference-venues [--venues simulated] [--cycles N] [--keep DIR]`` runs the same venues on
+both trees. ``--cycle-seconds`` sets ``run.cycle_seconds`` of this checkout's rows (one row
+per value): the reference's wall clock gave it about one cycle per 30 recorded minutes, so
+1800 compares equal work and the default 120 the configured cadence (15x the cycles).
 
 Each row is one `kalshi-core run` to the end of the bundled history (no --cycles), in its own
 temporary data folder and SQLite file, timed with ``time.perf_counter`` (wall) and the child's
@@ -110,11 +113,15 @@ def keep_database(folder: Path, keep: Path | None, name: str) -> None:
         shutil.copy(folder / "run.sqlite3", keep / f"{name.replace(' ', '-')}.sqlite3")
 
 
-def venue_row(venue: str, cycles: int | None, keep: Path | None) -> Timing:
+def venue_row(venue: str, cadence: str, cycles: int | None, keep: Path | None) -> Timing:
+    """This checkout on ``venue``; ``cadence`` is ``run.cycle_seconds`` ("" = the default)."""
+    cadence_setting = {"KALSHI_RUN__CYCLE_SECONDS": cadence} if cadence else {}
+    name = f"{venue} every {cadence} s" if cadence else venue
     with tempfile.TemporaryDirectory(prefix="kalshi-bench-") as temp:
         folder = Path(temp)
-        timing = timed_run(venue, environment(folder, KALSHI_RUN__VENUE=venue), folder, cycles)
-        keep_database(folder, keep, venue)
+        env = environment(folder, KALSHI_RUN__VENUE=venue, **cadence_setting)
+        timing = timed_run(name, env, folder, cycles)
+        keep_database(folder, keep, name)
         return timing
 
 
@@ -135,7 +142,9 @@ def reference_row(
 def measure(args: argparse.Namespace) -> list[Timing]:
     venues = args.venues.split(",")
     rows: list[Callable[[], Timing]] = [
-        partial(venue_row, v, args.cycles, args.keep) for v in venues
+        partial(venue_row, v, cadence, args.cycles, args.keep)
+        for v in venues
+        for cadence in args.cycle_seconds.split(",")
     ]
     if args.reference_venues:  # the same venues on the reference revision, side by side
         rows += [
@@ -163,13 +172,19 @@ def main() -> None:
         help="run --venues on --reference-rev too (e.g. --reference-rev main: before/after)",
     )
     parser.add_argument("--cycles", type=int, default=None, help="a slice: the first N cycles")
+    parser.add_argument(
+        "--cycle-seconds",
+        default="",
+        help="run.cycle_seconds of this checkout's rows, comma-separated for several (e.g. "
+        "120,1800: the default cadence and about the reference's cycle count)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="copy each row's database here")
     timings = measure(parser.parse_args())
     reference = timings[-1].wall
-    print(f"{'path':<22} {'wall s':>8} {'cpu s':>8} {'vs last':>8}")
+    print(f"{'path':<28} {'wall s':>8} {'cpu s':>8} {'vs last':>8}")
     for timing in timings:
         print(
-            f"{timing.name:<22} {timing.wall:8.1f} {timing.cpu:8.1f} {timing.wall / reference:8.2f}"
+            f"{timing.name:<28} {timing.wall:8.1f} {timing.cpu:8.1f} {timing.wall / reference:8.2f}"
         )
         for line in timing.report:
             print(f"    {line}")
