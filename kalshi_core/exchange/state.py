@@ -56,7 +56,7 @@ class VenueState:
         self.rounding: Money = 0
         self.withdrawals: Money = 0
         self.order_groups: OrderGroups  # set by the venue, which owns the cancel it calls
-        self.subaccounts = Subaccounts(self.account, id_namespace)
+        self.subaccounts = Subaccounts(self.accounts, self.account, id_namespace)
 
     def account(self, account_id: str) -> Account:
         """The account, opened empty on first use."""

@@ -50,13 +50,17 @@ class SubaccountTransfer:
 class Subaccounts:
     """Every user's subaccounts and transfers. ``account`` opens a venue account by id."""
 
-    def __init__(self, account: Callable[[str], Account], id_namespace: str) -> None:
+    def __init__(
+        self, accounts: dict[str, Account], account: Callable[[str], Account], id_namespace: str
+    ) -> None:
+        self._accounts = accounts
         self._account = account
         namespace = uuid.uuid5(uuid.NAMESPACE_URL, id_namespace)
         self._transfer_prefix = str(uuid.uuid5(namespace, "subaccount-transfer"))[:24]
         self._count: dict[str, int] = {}
         #: subaccount account id -> (user, number); subaccount 0 (the user's id) is not here.
         self.owners: dict[str, tuple[str, int]] = {}
+        self._ids: dict[tuple[str, int], str] = {}
         self._transfers: dict[str, list[SubaccountTransfer]] = {}
         self._by_client_id: dict[tuple[str, str], SubaccountTransfer] = {}
         self._transfer_seq = 0
@@ -71,7 +75,10 @@ class Subaccounts:
             )
         self._count[user] = number
         account_id = f"{user}#{number}"
+        while account_id in self._accounts:  # a member already has that id: never share it
+            account_id += "#"
         self.owners[account_id] = (user, number)
+        self._ids[(user, number)] = account_id
         self._account(account_id)
         return number
 
@@ -83,12 +90,13 @@ class Subaccounts:
         """The venue account of the user's subaccount ``number``; 400 if it does not exist."""
         if number == PRIMARY:
             return user
-        if not 0 < number <= self._count.get(user, 0):
+        found = self._ids.get((user, number))
+        if found is None:
             raise reject(
                 rules.INVALID_PARAMETERS,
                 f"subaccount {number} does not exist for {user} (create it first)",
             )
-        return f"{user}#{number}"
+        return found
 
     def owner(self, account_id: str) -> tuple[str, int]:
         """(user, subaccount number) of a venue account; a plain account is its own user's 0."""
