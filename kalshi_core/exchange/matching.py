@@ -65,7 +65,7 @@ class MatchingEngine:
         for maker in self.book.in_priority(BookSide.ASK if is_bid else BookSide.BID):
             if maker.price > price if is_bid else maker.price < price:
                 break
-            if maker.account_id == account_id:
+            if self.state.subaccounts.same_user(maker.account_id, account_id):
                 if stp is SelfTradePrevention.TAKER_AT_CROSS:
                     break
                 continue
@@ -103,7 +103,7 @@ class MatchingEngine:
             maker = book.head(maker_side)
             if maker is None or (maker.price > limit if is_bid else maker.price < limit):
                 return False
-            if maker.account_id == taker.account_id:
+            if self.state.subaccounts.same_user(maker.account_id, taker.account_id):
                 if taker.self_trade_prevention is SelfTradePrevention.TAKER_AT_CROSS:
                     return True
                 self.cancel(maker, now)

@@ -19,6 +19,7 @@ from kalshi_core.exchange.book import OrderState
 from kalshi_core.exchange.changes import Change, LevelChanged, Listener, OrderChanged
 from kalshi_core.exchange.order_groups import OrderGroups
 from kalshi_core.exchange.reports import order_report
+from kalshi_core.exchange.subaccounts import Subaccounts
 from kalshi_core.fees import FeeModel
 from kalshi_core.models import Fill, Settlement
 from kalshi_core.money import Count, Money
@@ -55,6 +56,7 @@ class VenueState:
         self.rounding: Money = 0
         self.withdrawals: Money = 0
         self.order_groups: OrderGroups  # set by the venue, which owns the cancel it calls
+        self.subaccounts = Subaccounts(self.accounts, self.account, id_namespace)
 
     def account(self, account_id: str) -> Account:
         """The account, opened empty on first use."""

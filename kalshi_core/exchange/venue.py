@@ -32,6 +32,7 @@ from kalshi_core.exchange.order_groups import OrderGroups
 from kalshi_core.exchange.reports import book_report, market_report, order_report, position_report
 from kalshi_core.exchange.rules import reject
 from kalshi_core.exchange.state import VenueState
+from kalshi_core.exchange.subaccounts import SubaccountTransfer
 from kalshi_core.fees import FeeModel, FeeSchedule, KalshiFeeModel
 from kalshi_core.models import (
     Balance,
@@ -236,6 +237,35 @@ class Venue:
     def account(self, account_id: str) -> Account:
         """The live account object (read it; change it only through the venue)."""
         return self._state.account(account_id)
+
+    # ---- subaccounts (see kalshi_core/exchange/subaccounts.py) --------------------------------
+
+    def create_subaccount(self, user: str) -> int:
+        """Open ``user``'s next numbered subaccount (1 to 63) and return its number."""
+        return self._state.subaccounts.create(user)
+
+    def subaccounts(self, user: str) -> list[int]:
+        """``user``'s subaccount numbers, 0 (its own account) first."""
+        return self._state.subaccounts.numbers(user)
+
+    def subaccount_id(self, user: str, number: int) -> str:
+        """The account id of ``user``'s subaccount ``number``; 400 if it does not exist."""
+        return self._state.subaccounts.account_id(user, number)
+
+    def owner(self, account_id: str) -> tuple[str, int]:
+        """(user, subaccount number) of an account; an account of its own is its user's 0."""
+        return self._state.subaccounts.owner(account_id)
+
+    def transfer(
+        self, user: str, client_transfer_id: str, route: tuple[int, int], amount_cents: int
+    ) -> SubaccountTransfer:
+        """Move whole cents of free cash between two of ``user``'s subaccounts (idempotent on
+        ``client_transfer_id``); raises ExchangeError and changes nothing otherwise."""
+        now = self._tick()
+        return self._state.subaccounts.transfer(user, client_transfer_id, route, amount_cents, now)
+
+    def transfers(self, user: str) -> list[SubaccountTransfer]:
+        return self._state.subaccounts.transfers(user)
 
     # ---- order entry ------------------------------------------------------------------------
 

@@ -420,8 +420,9 @@ class BookSubscription(Subscription):
     def changed(self, change: Change, venue: Venue, now: datetime) -> Messages:
         if not isinstance(change, LevelChanged) or change.ticker not in self.ready:
             return []
-        owner = change.account_id == self.account_id
-        return [("orderbook_delta", delta_msg(change, now, owner=owner))]
+        user, number = venue.owner(change.account_id)
+        owner = user == self.account_id
+        return [("orderbook_delta", _tagged(delta_msg(change, now, owner=owner), owner, number))]
 
     def forget(self, tickers: Iterable[str]) -> None:
         self.ready.difference_update(tickers)
@@ -499,11 +500,12 @@ class FillSubscription(Subscription):
     """``fill``: each fill of the connection's account (in the listed markets, if any)."""
 
     def changed(self, change: Change, venue: Venue, now: datetime) -> Messages:
-        if not isinstance(change, Filled) or change.order.user_id != self.account_id:
+        if not isinstance(change, Filled):
             return []
-        if not self.watches(change.fill.ticker):
+        user, number = venue.owner(change.order.user_id)
+        if user != self.account_id or not self.watches(change.fill.ticker):
             return []
-        return [("fill", fill_msg(change.fill, change.position.position))]
+        return [("fill", _tagged(fill_msg(change.fill, change.position.position), True, number))]
 
 
 @attrs.define(eq=False)
@@ -517,9 +519,21 @@ class UserOrderSubscription(Subscription):
         if not isinstance(change, OrderChanged | Filled):
             return []
         order = change.order
-        if order.user_id != self.account_id or not self.watches(order.ticker):
+        user, number = venue.owner(order.user_id)
+        if user != self.account_id or not self.watches(order.ticker):
             return []
-        return [("user_order", user_order_msg(order))]
+        msg = user_order_msg(order)
+        if number:  # the Order shape names its owner and subaccount
+            msg["user_id"], msg["subaccount_number"] = user, number
+        return [("user_order", msg)]
+
+
+def _tagged(msg: Json, mine: bool, subaccount: int) -> Json:
+    """``msg`` with ``subaccount`` when it is about one of the user's numbered subaccounts;
+    a message about subaccount 0 (the primary) stays as it always was."""
+    if mine and subaccount:
+        msg["subaccount"] = subaccount
+    return msg
 
 
 def _traded_volume(venue: Venue, account_id: str, ticker: str) -> Count:
@@ -540,10 +554,12 @@ class PositionSubscription(Subscription):
         else:
             return []
         ticker = change.position.ticker
-        if account_id != self.account_id or not self.watches(ticker):
+        user, number = venue.owner(account_id)
+        if user != self.account_id or not self.watches(ticker):
             return []
         volume = _traded_volume(venue, account_id, ticker)
-        return [("market_position", position_msg(account_id, change.position, volume))]
+        msg = position_msg(user, change.position, volume)
+        return [("market_position", _tagged(msg, True, number))]
 
 
 @attrs.define(eq=False)

@@ -8,6 +8,7 @@ synchronous: its calls run in a worker thread while the server runs on the test'
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -239,3 +240,48 @@ async def test_order_groups_parse_in_the_sdk(sdk_client: Any, exchange: LocalExc
     await call(sdk_client.reset_order_group, group_id)
     await call(sdk_client.delete_order_group, group_id)
     assert (await call(sdk_client.get_order_groups)).order_groups == []
+
+
+async def test_subaccounts_through_the_sdk(sdk_client: Any, exchange: LocalExchange) -> None:
+    created = await call(sdk_client.create_subaccount)
+    assert created.subaccount_number == 1
+    transfer_id = uuid.uuid4()
+    for _ in range(2):  # a retry with the same client_transfer_id moves the money once
+        await call(
+            sdk_client.apply_subaccount_transfer,
+            client_transfer_id=transfer_id,
+            from_subaccount=0,
+            to_subaccount=1,
+            amount_cents=5_000,
+        )
+    balances = (await call(sdk_client.get_subaccount_balances)).subaccount_balances
+    assert [(b.subaccount_number, b.balance) for b in balances] == [
+        (0, "9950.0000"),
+        (1, "50.0000"),
+    ]
+    transfers = (await call(sdk_client.get_subaccount_transfers)).transfers
+    assert [(t.from_subaccount, t.to_subaccount, t.amount_cents) for t in transfers] == [
+        (0, 1, 5_000)
+    ]
+    order = await call(
+        sdk_client.create_order_v2,
+        ticker=TICKERS[2],
+        client_order_id="sub-1",
+        side="bid",
+        count="2",
+        price="0.30",
+        time_in_force="good_till_canceled",
+        self_trade_prevention_type="taker_at_cross",
+        subaccount=1,
+    )
+    read = (await call(sdk_client.get_order, order.order_id)).order
+    assert (read.subaccount_number, read.client_order_id) == (1, "sub-1")
+    in_one = (await call(sdk_client.get_orders, subaccount=1)).orders
+    assert [o.order_id for o in in_one] == [order.order_id]
+    assert (await call(sdk_client.get_orders, subaccount=0)).orders == []
+    balance = await call(sdk_client.get_balance, subaccount=1)
+    assert balance.balance < 5_000  # the resting bid holds $0.60 and its fee
+    canceled = await call(sdk_client.cancel_order_v2, order.order_id, subaccount=1)
+    assert canceled.reduced_by == "2.00"
+    assert (await call(sdk_client.get_balance, subaccount=1)).balance == 5_000
+    assert len(exchange.venue.orders(exchange.venue.subaccount_id("dev", 1))) == 1

@@ -302,7 +302,7 @@ def test_every_route_is_fuzzed(exchange: LocalExchange) -> None:
         if method != "HEAD"
     }
     assert served == set(ROUTES)
-    assert len(ROUTES) == len(set(ROUTES)) == 48
+    assert len(ROUTES) == len(set(ROUTES)) == 52
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])

@@ -117,7 +117,10 @@ async def test_filters_narrow_the_archive(raw: RawHttp, venue: Venue, clock: Man
     late = int((START + HOUR).timestamp())
     assert await walk(raw, "/historical/fills", "fills", min_ts=late) == []
     assert await walk(raw, "/historical/orders", "orders", ticker=OTHER) == []
-    assert await walk(raw, "/historical/orders", "orders", subaccount=3) == []
+    venue.create_subaccount("dev")  # an empty subaccount has no archive; an unknown one is a 400
+    assert await walk(raw, "/historical/orders", "orders", subaccount=1) == []
+    missing = await raw.send("GET", "/historical/orders", params={"subaccount": 3})
+    assert_kalshi_error(missing, 400, "invalid_parameters")
     unknown = await raw.send("GET", "/historical/trades", params={"ticker": "NOPE"})
     assert unknown.json() == {"trades": [], "cursor": ""}
 

@@ -39,6 +39,7 @@ from kalshi_core.exchange.http.markets import EventHandlers, ExchangeHandlers, M
 from kalshi_core.exchange.http.order_groups import OrderGroupHandlers
 from kalshi_core.exchange.http.orders import OrderHandlers
 from kalshi_core.exchange.http.portfolio import AccountHandlers, PortfolioHandlers
+from kalshi_core.exchange.http.subaccounts import SubaccountHandlers
 from kalshi_core.exchange.websocket import StreamFeed
 
 PREFIX = "/trade-api/v2"
@@ -54,6 +55,7 @@ SECTIONS: tuple[type[Handlers], ...] = (
     PortfolioHandlers,
     OrderHandlers,
     OrderGroupHandlers,
+    SubaccountHandlers,
     AccountHandlers,
     LocalClockHandlers,
     HistoricalHandlers,

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kalshi_core.exchange import rules
-from kalshi_core.exchange.http.base import Handlers, RouteSpec, account
+from kalshi_core.exchange.http.base import Handlers, RouteSpec
 from kalshi_core.exchange.http.candles import build_candles, candle_query
 from kalshi_core.exchange.http.markets import SETTLED, market_filters
 from kalshi_core.exchange.http.pages import (
@@ -32,12 +32,11 @@ from kalshi_core.exchange.http.pages import (
     micros,
     paginate,
 )
-from kalshi_core.exchange.http.params import EPOCH, query_bool, query_csv, query_int, time_window
+from kalshi_core.exchange.http.params import EPOCH, query_bool, query_csv, time_window
 from kalshi_core.exchange.http.shapes import (
     fill_json,
     json_body,
     market_json,
-    order_json,
     trade_json,
 )
 from kalshi_core.models import Fill, Market, Order, OrderStatus, Trade
@@ -51,9 +50,10 @@ TRADES: Listing[Trade] = Listing(
     (int, str),
     newest_first=True,
 )
-FILLS: Listing[Fill] = Listing(
+# Fills are listed with their subaccount number: (number, fill).
+FILLS: Listing[tuple[int, Fill]] = Listing(
     "historical_fills",
-    lambda f: (micros(f.created_time), f.fill_id),
+    lambda p: (micros(p[1].created_time), p[1].fill_id),
     (int, str),
     newest_first=True,
 )
@@ -102,11 +102,6 @@ def historical_candle(candle: dict[str, Any]) -> dict[str, Any]:
         "volume": candle["volume_fp"],
         "open_interest": candle["open_interest_fp"],
     }
-
-
-def _subaccount_zero(request: Request) -> bool:
-    """``subaccount`` (0-63); the local exchange has only subaccount 0."""
-    return query_int(request, "subaccount", 0, 0, 63) == 0
 
 
 class HistoricalHandlers(Handlers):
@@ -178,37 +173,37 @@ class HistoricalHandlers(Handlers):
 
     async def fills(self, request: Request) -> Response:
         keep = self._account_filter(request, lambda f: f.created_time)
-        chosen = [f for f in self.venue.fills(account(request)) if keep(f.ticker, f)]
+        chosen = [
+            (self.venue.owner(account_id)[1], f)
+            for account_id in self._scope(request)
+            for f in self.venue.fills(account_id)
+            if keep(f.ticker, f)
+        ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, FILLS)
-        return json_body({"fills": [fill_json(f) for f in page], "cursor": cursor})
+        return json_body({"fills": [fill_json(f, n) for n, f in page], "cursor": cursor})
 
     async def orders(self, request: Request) -> Response:
         cutoff = self._cutoff()
         keep = self._account_filter(request, lambda o: o.created_time)
         chosen = [
             o
-            for o in self.venue.orders(account(request))
+            for account_id in self._scope(request)
+            for o in self.venue.orders(account_id)
             if archived_order(o, cutoff) and keep(o.ticker, o)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, ORDERS)
-        return json_body({"orders": [order_json(o) for o in page], "cursor": cursor})
+        return json_body({"orders": [self._order_json(o) for o in page], "cursor": cursor})
 
     def _account_filter(
         self, request: Request, when: Callable[[Any], datetime | None]
     ) -> Callable[[str, Any], bool]:
-        """``ticker``, ``min_ts``/``max_ts`` (on ``when``), ``subaccount``; fills must also
-        precede the cutoff (an order's own test is :func:`archived_order`)."""
+        """``ticker``, ``min_ts``/``max_ts`` (on ``when``); fills must also precede the cutoff
+        (an order's own test is :func:`archived_order`)."""
         tickers = set(query_csv(request, "ticker", 100))
         in_time, cutoff = time_window(request), self._cutoff()
-        ours = _subaccount_zero(request)
 
         def keep(ticker: str, item: Any) -> bool:
             moment = when(item)
-            return (
-                ours
-                and (not tickers or ticker in tickers)
-                and in_time(moment)
-                and before(moment, cutoff)
-            )
+            return (not tickers or ticker in tickers) and in_time(moment) and before(moment, cutoff)
 
         return keep

@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kalshi_core.exchange.http.base import Handlers, RouteSpec, account
+from kalshi_core.exchange import rules
+from kalshi_core.exchange.http.base import Handlers, RouteSpec
 from kalshi_core.exchange.http.errors import bad
-from kalshi_core.exchange.http.params import json_object, parse_count_field
+from kalshi_core.exchange.http.params import json_object, parse_count_field, subaccount_field
 from kalshi_core.exchange.http.shapes import json_body
 from kalshi_core.exchange.order_groups import OrderGroup
 from kalshi_core.money import CONTRACT, Count, format_count
@@ -50,15 +51,6 @@ def contracts_limit(body: dict[str, Any]) -> Count:
     return found
 
 
-def check_subaccount(value: Any, where: str) -> None:
-    """Only the primary account (subaccount 0) exists on the local exchange: a query gives
-    it as ``"0"``, a JSON body as the number 0."""
-    primary = "0" if where == "query parameter" else 0
-    if value is None or (type(value) is type(primary) and value == primary):
-        return
-    raise bad(f"{where} subaccount={value!r}: the local exchange has only subaccount 0")
-
-
 def group_summary(group: OrderGroup) -> dict[str, Any]:
     """The SDK's ``OrderGroup`` (``is_triggered`` is the local exchange's addition)."""
     return {
@@ -82,9 +74,8 @@ class OrderGroupHandlers(Handlers):
     )
 
     def _target(self, request: Request) -> tuple[str, str]:
-        """The signing account and the path's group id, after checking ``subaccount``."""
-        check_subaccount(request.query_params.get("subaccount"), "query parameter")
-        return account(request), request.path_params["order_group_id"]
+        """The ``subaccount``'s account (default 0) and the path's group id."""
+        return self._queried(request), request.path_params["order_group_id"]
 
     def _sweep_now(self) -> datetime:
         self.venue.advance()  # expiries and arrivals the clock passed come first
@@ -92,20 +83,27 @@ class OrderGroupHandlers(Handlers):
 
     async def create(self, request: Request) -> Response:
         body = await json_object(request)
-        check_subaccount(body.get("subaccount"), "field")
-        group = self.venue.order_groups.create(account(request), contracts_limit(body))
-        created = {"order_group_id": group.group_id, "subaccount": 0, "exchange_index": 0}
+        number = subaccount_field(body) or 0
+        limit = contracts_limit(body)
+        group = self.venue.order_groups.create(self._subaccount(request, number), limit)
+        created = {"order_group_id": group.group_id, "subaccount": number, "exchange_index": 0}
         return json_body(created, 201)
 
     async def list_groups(self, request: Request) -> Response:
-        check_subaccount(request.query_params.get("subaccount"), "query parameter")
-        groups = self.venue.order_groups.of_account(account(request))
+        groups = [g for a in self._scope(request) for g in self.venue.order_groups.of_account(a)]
         return json_body({"order_groups": [group_summary(g) for g in groups]})
 
     async def get_group(self, request: Request) -> Response:
-        group = self.venue.order_groups.get(*self._target(request))
+        group = self._any_group(request, request.path_params["order_group_id"])
         detail = {k: v for k, v in group_summary(group).items() if k != "id"}
         return json_body({**detail, "orders": list(group.order_ids)})
+
+    def _any_group(self, request: Request, group_id: str) -> OrderGroup:
+        """The group in the ``subaccount`` given, or in any of the user's when omitted."""
+        for account_id in self._scope(request):
+            if any(g.group_id == group_id for g in self.venue.order_groups.of_account(account_id)):
+                return self.venue.order_groups.get(account_id, group_id)
+        raise rules.reject(rules.NOT_FOUND, f"order group {group_id} not found")
 
     async def trigger(self, request: Request) -> Response:
         account_id, group_id = self._target(request)

@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.http.errors import bad
+from kalshi_core.exchange.subaccounts import MAX_SUBACCOUNT
 from kalshi_core.money import CONTRACT, Count, Money, parse_count, parse_dollars
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -25,6 +26,7 @@ MAX_UNIX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second date
 E = TypeVar("E", bound=enum.Enum)
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+_SUBACCOUNT = re.compile(r"0|[1-9][0-9]?")
 
 
 def unix_seconds(value: int, what: str) -> datetime:
@@ -47,6 +49,19 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if not low <= value <= high:
         raise bad(f"query parameter {name}={value} must be between {low} and {high}")
     return value
+
+
+def query_subaccount(request: Request) -> int | None:
+    """``subaccount`` (0 to 63, no sign, padding or exponent), None when not given."""
+    text = request.query_params.get("subaccount")
+    if text is None or text == "":
+        return None
+    if _SUBACCOUNT.fullmatch(text) is None or int(text) > MAX_SUBACCOUNT:
+        raise bad(
+            f"query parameter subaccount={text[:40]!r} must be a subaccount number"
+            f" 0 to {MAX_SUBACCOUNT}"
+        )
+    return int(text)
 
 
 def query_time(request: Request, name: str) -> datetime | None:
@@ -139,6 +154,22 @@ def client_order_id_field(data: dict[str, Any], name: str = "client_order_id") -
     if _GENERATED_ID.fullmatch(value) is not None:
         raise bad(f"field {name}={value!r} has the form of the exchange's own order ids")
     return value
+
+
+def int_field(data: dict[str, Any], name: str, low: int, high: int) -> int:
+    """A JSON integer (not a bool, float or string) between ``low`` and ``high``."""
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        shown = repr(value)[:40]
+        raise bad(f"field {name}={shown} must be an integer from {low} to {high}")
+    return value
+
+
+def subaccount_field(data: dict[str, Any], name: str = "subaccount") -> int | None:
+    """An optional subaccount number in a JSON body (0 to 63), None when absent or null."""
+    if data.get(name) is None:
+        return None
+    return int_field(data, name, 0, MAX_SUBACCOUNT)
 
 
 def choice_field(data: dict[str, Any], name: str, kind: type[E]) -> E:

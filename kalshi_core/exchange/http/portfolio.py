@@ -12,14 +12,12 @@ from starlette.responses import Response
 from kalshi_core.exchange.http.base import Handlers, RouteSpec, account
 from kalshi_core.exchange.http.errors import bad
 from kalshi_core.exchange.http.markets import SETTLED
-from kalshi_core.exchange.http.order_groups import check_subaccount
 from kalshi_core.exchange.http.pages import PORTFOLIO_LIMITS, Listing, micros, paginate
 from kalshi_core.exchange.http.params import choice_field, query_csv, time_window
 from kalshi_core.exchange.http.shapes import (
     epoch_seconds,
     fill_json,
     json_body,
-    order_json,
     position_json,
     settlement_json,
 )
@@ -30,11 +28,16 @@ POSITION_LIST: Listing[Position] = Listing("positions", lambda p: (p.ticker,), (
 ORDER_LIST: Listing[Order] = Listing(
     "orders", lambda o: (micros(o.created_time), o.order_id), (int, str), newest_first=True
 )
-FILL_LIST: Listing[Fill] = Listing(
-    "fills", lambda f: (micros(f.created_time), f.fill_id), (int, str), newest_first=True
+# Fills are listed with their subaccount number: (number, fill).
+FILL_LIST: Listing[tuple[int, Fill]] = Listing(
+    "fills", lambda p: (micros(p[1].created_time), p[1].fill_id), (int, str), newest_first=True
 )
-SETTLEMENT_LIST: Listing[Settlement] = Listing(
-    "settlements", lambda s: (micros(s.settled_time), s.ticker), (int, str), newest_first=True
+# Two subaccounts can settle one market at one moment: the number keeps their keys apart.
+SETTLEMENT_LIST: Listing[tuple[int, Settlement]] = Listing(
+    "settlements",
+    lambda p: (micros(p[1].settled_time), p[1].ticker, p[0]),
+    (int, str, int),
+    newest_first=True,
 )
 
 
@@ -105,7 +108,7 @@ class PortfolioHandlers(Handlers):
 
     async def resting_order_value(self, request: Request) -> Response:
         """What the account's resting orders would cost if they all filled at their price."""
-        resting = self.venue.orders(account(request), status=OrderStatus.RESTING)
+        resting = self.venue.orders(self._queried(request), status=OrderStatus.RESTING)
         total = sum(resting_value(o) for o in resting)
         return json_body(
             {
@@ -117,7 +120,7 @@ class PortfolioHandlers(Handlers):
         )
 
     async def balance(self, request: Request) -> Response:
-        balance = self.venue.balance(account(request))
+        balance = self.venue.balance(self._queried(request))
         return json_body(
             {
                 "balance": balance.balance // CENT,
@@ -130,7 +133,7 @@ class PortfolioHandlers(Handlers):
     async def positions(self, request: Request) -> Response:
         markets = self._markets()
         keep = position_filter(request, markets)
-        chosen = [p for p in self.venue.positions(account(request)) if keep(p)]
+        chosen = [p for p in self.venue.positions(self._queried(request)) if keep(p)]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, POSITION_LIST)
         now = self._now()
         return json_body(
@@ -150,18 +153,19 @@ class PortfolioHandlers(Handlers):
         in_time = time_window(request)
         chosen = [
             o
-            for o in self.venue.orders(account(request), ticker=ticker, status=status)
+            for account_id in self._scope(request)
+            for o in self.venue.orders(account_id, ticker=ticker, status=status)
             if in_time(o.created_time) and (not events or markets[o.ticker].event_ticker in events)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, ORDER_LIST)
-        return json_body({"orders": [order_json(o) for o in page], "cursor": cursor})
+        return json_body({"orders": [self._order_json(o) for o in page], "cursor": cursor})
 
     async def order(self, request: Request) -> Response:
-        order = self.venue.get_order(request.path_params["order_id"], account(request))
-        return json_body({"order": order_json(order)})
+        order = self._mine(request, request.path_params["order_id"])
+        return json_body({"order": self._order_json(order)})
 
     async def queue_position(self, request: Request) -> Response:
-        order = self.venue.get_order(request.path_params["order_id"], account(request))
+        order = self._mine(request, request.path_params["order_id"])
         ahead = self.venue.queue_position(order.order_id)
         return json_body({"queue_position_fp": format_count(ahead)})
 
@@ -170,11 +174,10 @@ class PortfolioHandlers(Handlers):
         (CSV) and/or ``event_ticker``; in the order the orders were placed."""
         tickers = set(query_csv(request, "market_tickers"))
         event = request.query_params.get("event_ticker")
-        check_subaccount(request.query_params.get("subaccount"), "query parameter")
         markets = self._markets()
         chosen = [
             o.order_id
-            for o in self.venue.orders(account(request), status=OrderStatus.RESTING)
+            for o in self.venue.orders(self._queried(request), status=OrderStatus.RESTING)
             if (not tickers or o.ticker in tickers)
             and (not event or markets[o.ticker].event_ticker == event)
             and self.venue.order_state(o.order_id).in_book
@@ -193,29 +196,31 @@ class PortfolioHandlers(Handlers):
         order_id = request.query_params.get("order_id")
         in_time = time_window(request)
         chosen = [
-            f
-            for f in self.venue.fills(account(request))
+            (self.venue.owner(account_id)[1], f)
+            for account_id in self._scope(request)
+            for f in self.venue.fills(account_id)
             if (not tickers or f.ticker in tickers)
             and (not order_id or f.order_id == order_id)
             and in_time(f.created_time)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, FILL_LIST)
-        return json_body({"fills": [fill_json(f) for f in page], "cursor": cursor})
+        return json_body({"fills": [fill_json(f, n) for n, f in page], "cursor": cursor})
 
     async def settlements(self, request: Request) -> Response:
         ticker = request.query_params.get("ticker")
         event = request.query_params.get("event_ticker")
         in_time = time_window(request)
         chosen = [
-            s
-            for s in self.venue.settlements(account(request))
+            (self.venue.owner(account_id)[1], s)
+            for account_id in self._scope(request)
+            for s in self.venue.settlements(account_id)
             if (not ticker or s.ticker == ticker)
             and (not event or s.event_ticker == event)
             and in_time(s.settled_time)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, SETTLEMENT_LIST)
         markets, now = self._markets(), self._now()
-        shaped = [settlement_json(s, markets[s.ticker].settlement_value, now) for s in page]
+        shaped = [settlement_json(s, markets[s.ticker].settlement_value, now) for _, s in page]
         return json_body({"settlements": shaped, "cursor": cursor})
 
 

@@ -53,14 +53,16 @@ def market_json(market: Market) -> dict[str, Any]:
     return data
 
 
-def order_json(order: Order) -> dict[str, Any]:
+def order_json(order: Order, owner: tuple[str, int]) -> dict[str, Any]:
+    """``owner`` is (user, subaccount number) of the order's account (``Venue.owner``)."""
     data = to_wire(order)
     data["side"] = order.outcome_side.value  # deprecated twins of outcome_side / book_side
     data["action"] = "buy"
+    data["user_id"], data["subaccount_number"] = owner
     return data
 
 
-def fill_json(fill: Fill) -> dict[str, Any]:
+def fill_json(fill: Fill, subaccount: int) -> dict[str, Any]:
     data = to_wire(fill)
     data.update(
         trade_id=fill.fill_id,
@@ -68,6 +70,7 @@ def fill_json(fill: Fill) -> dict[str, Any]:
         exchange_index=0,
         side=fill.outcome_side.value,
         action="buy",
+        subaccount_number=subaccount,
     )
     if fill.created_time is not None:
         data["ts"] = epoch_seconds(fill.created_time)
