@@ -182,21 +182,22 @@ def _negate(price: int) -> int:
     return -price
 
 
+class PeerBook(Protocol):
+    """What :func:`run_peer` drives: a book keyed by the flow's order index, in cents."""
+
+    def submit(
+        self, order: int, is_bid: bool, price: int, count: int, trades: list[Trade]
+    ) -> int: ...
+
+    def rest(self, order: int, is_bid: bool, price: int, count: int) -> None: ...
+
+    def cancel(self, order: int) -> None: ...
+
+    def resting(self, market: int) -> Iterator[Resting]: ...
+
+
 def run_sorted_dict(flow: Sequence[FlowOp], markets: int) -> Outcome:
-    books = [SortedDictBook() for _ in range(markets)]
-    outcome = Outcome()
-    for index, op in enumerate(flow):
-        book = books[op.market]
-        if op.kind == "cancel":
-            book.cancel(op.target)
-            continue
-        is_bid = op.side is BookSide.BID
-        left = book.submit(index, is_bid, op.price, op.count, outcome.trades)
-        if left and not op.ioc:
-            book.rest(index, is_bid, op.price, left)
-    for market, book in enumerate(books):
-        outcome.resting.extend(book.resting(market))
-    return outcome
+    return run_peer([SortedDictBook() for _ in range(markets)], flow)
 
 
 # ---- nautilus_trader's L3 book (optional) -------------------------------------------------------
@@ -318,7 +319,7 @@ def nautilus_runner(api: SimpleNamespace) -> Runner:
     return run
 
 
-def run_peer(books: Sequence[NautilusL3], flow: Sequence[FlowOp]) -> Outcome:
+def run_peer(books: Sequence[PeerBook], flow: Sequence[FlowOp]) -> Outcome:
     outcome = Outcome()
     for index, op in enumerate(flow):
         book = books[op.market]
