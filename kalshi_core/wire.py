@@ -21,6 +21,7 @@ The order book is not an object on the wire but two arrays of ``[price, count]``
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -42,6 +43,7 @@ from kalshi_core.money import (
     MONEY_PLACES,
     Count,
     Money,
+    Price,
     format_count,
     format_dollars,
     money_to_cents,
@@ -509,8 +511,25 @@ def _book_levels(side: str, raw: Any) -> tuple[PriceLevel, ...]:
             count = parse_wire_count(level[1])
         except (TypeError, ValueError) as exc:
             raise _PathError(f"{where}[1]", str(exc)) from None
-        levels.append(PriceLevel(price, count))
-    return tuple(sorted(levels, key=lambda lvl: lvl.price))
+        levels.append(_possible_level(where, price, count))
+    return _distinct_prices(side, sorted(levels, key=lambda lvl: lvl.price))
+
+
+def _possible_level(where: str, price: Price, count: Count) -> PriceLevel:
+    """A resting bid is strictly between $0 and $1 and holds at least one contract's unit."""
+    if not 0 < price < DOLLAR:
+        raise _PathError(f"{where}[0]", f"price {format_dollars(price)} is not between $0 and $1")
+    if count <= 0:
+        raise _PathError(f"{where}[1]", f"count {format_count(count)} is not positive")
+    return PriceLevel(price, count)
+
+
+def _distinct_prices(side: str, levels: list[PriceLevel]) -> tuple[PriceLevel, ...]:
+    """Levels sorted by price, refused when two share a price (a book has one level a price)."""
+    for lower, upper in itertools.pairwise(levels):
+        if lower.price == upper.price:
+            raise _PathError(side, f"two levels at {format_dollars(lower.price)}")
+    return tuple(levels)
 
 
 def _book_from_mapping(ticker: str, data: Any) -> OrderBook:

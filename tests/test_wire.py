@@ -144,7 +144,10 @@ def field_strategy(field: attrs.Attribute[Any]) -> st.SearchStrategy[Any]:
 
 
 def book_side() -> st.SearchStrategy[tuple[PriceLevel, ...]]:
-    levels = st.lists(st.tuples(prices, counts), unique_by=lambda lvl: lvl[0], max_size=5)
+    level_prices, level_counts = st.integers(1, DOLLAR - 1), st.integers(1, 10**9)
+    levels = st.lists(
+        st.tuples(level_prices, level_counts), unique_by=lambda lvl: lvl[0], max_size=5
+    )
     return levels.map(lambda pairs: tuple(PriceLevel(p, c) for p, c in sorted(pairs)))
 
 
@@ -468,6 +471,30 @@ def test_orderbook_errors_name_the_level() -> None:
         orderbook_from_wire("T", {"orderbook": {}})
     with pytest.raises(WireFormatError, match=r"yes_dollars\[0\]: expected \[price, count\]"):
         orderbook_from_wire("T", {"orderbook_fp": {"yes_dollars": [["0.4200"]]}})
+
+
+@pytest.mark.parametrize(
+    ("level", "where", "problem"),
+    [
+        (["0.0000", "1.00"], r"no_dollars\[1\]\[0\]", r"price \$?0\.0000 is not between"),
+        (["1.0000", "1.00"], r"no_dollars\[1\]\[0\]", r"price \$?1\.0000 is not between"),
+        (["1.5000", "1.00"], r"no_dollars\[1\]\[0\]", r"is not between \$0 and \$1"),
+        (["0.4200", "0.00"], r"no_dollars\[1\]\[1\]", r"count 0\.00 is not positive"),
+        (["0.4200", "-3.00"], r"no_dollars\[1\]\[1\]", r"is not positive"),
+    ],
+)
+def test_an_impossible_level_is_refused_by_its_place(
+    level: list[str], where: str, problem: str
+) -> None:
+    data = {"orderbook_fp": {"yes_dollars": [], "no_dollars": [["0.3000", "2.00"], level]}}
+    with pytest.raises(WireFormatError, match=rf"GET /book: orderbook_fp\.{where}: .*{problem}"):
+        orderbook_from_wire("T", data, where="GET /book")
+
+
+def test_two_levels_at_one_price_are_refused() -> None:
+    data = {"orderbook_fp": {"yes_dollars": [["0.3000", "2.00"], ["0.3000", "1.00"]]}}
+    with pytest.raises(WireFormatError, match=r"yes_dollars: two levels at \$?0\.3000"):
+        orderbook_from_wire("T", data)
 
 
 def test_orderbooks_list_names_index_and_level() -> None:
