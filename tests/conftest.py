@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 import kalshi_core
+from kalshi_core.testing.postgres import session_database
 
 # Hypothesis' per-example deadline is a timing assertion: on a loaded 2-core machine it fails
 # correct code. Speed targets live in benchmarks/, not in tests.
@@ -47,6 +49,14 @@ def use_trading_curve(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 @pytest.fixture(autouse=True)
 def trading_curve(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     use_trading_curve(request, monkeypatch)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_postgres_database() -> Iterator[str | None]:
+    """This session's own database on the test PostgreSQL server: suites running beside this
+    one (``tox run-parallel``) reset theirs without touching ours."""
+    with session_database(os.environ) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
