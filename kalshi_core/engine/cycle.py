@@ -405,7 +405,14 @@ class Engine:
     ) -> dict[str, str]:
         """Each order's decision id; a flatten order for a market nobody decided on this cycle
         gets that market's decision id for this cycle all the same (deterministic)."""
-        owner = {made.market.ticker: made.decision.decision_id for made in decisions}
+        wanted = {intent.ticker for intent in orders}
+        if not wanted:  # the usual steady cycle: no walk over every market's decision
+            return {}
+        owner = {
+            made.market.ticker: made.decision.decision_id
+            for made in decisions
+            if made.market.ticker in wanted
+        }
         for intent in orders:
             owner.setdefault(intent.ticker, ids.decision_id(intent.ticker, now, self.run_id))
         return owner
