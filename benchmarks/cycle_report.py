@@ -173,9 +173,10 @@ def _setup(app: App, info: ExchangeInfo) -> list[str]:
 METHOD = (
     "method: wall time (time.perf_counter). Each step is timed by a subclass that wraps the",
     "engine's own method (run_cycle itself is unchanged). Pipeline latency per market = time",
-    "of Pipeline.decide minus the time spent awaiting the forecasters (a pass-through shim",
-    "adds it to a per-task context variable); it covers the candidate validators, strategies,",
-    "intent validators and signals. The exchange runs in its own process, so its CPU is not",
+    "of Pipeline.screen (+ Pipeline.analyse for a candidate) minus the time spent awaiting",
+    "the forecasters (a pass-through shim adds it to a per-task context variable); it covers",
+    "the candidate validators, strategies, intent validators and signals, not the wait for a",
+    "turn under pipeline.max_concurrency. The exchange runs in its own process, so its CPU is not",
     "in the engine's figures except as time waiting for HTTP responses. GC pauses are",
     "measured with gc.callbacks; a pause that lands inside one market's decide shows up in",
     "that market's latency (the tail of p99 and max).",

@@ -13,7 +13,8 @@ each step's wall time is added to a :class:`PhaseClock`:
 * ``execute``: :meth:`Executor.execute`;
 * ``store``: :meth:`Engine._store`.
 
-Per-market pipeline latency: :class:`TimedPipeline` times each :meth:`Pipeline.decide` and
+Per-market pipeline latency: :class:`TimedPipeline` times each market's candidate stage
+(:meth:`Pipeline.screen`) and, for a candidate, its analysis (:meth:`Pipeline.analyse`), and
 subtracts the time spent awaiting the forecasters, which :class:`TimedForecaster` records in
 a context variable private to that market's task.
 """
@@ -37,7 +38,7 @@ from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
 from kalshi_core.engine.reconcile import Reconciler, ReconcileResult
 from kalshi_core.engine.risk import RiskResult
-from kalshi_core.models import Forecast, Market
+from kalshi_core.models import Forecast, Market, Verdict
 from kalshi_core.protocols import Forecaster, PipelineContext
 from kalshi_core.venues.client_gateway import ClientGateway
 
@@ -175,22 +176,41 @@ class TimedForecaster:
 
 @attrs.frozen(kw_only=True)
 class TimedPipeline(Pipeline):
-    """:meth:`Pipeline.decide` timed per market, less the forecasters' await."""
+    """:meth:`Pipeline.screen` and :meth:`Pipeline.analyse` timed per market, less the
+    forecasters' await (the engine calls :meth:`Pipeline.decide`, which calls both, only when
+    a candidate validator wants the order book)."""
 
     latencies: Latencies = attrs.field(factory=Latencies)
+    screening: dict[str, float] = attrs.field(factory=dict)  # a candidate's, until analysed
 
-    async def decide(
+    def screen(
         self, market: Market, context: PipelineContext, decision_id: str
+    ) -> tuple[tuple[Verdict, ...], MarketDecision | None]:
+        started = time.perf_counter()
+        verdicts, made = super().screen(market, context, decision_id)
+        elapsed = time.perf_counter() - started
+        if made is None:
+            self.screening[decision_id] = elapsed
+        else:
+            self.latencies.screened_out.append(elapsed)
+        return verdicts, made
+
+    async def analyse(
+        self,
+        market: Market,
+        context: PipelineContext,
+        decision_id: str,
+        verdicts: tuple[Verdict, ...],
     ) -> MarketDecision:
         tally = [0.0]
         token = _FORECAST_SECONDS.set(tally)
         started = time.perf_counter()
         try:
-            made = await super().decide(market, context, decision_id)
+            made = await super().analyse(market, context, decision_id, verdicts)
         finally:
             elapsed = time.perf_counter() - started
             _FORECAST_SECONDS.reset(token)
-        own = elapsed - tally[0]
+        own = elapsed - tally[0] + self.screening.pop(decision_id, 0.0)
         (self.latencies.screened_out if made.screened_out else self.latencies.analysed).append(own)
         if not made.screened_out:
             self.latencies.forecast.append(tally[0])

@@ -428,6 +428,10 @@ class Forecast:
             raise ValueError(f"forecast stderr {self.stderr} outside 0..{DOLLAR}")
 
 
+_ACCEPTED_NAMES = 1024  # a bound, should a plugin name its verdicts per market
+_ACCEPTED: dict[str, Verdict] = {}
+
+
 @attrs.frozen(kw_only=True)
 class Verdict:
     """A validator's answer: accepted, or rejected with a reason that is stored."""
@@ -438,7 +442,16 @@ class Verdict:
 
     @classmethod
     def accept(cls, validator: str) -> Verdict:
-        return cls(validator=validator, accepted=True)
+        if cls is not Verdict:
+            return cls(validator=validator, accepted=True)
+        # Every validator accepts most markets every cycle: one shared (frozen) verdict per
+        # name spares an object per market and validator, and the collector's work on it.
+        found = _ACCEPTED.get(validator)
+        if found is None:
+            found = cls(validator=validator, accepted=True)
+            if len(_ACCEPTED) < _ACCEPTED_NAMES:
+                _ACCEPTED[validator] = found
+        return found
 
     @classmethod
     def reject(cls, validator: str, reason: str) -> Verdict:

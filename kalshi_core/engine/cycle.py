@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -324,31 +324,69 @@ class Engine:
             category_of=categories,
         )
 
-    def _market_context(self, market: Market, context: PipelineContext) -> PipelineContext:
-        """The cycle's context with this market's fee terms (its series')."""
-        series = self._series.get(market.series_ticker)
-        if series is None:
-            return context
-        return attrs.evolve(context, fee_schedule=FeeSchedule.from_series(series))
+    def _market_contexts(
+        self, markets: Sequence[Market], context: PipelineContext
+    ) -> list[PipelineContext]:
+        """The cycle's context with each market's fee terms (its series'): one context per
+        series, shared by its markets (building one per market cost more than screening)."""
+        by_series: dict[str, PipelineContext] = {}
+        contexts = []
+        for market in markets:
+            ticker = market.series_ticker
+            own = by_series.get(ticker)
+            if own is None:
+                series = self._series.get(ticker)
+                fees = None if series is None else FeeSchedule.from_series(series)
+                own = context if fees is None else attrs.evolve(context, fee_schedule=fees)
+                by_series[ticker] = own
+            contexts.append(own)
+        return contexts
 
     async def _decide_all(
         self, markets: Sequence[Market], context: PipelineContext
     ) -> list[MarketDecision]:
-        gate = asyncio.Semaphore(self.max_concurrency)
-
-        async def decide(market: Market) -> MarketDecision:
-            async with gate:
-                decision_id = ids.decision_id(market.ticker, context.now, self.run_id)
-                own = self._market_context(market, context)
-                return await self.pipeline.decide(market, own, decision_id)
-
-        decisions = await asyncio.gather(*(decide(m) for m in markets))
+        """Every market's decision, in market order. When the candidate stage awaits nothing,
+        every market is screened first and only the candidates wait their turn to be analysed
+        concurrently: a task per market cost more than screening it."""
+        id_of = ids.decision_ids(context.now, self.run_id)
+        contexts = self._market_contexts(markets, context)
+        pairs = zip(markets, contexts, strict=True)
+        if self.pipeline.screens_at_once:
+            decisions = await self._screen_then_analyse(pairs, id_of)
+        else:
+            decide = self.pipeline.decide
+            decisions = await self._bounded([decide(m, c, id_of(m.ticker)) for m, c in pairs])
         for made in decisions:
             if made.decision.forecast is not None and made.market.mid is not None:
                 self.last_analysis[made.market.ticker] = AnalysisRecord(
                     at=context.now, price=made.market.mid
                 )
-        return list(decisions)
+        return decisions
+
+    async def _screen_then_analyse(
+        self, pairs: Iterable[tuple[Market, PipelineContext]], id_of: Callable[[str], str]
+    ) -> list[MarketDecision]:
+        """The candidate stage over every market, then the candidates analysed (bounded)."""
+        screened: list[MarketDecision | None] = []
+        waiting: list[Awaitable[MarketDecision]] = []
+        for market, own in pairs:
+            decision_id = id_of(market.ticker)
+            verdicts, made = self.pipeline.screen(market, own, decision_id)
+            screened.append(made)
+            if made is None:
+                waiting.append(self.pipeline.analyse(market, own, decision_id, verdicts))
+        analysed = iter(await self._bounded(waiting))
+        return [made if made is not None else next(analysed) for made in screened]
+
+    async def _bounded(self, work: Sequence[Awaitable[MarketDecision]]) -> list[MarketDecision]:
+        """``work`` run concurrently, at most ``max_concurrency`` at once; results in order."""
+        gate = asyncio.Semaphore(self.max_concurrency)
+
+        async def bounded(one: Awaitable[MarketDecision]) -> MarketDecision:
+            async with gate:
+                return await one
+
+        return list(await asyncio.gather(*(bounded(one) for one in work)))
 
     def _approve(self, decisions: Sequence[MarketDecision], context: PipelineContext) -> RiskResult:
         candidates = [
@@ -367,7 +405,14 @@ class Engine:
     ) -> dict[str, str]:
         """Each order's decision id; a flatten order for a market nobody decided on this cycle
         gets that market's decision id for this cycle all the same (deterministic)."""
-        owner = {made.market.ticker: made.decision.decision_id for made in decisions}
+        wanted = {intent.ticker for intent in orders}
+        if not wanted:  # the usual steady cycle: no walk over every market's decision
+            return {}
+        owner = {
+            made.market.ticker: made.decision.decision_id
+            for made in decisions
+            if made.market.ticker in wanted
+        }
         for intent in orders:
             owner.setdefault(intent.ticker, ids.decision_id(intent.ticker, now, self.run_id))
         return owner

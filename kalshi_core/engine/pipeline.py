@@ -35,10 +35,11 @@ class MarketDecision:
     decision: Decision
     market: Market
     rejected_intents: tuple[tuple[OrderIntent, Verdict], ...] = ()
+    # read several times per market a cycle: worked out once (the verdicts never change)
+    screened_out: bool = attrs.field(init=False)
 
-    @property
-    def screened_out(self) -> bool:
-        return not self.decision.accepted
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "screened_out", not self.decision.accepted)
 
 
 BookLoader = Callable[[str], Awaitable[OrderBook]]
@@ -80,28 +81,77 @@ class Pipeline:
             return context
         return attrs.evolve(context, orderbook=await self.book_loader(market.ticker))
 
+    @property
+    def screens_at_once(self) -> bool:
+        """The candidate stage awaits nothing (no candidate validator reads a book): a caller
+        may :meth:`screen` every market first and :meth:`analyse` only the candidates."""
+        return not self._books_first or self.book_loader is None
+
     async def decide(
         self, market: Market, context: PipelineContext, decision_id: str
     ) -> MarketDecision:
-        """One market's decision. A plugin that raises costs this market its turn (the error is
-        logged and stored as the decision's reason), never the cycle."""
+        """One market's decision: :meth:`screen`, then :meth:`analyse` a candidate. A plugin
+        that raises costs this market its turn (the error is logged and stored as the
+        decision's reason), never the cycle."""
         try:
-            return await self._decide(market, context, decision_id)
+            if self._books_first:
+                context = await self._with_book(market, context)
         except Exception as error:
-            log.exception("pipeline failed on %s", market.ticker)
-            reason = f"a plugin failed: {type(error).__name__}: {error}"
-            verdict = Verdict.reject("pipeline", reason)
-            return self._decision(decision_id, market, context, (verdict,))
+            return self._failed(decision_id, market, context, error)
+        verdicts, screened = self.screen(market, context, decision_id)
+        if screened is not None:
+            return screened
+        return await self.analyse(market, context, decision_id, verdicts)
 
-    async def _decide(
+    def screen(
         self, market: Market, context: PipelineContext, decision_id: str
-    ) -> MarketDecision:
-        if self._books_first:
-            context = await self._with_book(market, context)
+    ) -> tuple[tuple[Verdict, ...], MarketDecision | None]:
+        """The candidate stage: its verdicts, and the market's decision when the stage screens
+        it out (or a validator raises); ``None`` for a candidate, which :meth:`analyse` takes
+        on. ``context`` holds the book if a candidate validator wants one (see :meth:`decide`)."""
+        try:
+            return self._screen(market, context, decision_id)
+        except Exception as error:
+            return (), self._failed(decision_id, market, context, error)
+
+    def _screen(
+        self, market: Market, context: PipelineContext, decision_id: str
+    ) -> tuple[tuple[Verdict, ...], MarketDecision | None]:
         verdicts = tuple(run_candidate_stage(market, self.candidate_stage, context))
         if not all(v.accepted for v in verdicts):
             signals.decision_rejected.send(market, verdicts=verdicts)
-            return self._decision(decision_id, market, context, verdicts)
+            return verdicts, self._decision(decision_id, market, context, verdicts)
+        return verdicts, None
+
+    async def analyse(
+        self,
+        market: Market,
+        context: PipelineContext,
+        decision_id: str,
+        verdicts: tuple[Verdict, ...],
+    ) -> MarketDecision:
+        """A candidate's decision, after the candidate stage accepted it with ``verdicts``:
+        forecast, strategies and the intent stage."""
+        try:
+            return await self._analyse(market, context, decision_id, verdicts)
+        except Exception as error:
+            return self._failed(decision_id, market, context, error)
+
+    def _failed(
+        self, decision_id: str, market: Market, context: PipelineContext, error: Exception
+    ) -> MarketDecision:
+        log.exception("pipeline failed on %s", market.ticker, exc_info=error)
+        reason = f"a plugin failed: {type(error).__name__}: {error}"
+        verdict = Verdict.reject("pipeline", reason)
+        return self._decision(decision_id, market, context, (verdict,))
+
+    async def _analyse(
+        self,
+        market: Market,
+        context: PipelineContext,
+        decision_id: str,
+        verdicts: tuple[Verdict, ...],
+    ) -> MarketDecision:
         if self._books_later:
             context = await self._with_book(market, context)
         forecast = await self.forecast(market, context)

@@ -123,7 +123,7 @@ class Reconciler:
     def see_listed(self, listed: Sequence[Market]) -> None:
         """The engine's view of the open markets this cycle, and their marks."""
         self.open_tickers = {m.ticker for m in listed}
-        self.marks = {m.ticker: m.mid for m in listed if m.mid is not None}
+        self.marks = {m.ticker: mid for m in listed if (mid := m.mid) is not None}
 
     def _store_positions(self, positions: list[Position]) -> None:
         if positions != self._stored_positions:

@@ -130,6 +130,14 @@ def insert_ignore(
     return statement.on_conflict_do_nothing(index_elements=list(keys))  # type: ignore[no-any-return]
 
 
+def insert_ignore_each(session: AsyncSession, model: type[Base], keys: Sequence[str]) -> Insert:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` of one row, for a connection to execute
+    with many rows at once: compiled once and cached, where :func:`insert_ignore`'s
+    multi-row ``VALUES`` is compiled afresh, per bound value, for every batch."""
+    statement = _dialect_insert(session, model)
+    return statement.on_conflict_do_nothing(index_elements=list(keys))  # type: ignore[no-any-return]
+
+
 def upsert(
     session: AsyncSession, model: type[Base], row: Mapping[str, Any], keys: Sequence[str]
 ) -> Insert:

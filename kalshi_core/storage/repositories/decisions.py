@@ -22,7 +22,12 @@ from kalshi_core.models import (
     Verdict,
 )
 from kalshi_core.storage.records import MarketSnapshot
-from kalshi_core.storage.repositories._base import Repository, dump_json, insert_ignore, load_json
+from kalshi_core.storage.repositories._base import (
+    Repository,
+    dump_json,
+    insert_ignore_each,
+    load_json,
+)
 from kalshi_core.storage.schema import (
     DecisionRow,
     ForecastRow,
@@ -32,19 +37,19 @@ from kalshi_core.storage.schema import (
 )
 
 
-def _snapshot_row(market: Market, captured_time: datetime) -> MarketSnapshotRow:
-    return MarketSnapshotRow(
-        ticker=market.ticker,
-        event_ticker=market.event_ticker,
-        status=str(market.status),
-        captured_time=captured_time,
-        yes_bid=market.yes_bid,
-        yes_ask=market.yes_ask,
-        last_price=market.last_price,
-        volume=market.volume,
-        open_interest=market.open_interest,
-        payload=dump_json(market),
-    )
+def _snapshot_values(market: Market, captured_time: datetime) -> dict[str, object]:
+    return {
+        "ticker": market.ticker,
+        "event_ticker": market.event_ticker,
+        "status": str(market.status),
+        "captured_time": captured_time,
+        "yes_bid": market.yes_bid,
+        "yes_ask": market.yes_ask,
+        "last_price": market.last_price,
+        "volume": market.volume,
+        "open_interest": market.open_interest,
+        "payload": dump_json(market),
+    }
 
 
 class MarketSnapshots(Repository):
@@ -57,8 +62,11 @@ class MarketSnapshots(Repository):
         """Snapshot ``markets`` as of ``captured_time`` in one transaction."""
         if not markets:
             return
+        rows = [_snapshot_values(m, captured_time) for m in markets]
         async with self._writing() as session:
-            session.add_all([_snapshot_row(m, captured_time) for m in markets])
+            # a Core executemany on the session's connection: no ORM object per row
+            connection = await session.connection()
+            await connection.execute(insert(cast(Table, MarketSnapshotRow.__table__)), rows)
 
     async def latest(self, ticker: str) -> MarketSnapshot | None:
         query = (
@@ -259,10 +267,10 @@ class Decisions(Repository):
             ]
             if not rows:
                 return 0
-            statement = insert_ignore(session, DecisionRow, rows, ["decision_id"])
-            new_ids = set(
-                (await session.scalars(statement.returning(DecisionRow.decision_id))).all()
-            )
+            statement = insert_ignore_each(session, DecisionRow, ["decision_id"])
+            connection = await session.connection()
+            returned = await connection.execute(statement.returning(DecisionRow.decision_id), rows)
+            new_ids = set(returned.scalars().all())
             fresh = [d for d in decisions if d.decision_id in new_ids]
             await _insert_children(session, fresh)
         return len(fresh)

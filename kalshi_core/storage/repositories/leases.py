@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kalshi_core.errors import StorageError
-from kalshi_core.storage.repositories._base import Repository, insert_ignore
+from kalshi_core.storage.repositories._base import Repository, insert_ignore_each
 from kalshi_core.storage.schema import MarketLeaseRow
 from kalshi_core.storage.types import EPOCH
 
@@ -114,7 +114,8 @@ class MarketLeases(Repository):
         new = [t for t in tickers if t not in self._ensured]
         if new:
             rows = [{"ticker": t, "worker_id": None, "expires_time": EPOCH} for t in new]
-            await session.execute(insert_ignore(session, MarketLeaseRow, rows, ["ticker"]))
+            connection = await session.connection()
+            await connection.execute(insert_ignore_each(session, MarketLeaseRow, ["ticker"]), rows)
         return new
 
     async def release(self, worker_id: str, tickers: Iterable[str] | None = None) -> None:
