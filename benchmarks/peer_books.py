@@ -6,6 +6,8 @@ other side, stop if it does not cross, otherwise fill against the first order in
 (delete it when used up, shrink it in place when not), rest what is left of a GTC order.
 
 * kalshi-core's :class:`~kalshi_core.exchange.book.Book` (the loop of ``bench_matching.py``),
+  driven by bare integer keys as the peers are driven by integer order ids, and again through
+  the venue's interface (one ``OrderState`` per order),
 * a plain pure-Python book on ``sortedcontainers.SortedDict`` (price -> insertion-ordered dict),
 * nautilus_trader's L3 (market-by-order) ``OrderBook``, its Rust book driven from Python,
   through both of its Python bindings: the Cython ``nautilus_trader.model.book.OrderBook`` and
