@@ -340,8 +340,8 @@ class Book:
             return
         key = order.queue_token
         change = remaining - order.remaining
+        self._level_of[key].total += change  # first: an order not in the book changes nothing
         self._left[key] = remaining
-        self._level_of[key].total += change
         order.remaining = remaining
         if self.on_change is not None and change:
             self.on_change(order, change)
