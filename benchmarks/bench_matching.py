@@ -9,7 +9,8 @@ The same flow is fed to
 * the full :class:`kalshi_core.exchange.Venue` (validation, accounts, fees, fills, tape),
   through ``submit`` / ``submit_cancel``, and again through ``place_order`` / ``cancel``,
   which also build an Order report per call,
-* the bare :class:`kalshi_core.exchange.book.Book` with a minimal matching loop,
+* the bare :class:`kalshi_core.exchange.book.Book` with a minimal matching loop (orders as
+  bare integer keys, as the peers below are driven),
 * a naive list-scan book (defined below): every match scans a plain list for the best
   price and earliest time, the textbook O(n) implementation.
 
@@ -32,12 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from peer_books import print_race
+from peer_books import match_keys, print_race
 
 from kalshi_core.clock import ManualClock
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import Venue, VenueOrder
-from kalshi_core.exchange.book import Book, OrderState
+from kalshi_core.exchange.book import Book
 from kalshi_core.models import BookSide, Market, MarketStatus, SelfTradePrevention, TimeInForce
 from kalshi_core.money import CONTRACT, DOLLAR
 
@@ -155,53 +156,22 @@ def _drive_venue(flow: list[Op], markets: int, *, reports: bool) -> tuple[int, i
 
 
 def run_book(flow: list[Op], markets: int) -> tuple[int, int]:
+    """The Book driven by bare keys (the flow positions): no per-order objects."""
     books = [Book(t) for t in tickers(markets)]
-    orders: dict[int, OrderState] = {}
-    trades = canceled = 0
+    trades: list[tuple[int, int, int, int]] = []
+    canceled = 0
     for index, op in enumerate(flow):
         book = books[op.market]
         if op.kind == "cancel":
-            target = orders[op.target]
-            if target.in_book:
-                book.remove(target)
+            if op.target in book.remaining:
+                book.cancel(op.target)
                 canceled += 1
             continue
-        order = OrderState(
-            order_id=str(index),
-            client_order_id=str(index),
-            account_id=op.account,
-            ticker=book.ticker,
-            side=op.side,
-            price=op.price,
-            count=op.count,
-            time_in_force=TimeInForce.GOOD_TILL_CANCELED,
-            post_only=False,
-            reduce_only=False,
-            self_trade_prevention=SelfTradePrevention.MAKER,
-            expiration_time=None,
-            now=START,
-            sequence=index,
-        )
-        orders[index] = order
-        trades += _book_match(book, order)
-        if order.remaining and not op.ioc:
-            book.add(order)
-    return trades, canceled
-
-
-def _book_match(book: Book, taker: OrderState) -> int:
-    is_bid = taker.side is BookSide.BID
-    maker_side = BookSide.ASK if is_bid else BookSide.BID
-    trades = 0
-    while taker.remaining:
-        maker = book.head(maker_side)
-        if maker is None or (maker.price > taker.price if is_bid else maker.price < taker.price):
-            break
-        qty = min(taker.remaining, maker.remaining)
-        book.set_remaining(maker, maker.remaining - qty)
-        taker.remaining -= qty
-        trades += 1
-    return trades
+        is_bid = op.side is BookSide.BID
+        left = match_keys(book, index, is_bid, op.price, op.count, trades)
+        if left and not op.ioc:
+            book.rest(index, is_bid, op.price, left)
+    return len(trades), canceled
 
 
 # ---- 3. the naive reference ----------------------------------------------------------------

@@ -6,6 +6,8 @@ other side, stop if it does not cross, otherwise fill against the first order in
 (delete it when used up, shrink it in place when not), rest what is left of a GTC order.
 
 * kalshi-core's :class:`~kalshi_core.exchange.book.Book` (the loop of ``bench_matching.py``),
+  driven by bare integer keys as the peers are driven by integer order ids, and again through
+  the venue's interface (one ``OrderState`` per order),
 * a plain pure-Python book on ``sortedcontainers.SortedDict`` (price -> insertion-ordered dict),
 * nautilus_trader's L3 (market-by-order) ``OrderBook``, its Rust book driven from Python,
   through both of its Python bindings: the Cython ``nautilus_trader.model.book.OrderBook`` and
@@ -75,7 +77,48 @@ _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def run_kalshi_book(flow: Sequence[FlowOp], markets: int) -> Outcome:
-    """``bench_matching.run_book``'s loop, recording each trade as the peers do."""
+    """``bench_matching.run_book``'s loop: the Book driven by bare keys (the flow positions),
+    as the peers are driven by integers."""
+    books = [Book(f"KXBENCH-{i:03d}") for i in range(markets)]
+    outcome = Outcome()
+    for index, op in enumerate(flow):
+        book = books[op.market]
+        if op.kind == "cancel":
+            if op.target in book.remaining:
+                book.cancel(op.target)
+            continue
+        is_bid = op.side is BookSide.BID
+        left = match_keys(book, index, is_bid, op.price, op.count, outcome.trades)
+        if left and not op.ioc:
+            book.rest(index, is_bid, op.price, left)
+    for market, book in enumerate(books):
+        for is_bid in (True, False):
+            outcome.resting.extend(
+                (market, key, is_bid, price, left) for key, price, left in book.queued(is_bid)
+            )
+    return outcome
+
+
+def match_keys(
+    book: Book, taker: int, is_bid: bool, limit: int, count: int, trades: list[Trade]
+) -> int:
+    """Fill ``taker`` against the other side while it crosses; return the count left over."""
+    makers = book.asks if is_bid else book.bids
+    remaining = book.remaining
+    while count:
+        best, maker = makers.best, makers.front
+        if best is None or maker is None or (best > limit if is_bid else best < limit):
+            break
+        left = remaining[maker]
+        qty = count if count < left else left
+        trades.append((maker, taker, best, qty))
+        book.resize(maker, left - qty)
+        count -= qty
+    return count
+
+
+def run_kalshi_orders(flow: Sequence[FlowOp], markets: int) -> Outcome:
+    """The same through the venue's interface: one ``OrderState`` per order."""
     books = [Book(f"KXBENCH-{i:03d}") for i in range(markets)]
     orders: dict[int, OrderState] = {}
     outcome = Outcome()
@@ -354,6 +397,7 @@ def peer_runners() -> dict[str, Runner]:
     """Every book to race, kalshi-core's first (the reference of the ratios)."""
     runners: dict[str, Runner] = {
         "kalshi_core Book": run_kalshi_book,
+        "kalshi_core Book, one OrderState per order": run_kalshi_orders,
         "SortedDict book (pure Python)": run_sorted_dict,
     }
     for name, api in nautilus_apis().items():

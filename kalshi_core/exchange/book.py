@@ -1,20 +1,29 @@
 """One market's central limit order book, quoted in YES prices.
 
-Bids buy YES; asks sell YES (the same as buying NO at $1 - price). Each side keeps a dict of
-price levels and a sorted list of the prices (``bisect``), and each level a FIFO ``deque``,
-so finding the best price is O(1) and adding a new level is O(log levels) to search.
+Bids buy YES; asks sell YES (the same as buying NO at $1 - price). The book holds no
+per-order objects: a resting order is an integer key, its remaining size an entry of one
+dict and its level another, so the matching path allocates nothing the cyclic garbage
+collector has to walk. Each side keeps a dict of price levels, a sorted list of the prices
+(``bisect``) and its best price, best level and first key in line, kept up to date as levels
+come and go, so reading the top of the book is an attribute read.
 
-Cancellation is lazy: every time an order joins a queue it gets a fresh ``queue_token``;
-the queue entry stays behind when the order leaves, and is recognised as dead because its
-token no longer matches. A level disappears as soon as its last live order leaves, and a
-level with many dead entries is compacted, so dead entries never pile up.
+Each level is a FIFO ``deque`` of keys. Keys only ever increase (a re-queued order gets a new
+one), so a key that left the book is dead for good: a cancel in the middle of a queue leaves
+its entry behind, recognised as dead because its key has no remaining size. The first entry
+of a queue is always live (dead ones are dropped as soon as they reach the front), a level
+disappears with its last live order, and a level with many dead entries is compacted.
+
+Two ways to drive it: with :class:`OrderState` objects (``add``/``remove``/``set_remaining``/
+``head``: the venue's way, with ``on_change``), or with bare keys (``rest``/``resize``/
+``cancel`` and each side's ``best``/``front``: a caller that keeps its own order records).
+A book is driven one way or the other, not both.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
 from kalshi_core.models import BookSide, OrderStatus, SelfTradePrevention, TimeInForce
@@ -123,38 +132,66 @@ class OrderState:
         )
 
 
-class _Level:
-    __slots__ = ("entries", "live", "total")
+class Level:
+    """One price's queue: keys in time order (the first one live), total size, live orders."""
 
-    def __init__(self) -> None:
-        self.entries: deque[tuple[int, OrderState]] = deque()
+    __slots__ = ("entries", "live", "price", "side", "total")
+
+    def __init__(self, side: Ladder, price: Price) -> None:
+        self.side = side
+        self.price = price
+        self.entries: deque[int] = deque()
         self.total: Count = 0
         self.live = 0
 
 
-class _Side:
-    """One side's levels by price and its prices ascending (best last for bids, first for asks).
+class Ladder:
+    """One side's levels: by price, their prices ascending, and the top of the side.
 
-    Kept apart per side so no lookup hashes a :class:`BookSide` (an Enum hashes in Python).
+    ``best`` is the best price (highest bid, lowest ask), ``front`` the key first in line
+    there; both None when the side is empty. Kept apart per side so no lookup hashes a
+    :class:`BookSide` (an Enum hashes in Python).
     """
 
-    __slots__ = ("is_bid", "levels", "prices")
+    __slots__ = ("best", "front", "is_bid", "levels", "prices", "top")
 
     def __init__(self, is_bid: bool) -> None:
         self.is_bid = is_bid
-        self.levels: dict[Price, _Level] = {}
+        self.levels: dict[Price, Level] = {}
         self.prices: list[Price] = []
+        self.best: Price | None = None
+        self.front: int | None = None
+        self.top: Level | None = None
 
-    def best(self) -> Price | None:
-        prices = self.prices
-        if not prices:
-            return None
-        return prices[-1] if self.is_bid else prices[0]
+    def open(self, price: Price, key: int) -> Level:
+        """A new level at ``price`` holding ``key`` (first, so the top can point at it)."""
+        level = self.levels[price] = Level(self, price)
+        level.entries.append(key)
+        bisect.insort(self.prices, price)
+        self._retop()
+        return level
 
-    def drop(self, price: Price) -> None:
+    def drop(self, level: Level) -> None:
+        price = level.price
         del self.levels[price]
         prices = self.prices
         del prices[bisect.bisect_left(prices, price)]
+        self._retop()
+
+    def _retop(self) -> None:
+        prices = self.prices
+        if not prices:
+            self.best = self.front = self.top = None
+            return
+        self.best = best = prices[-1] if self.is_bid else prices[0]
+        top = self.top = self.levels[best]
+        self.front = top.entries[0]
+
+    def in_priority(self) -> Iterator[Level]:
+        """Levels from the best price to the worst (a snapshot of the price list)."""
+        prices = reversed(self.prices) if self.is_bid else iter(self.prices)
+        levels = self.levels
+        return iter([levels[price] for price in prices])
 
 
 class Book:
@@ -162,60 +199,136 @@ class Book:
 
     def __init__(self, ticker: str) -> None:
         self.ticker = ticker
-        self._bids = _Side(is_bid=True)
-        self._asks = _Side(is_bid=False)
-        self._next_token = 0
-        self.order_count = 0
-        #: Called with (order, signed size change at its level) after every change.
+        self.bids = Ladder(is_bid=True)
+        self.asks = Ladder(is_bid=False)
+        self._left: dict[int, Count] = {}
+        self._level_of: dict[int, Level] = {}
+        self._orders: dict[int, OrderState] = {}
+        self._last_key = -1
+        #: Remaining size of every resting order by key (read-only).
+        self.remaining: Mapping[int, Count] = self._left
+        #: Called with (order, signed size change at its level) after every change of an
+        #: :class:`OrderState` (not of bare keys).
         self.on_change: Callable[[OrderState, Count], None] | None = None
 
     @property
-    def _levels(self) -> dict[BookSide, dict[Price, _Level]]:
-        """Both sides' levels by price (for inspection; not used on the matching path)."""
-        return {BookSide.BID: self._bids.levels, BookSide.ASK: self._asks.levels}
+    def order_count(self) -> int:
+        return len(self._left)
 
-    def _side(self, side: BookSide) -> _Side:
-        return self._bids if side is BookSide.BID else self._asks
+    @property
+    def _levels(self) -> dict[BookSide, dict[Price, Level]]:
+        """Both sides' levels by price (for inspection; not used on the matching path)."""
+        return {BookSide.BID: self.bids.levels, BookSide.ASK: self.asks.levels}
+
+    def _side(self, side: BookSide) -> Ladder:
+        return self.bids if side is BookSide.BID else self.asks
 
     def best(self, side: BookSide) -> Price | None:
         """Best price on ``side``: the highest bid or the lowest ask."""
-        return self._side(side).best()
+        return self._side(side).best
 
     def size_at(self, side: BookSide, price: Price) -> Count:
         level = self._side(side).levels.get(price)
         return level.total if level else 0
 
+    def depth(self, side: BookSide) -> list[tuple[Price, Count]]:
+        """(price, total size) per level, ascending price."""
+        ladder = self._side(side)
+        levels = ladder.levels
+        return [(price, levels[price].total) for price in ladder.prices]
+
+    # ---- bare keys --------------------------------------------------------------------------
+
+    def rest(self, key: int, is_bid: bool, price: Price, count: Count) -> None:
+        """Queue ``count`` under ``key`` at the back of its level.
+
+        Keys must increase from one call to the next (a sequence number): a key that left
+        the book never comes back, which is what lets dead queue entries be dropped lazily.
+        """
+        if key <= self._last_key:
+            raise ValueError(f"{self.ticker}: key {key} is not above {self._last_key}")
+        self._last_key = key
+        self._queue(key, self.bids if is_bid else self.asks, price, count)
+
+    def resize(self, key: int, remaining: Count) -> None:
+        """Change a resting order's size in place (keeps its time priority); 0 removes it."""
+        if remaining <= 0:
+            self._unlink(key)
+            return
+        left = self._left
+        self._level_of[key].total += remaining - left[key]
+        left[key] = remaining
+
+    def cancel(self, key: int) -> None:
+        """Take the order under ``key`` out of the book."""
+        self._unlink(key)
+
+    def queued(self, is_bid: bool) -> Iterator[tuple[int, Price, Count]]:
+        """(key, price, remaining) of every resting order on a side, first in line first."""
+        left = self._left
+        for level in (self.bids if is_bid else self.asks).in_priority():
+            price = level.price
+            for key in list(level.entries):
+                count = left.get(key)
+                if count is not None:
+                    yield key, price, count
+
+    def _queue(self, key: int, ladder: Ladder, price: Price, count: Count) -> None:
+        level = ladder.levels.get(price)
+        if level is None:
+            level = ladder.open(price, key)
+        else:
+            level.entries.append(key)
+        level.total += count
+        level.live += 1
+        self._left[key] = count
+        self._level_of[key] = level
+
+    def _unlink(self, key: int) -> Count:
+        """Take ``key`` out of its level; returns the size it had."""
+        count = self._left.pop(key)
+        level = self._level_of.pop(key)
+        level.total -= count
+        level.live -= 1
+        entries = level.entries
+        if not level.live:
+            level.side.drop(level)
+        elif entries[0] == key:
+            self._advance(level)
+        elif len(entries) > _COMPACT_AT and len(entries) > 2 * level.live:
+            left = self._left
+            level.entries = deque(k for k in entries if k in left)
+        return count
+
+    def _advance(self, level: Level) -> None:
+        """Drop the departed first entry and the dead ones behind it (the level has a live one)."""
+        entries, left = level.entries, self._left
+        entries.popleft()
+        while entries[0] not in left:
+            entries.popleft()
+        if level is level.side.top:
+            level.side.front = entries[0]
+
+    # ---- OrderState ---------------------------------------------------------------------------
+
     def add(self, order: OrderState) -> None:
         """Queue ``order`` at the back of its price level."""
         if order.queue_token:
             raise ValueError(f"{order.order_id} is already in the {self.ticker} book")
-        side = self._bids if order.side is BookSide.BID else self._asks
-        price = order.price
-        level = side.levels.get(price)
-        if level is None:
-            level = side.levels[price] = _Level()
-            bisect.insort(side.prices, price)
-        self._next_token = token = self._next_token + 1
-        order.queue_token = token
-        level.entries.append((token, order))
-        level.total += order.remaining
-        level.live += 1
-        self.order_count += 1
+        key = self._last_key = self._last_key + 1 or 1  # never 0: 0 means "not in a book"
+        order.queue_token = key
+        self._orders[key] = order
+        ladder = self.bids if order.side is BookSide.BID else self.asks
+        self._queue(key, ladder, order.price, order.remaining)
         if self.on_change is not None:
             self.on_change(order, order.remaining)
 
     def remove(self, order: OrderState) -> None:
-        """Take ``order`` out of the book (its queue entry dies lazily)."""
-        side = self._bids if order.side is BookSide.BID else self._asks
-        level = side.levels[order.price]
-        level.total -= order.remaining
-        level.live -= 1
+        """Take ``order`` out of the book."""
+        key = order.queue_token
+        del self._orders[key]
         order.queue_token = 0
-        self.order_count -= 1
-        if level.live == 0:
-            side.drop(order.price)
-        elif len(level.entries) > _COMPACT_AT and len(level.entries) > 2 * level.live:
-            level.entries = deque(e for e in level.entries if e[0] == e[1].queue_token)
+        self._unlink(key)
         if self.on_change is not None:
             self.on_change(order, -order.remaining)
 
@@ -225,41 +338,24 @@ class Book:
             self.remove(order)
             order.remaining = 0
             return
-        side = self._bids if order.side is BookSide.BID else self._asks
+        key = order.queue_token
         change = remaining - order.remaining
-        side.levels[order.price].total += change
+        self._level_of[key].total += change  # first: an order not in the book changes nothing
+        self._left[key] = remaining
         order.remaining = remaining
         if self.on_change is not None and change:
             self.on_change(order, change)
 
     def head(self, side: BookSide) -> OrderState | None:
         """The order first in line on ``side``, or None when that side is empty."""
-        book_side = self._bids if side is BookSide.BID else self._asks
-        prices = book_side.prices
-        if not prices:
-            return None
-        entries = book_side.levels[prices[-1] if book_side.is_bid else prices[0]].entries
-        token, order = entries[0]
-        while token != order.queue_token:
-            entries.popleft()
-            token, order = entries[0]
-        return order
+        front = (self.bids if side is BookSide.BID else self.asks).front
+        return None if front is None else self._orders[front]
 
     def in_priority(self, side: BookSide) -> Iterator[OrderState]:
         """Live orders on ``side`` from first in line to last (for read-only walks)."""
-        book_side = self._side(side)
-        prices = book_side.prices
-        ordered = reversed(prices) if book_side.is_bid else iter(prices)
-        for price in list(ordered):
-            for token, order in list(book_side.levels[price].entries):
-                if token == order.queue_token:
-                    yield order
-
-    def depth(self, side: BookSide) -> list[tuple[Price, Count]]:
-        """(price, total size) per level, ascending price."""
-        book_side = self._side(side)
-        levels = book_side.levels
-        return [(price, levels[price].total) for price in book_side.prices]
+        orders = self._orders
+        for key, _, _ in self.queued(side is BookSide.BID):
+            yield orders[key]
 
     def resting(self) -> list[OrderState]:
         """Every live order, bids first, each side in priority order."""
