@@ -1,56 +1,178 @@
-"""The connection pool under the transport: httpx's, on streams that send a request whole.
+"""The connection pool under the transport: httpcore's pool on plain asyncio connections.
 
-httpcore writes a request's head and its body in two writes, so every request with a body
-(every order write) cost two ``send`` system calls, and on loopback a ``send`` is a good part
-of a request's CPU (the kernel runs the receiver's TCP path in the sender's time slice). A
-:class:`CorkedStream` holds what is written until the connection next reads, which on
-HTTP/1.1 is right after the last byte of the request: one ``send`` per request, as
-``http.client`` does for small bodies. Nothing else changes: the same pool, limits, TLS and
-timeouts, and a failed send is treated as httpcore treats one (the response is still read,
-since a server may answer before it closes).
+httpx's request and response objects, its URL parsing and its transport's conversions were
+about a third of a request's CPU, and anyio's stream layer (a cancel scope and a checkpoint
+around every read and write) a good part of the rest; the transport now hands httpcore's
+pool ready header lines and a body, over :class:`AsyncioStream`, a connection that is an
+``asyncio.Protocol``. The pool itself is httpcore's, as httpx configures it: the same
+keep-alive, limits, per-read timeouts and HTTP/1.1 parsing (h11), and httpx's exceptions.
+
+httpcore writes a request's head and its body in two writes, and on loopback each ``send``
+costs about what parsing a response does (the kernel runs the receiver's TCP path in the
+sender's time). A stream holds what is written until the connection next reads, which on
+HTTP/1.1 is right after the request's last byte: one ``send`` per request, as
+``http.client`` does for small bodies. A failed send is treated as httpcore treats one: the
+response is still read, since a server may answer before it closes.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import select
+import socket
 import ssl
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import attrs
 import httpcore
 import httpx
 
+# A server may send while a connection idles in the pool; past this much unread, the
+# connection stops reading from the socket, as a stream read on demand would.
+_HIGH_WATER = 1 << 20
 
-class CorkedStream(httpcore.AsyncNetworkStream):
-    """A network stream whose writes wait for the next read (or TLS start) to be sent."""
+# httpcore's names for connection details -> asyncio's.
+_EXTRA_INFO = {
+    "ssl_object": "ssl_object",
+    "client_addr": "sockname",
+    "server_addr": "peername",
+    "socket": "socket",
+}
 
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
+
+def _socket_readable(sock: socket.socket | None) -> bool:
+    """Data or EOF waiting in the socket (what httpcore's own streams report as
+    ``is_readable``: an idle keep-alive connection the server has closed)."""
+    if sock is None or sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+class AsyncioStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
+    """One connection: received bytes queue here until read; written bytes wait for the
+    next read (or the start of TLS) and go in one ``send``."""
+
+    def __init__(self) -> None:
+        self._transport: asyncio.Transport | None = None
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._closed = False  # EOF or connection lost
+        self._error: Exception | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._held: list[bytes] = []
         self._write_timeout: float | None = None
+        self._drained: asyncio.Future[None] | None = None
+
+    # ---- asyncio.Protocol ----
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._buffered += len(data)
+        if self._buffered > _HIGH_WATER and self._transport is not None:
+            self._transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> None:
+        self._closed = True
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self._error = exc
+        self._wake()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_exception(exc or ConnectionResetError("connection lost"))
+
+    def pause_writing(self) -> None:
+        self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    # ---- httpcore.AsyncNetworkStream ----
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
         if buffer:
             self._held.append(buffer)
             self._write_timeout = timeout
 
-    async def _flush(self) -> None:
-        data = b"".join(self._held)
-        self._held.clear()
-        # What httpcore does with a failed request write: read on, since a server may answer
-        # (say, 413) and close before taking the whole request.
-        with contextlib.suppress(httpcore.WriteError):
-            await self._stream.write(data, self._write_timeout)
-
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
         if self._held:
             await self._flush()
-        return await self._stream.read(max_bytes, timeout)
+        if not self._chunks and not self._closed:
+            await self._wait_for_data(timeout)
+        if self._chunks:
+            return self._take(max_bytes)
+        if self._error is not None:
+            raise httpcore.ReadError(str(self._error) or type(self._error).__name__)
+        return b""
+
+    def _take(self, max_bytes: int) -> bytes:
+        chunk = self._chunks.popleft()
+        if len(chunk) > max_bytes:
+            self._chunks.appendleft(chunk[max_bytes:])
+            chunk = chunk[:max_bytes]
+        self._buffered -= len(chunk)
+        if self._buffered <= _HIGH_WATER and self._transport is not None:
+            self._transport.resume_reading()
+        return chunk
+
+    async def _wait_for_data(self, limit: float | None) -> None:
+        # A timer on the waiter, not asyncio.timeout: this runs once per response.
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = None if limit is None else loop.call_later(limit, _expire, waiter)
+        try:
+            await waiter
+        except TimeoutError:
+            raise httpcore.ReadTimeout("timed out") from None
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    async def _flush(self) -> None:
+        data = b"".join(self._held)
+        self._held.clear()
+        if self._transport is None or self._closed:
+            return  # what httpcore does with a failed request write: read on
+        self._transport.write(data)
+        if self._drained is not None:
+            await self._wait_drained()
+
+    async def _wait_drained(self) -> None:
+        assert self._drained is not None
+        try:
+            async with asyncio.timeout(self._write_timeout):
+                await asyncio.shield(self._drained)
+        except TimeoutError:
+            raise httpcore.WriteTimeout("timed out") from None
+        except OSError:
+            pass  # lost while sending: read on, as httpcore does after a failed write
 
     async def aclose(self) -> None:
         self._held.clear()
-        await self._stream.aclose()
+        if self._transport is not None:
+            self._transport.close()
 
     async def start_tls(
         self,
@@ -60,18 +182,44 @@ class CorkedStream(httpcore.AsyncNetworkStream):
     ) -> httpcore.AsyncNetworkStream:
         if self._held:
             await self._flush()
-        secured = await self._stream.start_tls(ssl_context, server_hostname, timeout)
-        return CorkedStream(secured)
+        assert self._transport is not None
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                secured = await loop.start_tls(
+                    self._transport, self, ssl_context, server_hostname=server_hostname
+                )
+        except TimeoutError:
+            raise httpcore.ConnectTimeout("timed out") from None
+        except (OSError, ssl.SSLError) as exc:
+            self._transport.close()
+            raise httpcore.ConnectError(str(exc)) from exc
+        assert isinstance(secured, asyncio.Transport)
+        self._transport = secured
+        return self
 
     def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
+        transport = self._transport
+        if transport is None:
+            return None
+        if info == "is_readable":
+            return (
+                bool(self._chunks)
+                or self._closed
+                or _socket_readable(transport.get_extra_info("socket"))
+            )
+        names = {
+            "ssl_object": "ssl_object",
+            "client_addr": "sockname",
+            "server_addr": "peername",
+            "socket": "socket",
+        }
+        return transport.get_extra_info(names[info]) if info in names else None
 
 
-class CorkedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's own backend (anyio), each connection's stream wrapped in :class:`CorkedStream`."""
-
-    def __init__(self, backend: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._backend = backend or httpcore.AnyIOBackend()
+class AsyncioBackend(httpcore.AsyncNetworkBackend):
+    """Connections as :class:`AsyncioStream`; connect failures as httpcore's anyio backend
+    reports them (``ConnectError``, ``ConnectTimeout``)."""
 
     async def connect_tcp(
         self,
@@ -81,10 +229,12 @@ class CorkedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_tcp(
-            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        loop = asyncio.get_running_loop()
+        local = None if local_address is None else (local_address, 0)
+        connect = loop.create_connection(
+            AsyncioStream, host, port, local_addr=local, happy_eyeballs_delay=0.25
         )
-        return CorkedStream(stream)
+        return await _connected(connect, timeout, socket_options)
 
     async def connect_unix_socket(
         self,
@@ -92,13 +242,29 @@ class CorkedBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_unix_socket(
-            path, timeout=timeout, socket_options=socket_options
-        )
-        return CorkedStream(stream)
+        connect = asyncio.get_running_loop().create_unix_connection(AsyncioStream, path)
+        return await _connected(connect, timeout, socket_options)
 
     async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
+        await asyncio.sleep(seconds)
+
+
+async def _connected(
+    connect: Coroutine[Any, Any, tuple[asyncio.BaseTransport, AsyncioStream]],
+    limit: float | None,
+    socket_options: Iterable[Any] | None,
+) -> AsyncioStream:
+    try:
+        async with asyncio.timeout(limit):
+            transport, stream = await connect
+    except TimeoutError:
+        raise httpcore.ConnectTimeout("timed out") from None
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
+    sock = transport.get_extra_info("socket")
+    for option in socket_options or ():
+        sock.setsockopt(*option)
+    return stream
 
 
 # What httpx maps httpcore's exceptions from; anything else is a bug and propagates as is.
@@ -169,7 +335,7 @@ class ConnectionPool:
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=CorkedBackend(),
+            network_backend=AsyncioBackend(),
         )
 
     async def send(
