@@ -1,11 +1,11 @@
 """The HTTP layer under :class:`~kalshi_core.client.KalshiClient`.
 
-One pooled ``httpx.AsyncClient`` per transport. Every attempt is rate limited (read or write
-bucket), signed afresh, timed and counted. Reads are retried with exponential backoff and full
-jitter on 429 (``Retry-After`` honoured), 5xx, timeouts and dropped connections, and identical
-concurrent GETs share one in-flight request. Writes say whether an unknown outcome may be
-retried (:attr:`Call.retry_unknown`); when it may not, or retries run out, the caller gets
-:class:`~kalshi_core.client.errors.OrderStateUnknown` instead of a guess.
+One pool of keep-alive connections per transport (:mod:`.pool`). Every attempt is rate limited
+(read or write bucket), signed afresh, timed and counted. Reads are retried with exponential
+backoff and full jitter on 429 (``Retry-After`` honoured), 5xx, timeouts and dropped
+connections, and identical concurrent GETs share one in-flight request. Writes say whether an
+unknown outcome may be retried (:attr:`Call.retry_unknown`); when it may not, or retries run
+out, the caller gets :class:`~kalshi_core.client.errors.OrderStateUnknown` instead of a guess.
 """
 
 from __future__ import annotations
