@@ -73,6 +73,9 @@ _COUNT_TEXT = re.compile(r"-?\d+(?:\.\d{1,6})?")
 _RFC3339 = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
 )
+# The form Kalshi sends (UTC as "Z", ASCII digits, whole microseconds or none), which
+# datetime.fromisoformat reads in one call on Python >= 3.11; every other form takes _RFC3339.
+_PLAIN_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?Z")
 _MAX_PROBLEMS = 10
 _BOOK_KEY = "orderbook_fp"
 _BOOK_SIDES = ("yes_dollars", "no_dollars")
@@ -212,6 +215,16 @@ def parse_time(value: Any) -> datetime:
 
 
 def _parse_time(value: Any) -> datetime:
+    if type(value) is str and _PLAIN_UTC.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value)  # UTC already: the same datetime, read whole
+        except ValueError:
+            pass  # a 13th month, a 61st second: the general reading words the error
+    return read_rfc3339(value)
+
+
+def read_rfc3339(value: Any) -> datetime:
+    """The general reading of an RFC3339 time (any offset, any fraction), and its errors."""
     text = _require_text(value, "an RFC3339 time string")
     match = _RFC3339.fullmatch(text)
     if match is None:
@@ -745,10 +758,10 @@ _MEMOS: dict[WireKind, dict[str, Any]] = {
 }
 
 
-def _read_source(field: WireField, plain_type: Any, alias: str, index: int, pad: str) -> str:
-    """The lines that read ``value`` into ``values``: inline for JSON scalars, enums and
-    memoized strings, a call otherwise."""
-    target = f"{pad}values[{alias!r}]"
+def _read_source(field: WireField, plain_type: Any, index: int, pad: str) -> str:
+    """The lines that read ``value`` into local ``v_<index>``: inline for JSON scalars, enums
+    and memoized strings, a call otherwise."""
+    target = f"{pad}v_{index}"
     if field.kind in _MEMOS:  # seen before: no call (an unhashable value raises)
         return (
             f"{pad}seen = seen_{index}.get(value)\n"
@@ -766,27 +779,55 @@ def _is_enum(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, enum.Enum)
 
 
-def _field_source(field: WireField, plain_type: Any, alias: str, index: int) -> str:
+def _field_source(field: WireField, attribute: Any, plain_type: Any, index: int) -> str:
     pad = " " * (8 if field.has_default else 4)
     head = (_OPTIONAL if field.has_default else _REQUIRED).format(wire=field.wire_name)
-    return head + _read_source(field, plain_type, alias, index, pad)
+    return _default_source(attribute, index) + head + _read_source(field, plain_type, index, pad)
+
+
+def _default_source(attribute: Any, index: int) -> str:
+    """An absent or null optional field starts as attrs would fill it: its default, or a
+    fresh product of its factory."""
+    if attribute.default is attrs.NOTHING:
+        return ""
+    made = "()" if isinstance(attribute.default, attrs.Factory) else ""  # type: ignore[arg-type]
+    return f"    v_{index} = default_{index}{made}\n"
+
+
+def _default_value(attribute: Any) -> Any:
+    default = attribute.default
+    return default.factory if isinstance(default, attrs.Factory) else default  # type: ignore[arg-type]
+
+
+def _compilable(attributes: Any) -> bool:
+    """Every field can be passed by keyword and its default made without the instance."""
+    return all(
+        attribute.init
+        and not (isinstance(attribute.default, attrs.Factory) and attribute.default.takes_self)  # type: ignore[arg-type]
+        for attribute in attributes
+    )
 
 
 def _compile(cls: type[Any]) -> Structurer:
-    """Generate ``structure_<cls>(data)``: one straight pass over the fields, no loops."""
+    """Generate ``structure_<cls>(data)``: one straight pass over the fields into locals, no
+    loops, then one call of the class with every field by keyword."""
     fields = wire_fields(cls)
-    aliases = [field.alias for field in attrs.fields(cls)]
+    attributes = attrs.fields(cls)
+    if not _compilable(attributes):
+        return _reject  # the cattrs path only
     namespace: dict[str, Any] = {"_cls": cls, "_Fallback": _Fallback, "_MISSING": _MISSING}
     lines = [f"def structure_{cls.__name__}(data):", "    if type(data) is not dict:"]
-    lines += ["        raise _Fallback", "    values = {}"]
-    for index, (field, alias) in enumerate(zip(fields, aliases, strict=True)):
-        plain_type = _non_null(attrs.fields_dict(cls)[field.name].type)
+    lines.append("        raise _Fallback")
+    for index, (field, attribute) in enumerate(zip(fields, attributes, strict=True)):
+        plain_type = _non_null(attribute.type)
         namespace[f"read_{index}"] = _field_reader(field, plain_type)
         namespace[f"seen_{index}"] = _MEMOS.get(field.kind)
+        namespace[f"default_{index}"] = _default_value(attribute)
         if _is_enum(plain_type):
             namespace[f"members_{index}"] = plain_type._value2member_map_
-        lines.append(_field_source(field, plain_type, alias, index))
-    lines.append("    return _cls(**values)")
+        lines.append(_field_source(field, attribute, plain_type, index))
+    arguments = ", ".join(f"{attribute.alias}=v_{i}" for i, attribute in enumerate(attributes))
+    lines.append(f"    return _cls({arguments})")
     exec(compile("\n".join(lines), f"<wire structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     structure: Structurer = namespace[f"structure_{cls.__name__}"]
     return structure

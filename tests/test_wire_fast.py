@@ -9,6 +9,7 @@ must also actually take the input (or it would be no faster).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,6 +32,8 @@ from kalshi_core.wire import (
     fast_wire_dollars,
     from_wire,
     many_from_wire,
+    parse_time,
+    read_rfc3339,
     to_wire,
 )
 from tests.test_wire import MARKET_JSON, WIRE_MODELS, wire_model
@@ -112,6 +115,35 @@ def test_plain_dollar_strings_take_the_fast_path(sign: str, whole: str, fraction
 def test_plain_count_strings_take_the_fast_path(whole: str, fraction: str) -> None:
     text = whole + fraction
     assert fast_wire_count(text) == int(Decimal(text) * CONTRACT)
+
+
+def _time_outcome(read: Any, text: str) -> tuple[str, Any]:
+    try:
+        moment = read(text)
+    except (TypeError, ValueError) as exc:
+        return "error", str(exc)
+    return "value", (moment, moment.tzinfo is UTC)
+
+
+# Kalshi's form with every field in or just out of range, and its near misses.
+time_text = st.builds(
+    "{:04d}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}{}{}".format,
+    st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.sampled_from("Tt "),
+    st.integers(0, 25), st.integers(0, 60), st.integers(0, 61),
+    st.sampled_from(["", ".000000", ".061628", ".999999", ".5", ".1234567", ",061628"]),
+    st.sampled_from(["Z", "z", "+00:00", "-05:00", ""]),
+)  # fmt: skip
+
+
+@given(text=time_text | st.datetimes().map(lambda moment: moment.isoformat() + "Z"))
+@example(text="2026-12-05T14:34:01.061628Z")
+@example(text="2026-01-01T24:00:00Z")
+@example(text="\uff12026-12-05T14:34:01Z")  # a fullwidth digit: the general reading
+def test_plain_utc_times_read_like_the_general_reading(text: str) -> None:
+    expected = _time_outcome(read_rfc3339, text)
+    assert _time_outcome(parse_time, text) == expected
+    if expected[0] == "value":
+        assert expected[1][0] == datetime.fromisoformat(expected[1][0].isoformat())
 
 
 @given(value=decimal_like | st.text(max_size=12))

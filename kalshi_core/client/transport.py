@@ -1,19 +1,21 @@
 """The HTTP layer under :class:`~kalshi_core.client.KalshiClient`.
 
-One pooled ``httpx.AsyncClient`` per transport. Every attempt is rate limited (read or write
-bucket), signed afresh, timed and counted. Reads are retried with exponential backoff and full
-jitter on 429 (``Retry-After`` honoured), 5xx, timeouts and dropped connections, and identical
-concurrent GETs share one in-flight request. Writes say whether an unknown outcome may be
-retried (:attr:`Call.retry_unknown`); when it may not, or retries run out, the caller gets
-:class:`~kalshi_core.client.errors.OrderStateUnknown` instead of a guess.
+One pool of keep-alive connections per transport (:mod:`.pool`). Every attempt is rate limited
+(read or write bucket), signed afresh, timed and counted. Reads are retried with exponential
+backoff and full jitter on 429 (``Retry-After`` honoured), 5xx, timeouts and dropped
+connections, and identical concurrent GETs share one in-flight request. Writes say whether an
+unknown outcome may be retried (:attr:`Call.retry_unknown`); when it may not, or retries run
+out, the caller gets :class:`~kalshi_core.client.errors.OrderStateUnknown` instead of a guess.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,6 +27,7 @@ from kalshi_core import __version__
 from kalshi_core.client.auth import Signer
 from kalshi_core.client.errors import OrderStateUnknown
 from kalshi_core.client.metrics import ClientMetrics
+from kalshi_core.client.pool import ConnectionPool, RawReply
 from kalshi_core.client.ratelimit import RateLimiter
 from kalshi_core.errors import ConfigError, ExchangeError
 
@@ -43,6 +46,9 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10, 
 DEFAULT_DEADLINE = 30.0
 
 _URL_MEMO_SIZE = 1024
+# A path httpx sends unchanged: nothing to percent-encode (and, checked apart, no dot segment).
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # httpx sends Content-Length: 0 without one
 
 # The request never left this machine: retrying cannot duplicate anything.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -145,8 +151,12 @@ def is_loopback(host: str) -> bool:
     return bool((mapped or address).is_loopback)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+def _is_plain(path: str) -> bool:
+    return _PLAIN_PATH.fullmatch(path) is not None and "/." not in path
+
+
+def _retry_after(response: RawReply) -> float | None:
+    value = response.header(b"retry-after")
     if value is None:
         return None
     try:
@@ -243,15 +253,16 @@ class Transport:
         self._inflight: dict[tuple[str, Params], asyncio.Future[Any]] = {}
         # The connection pool itself, without httpx.AsyncClient's layers (URL merging, cookie
         # jar, auth and redirect hooks: about a third of a call's CPU, none of it needed here).
-        self._pool = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        self._pool = ConnectionPool(self.base_url, limits, timeout)
         self._root = str(self.base_url).rstrip("/")
-        self._urls: dict[tuple[str, Params], httpx.URL] = {}
-        self._timeouts = {"timeout": timeout.as_dict()}
+        plain = not self.base_url.query and not self.base_url.fragment
+        self._root_path = self.base_url.raw_path.rstrip(b"/") if plain else None
+        self._targets: dict[tuple[str, Params], bytes] = {}
         self._headers = (
-            ("Accept", "application/json"),
-            ("Accept-Encoding", "gzip, deflate"),
-            ("Connection", "keep-alive"),
-            ("User-Agent", f"kalshi-core/{__version__}"),
+            (b"Accept", b"application/json"),
+            (b"Accept-Encoding", b"gzip, deflate"),
+            (b"Connection", b"keep-alive"),
+            (b"User-Agent", f"kalshi-core/{__version__}".encode("ascii")),
         )
 
     async def aclose(self) -> None:
@@ -270,73 +281,80 @@ class Transport:
         if waited:
             self.metrics.record_rate_limit_wait(waited)
 
-    def _url(self, call: Call) -> httpx.URL:
-        """The parsed URL of ``call``, remembered: reads repeat their URLs (pages, books), and
-        parsing one is a good part of an httpx request's cost. Bounded like the wire memos."""
+    def _target(self, call: Call) -> bytes:
+        """The request target (path and query) httpx would send for ``call``. A plain path
+        under a plain base URL is used as it is; anything else goes through httpx's URL
+        parsing, remembered: reads repeat their URLs (pages, books). Bounded like the wire
+        memos."""
+        if self._root_path is not None and not call.params and _is_plain(call.path):
+            return self._root_path + call.path.encode("ascii")
         key = (call.path, call.params)
-        url = self._urls.get(key)
-        if url is None:
+        target = self._targets.get(key)
+        if target is None:
             url = httpx.URL(self._root + call.path, params=list(call.params) or None)
-            if len(self._urls) >= _URL_MEMO_SIZE:
-                self._urls.clear()
-            self._urls[key] = url
-        return url
+            target = url.raw_path
+            if len(self._targets) >= _URL_MEMO_SIZE:
+                self._targets.clear()
+            self._targets[key] = target
+        return target
 
-    def _build(self, call: Call) -> httpx.Request:
-        url = self._url(call)
-        headers: tuple[tuple[str, str], ...] = self._headers
+    def _build(self, call: Call, target: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """Headers and body, as httpx would have built them (``json=`` compact, UTF-8)."""
+        headers = list(self._headers)
         if self.signer is not None:
-            path = url.raw_path.split(b"?", 1)[0].decode("ascii")
-            headers = (*headers, *self.signer.headers(call.method, path).items())
-        return httpx.Request(
-            call.method, url, json=call.body, headers=headers, extensions=self._timeouts
-        )
+            path = target.split(b"?", 1)[0].decode("ascii")
+            signed = self.signer.headers(call.method, path)
+            headers.extend(
+                (name.encode("ascii"), value.encode("ascii")) for name, value in signed.items()
+            )
+        if call.body is None:
+            if call.method in _BODY_METHODS:
+                headers.insert(0, (b"Content-Length", b"0"))
+            return headers, b""
+        body = json.dumps(call.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        content = body.encode("utf-8")
+        headers.append((b"Content-Length", str(len(content)).encode("ascii")))
+        headers.append((b"Content-Type", b"application/json"))
+        return headers, content
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        """One exchange on a pooled keep-alive connection, the whole body read."""
-        response = await self._pool.handle_async_request(request)
-        response.request = request
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
-
-    def _decode(self, call: Call, response: httpx.Response) -> Reply:
+    def _decode(self, call: Call, response: RawReply) -> Reply:
         data: Any = None
-        if response.status_code != 204 and response.content:
+        if response.status != 204 and response.content:
             try:
-                data = response.json()
+                data = json.loads(response.content)
             except ValueError:
-                if response.is_success:
+                if 200 <= response.status < 300:
                     raise unreadable_success(call, "response body is not valid JSON") from None
             except RecursionError:  # a hostile server's [[[[...]]]]: never a Python traceback
-                if response.is_success:
+                if 200 <= response.status < 300:
                     raise unreadable_success(call, "response body is nested too deeply") from None
-        return Reply(status=response.status_code, data=data, retry_after=_retry_after(response))
+        return Reply(status=response.status, data=data, retry_after=_retry_after(response))
 
     async def _attempt(self, call: Call) -> Outcome:
         await self._acquire(call)
-        request = self._build(call)
+        target = self._target(call)
+        headers, body = self._build(call, target)
         started = self._clock()
         try:
-            response = await self._send_within_deadline(request)
+            response = await self._send_within_deadline(call.method, target, headers, body)
         except httpx.TransportError as exc:
             kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "transport_error"
             self.metrics.record_call(call.endpoint, kind, self._clock() - started)
             return exc
-        self.metrics.record_call(call.endpoint, response.status_code, self._clock() - started)
+        self.metrics.record_call(call.endpoint, response.status, self._clock() - started)
         return self._decode(call, response)
 
-    async def _send_within_deadline(self, request: httpx.Request) -> httpx.Response:
-        """``send`` (which reads the whole body) bounded as a whole, not per read."""
+    async def _send_within_deadline(
+        self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> RawReply:
+        """One exchange, the whole body read, bounded as a whole (httpx's timeouts bound each
+        read, not the request)."""
         try:
             async with asyncio.timeout(self.deadline):
-                return await self._send(request)
+                return await self._pool.send(method.encode("ascii"), target, headers, body)
         except TimeoutError:
             raise httpx.ReadTimeout(
-                f"no complete response within the {self.deadline:g} s request deadline",
-                request=request,
+                f"no complete response within the {self.deadline:g} s request deadline"
             ) from None
 
     # ---- retries ----
