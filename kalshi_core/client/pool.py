@@ -208,13 +208,8 @@ class AsyncioStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
                 or self._closed
                 or _socket_readable(transport.get_extra_info("socket"))
             )
-        names = {
-            "ssl_object": "ssl_object",
-            "client_addr": "sockname",
-            "server_addr": "peername",
-            "socket": "socket",
-        }
-        return transport.get_extra_info(names[info]) if info in names else None
+        name = _EXTRA_INFO.get(info)
+        return None if name is None else transport.get_extra_info(name)
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
