@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from kalshi_core.builtin.email_alerter import EmailAlerter
 from kalshi_core.builtin.webhook_alerters import (
@@ -33,6 +28,7 @@ from kalshi_core.engine.alerts import AlertRouter
 from kalshi_core.errors import ConfigError
 from kalshi_core.protocols import Alert
 from tests.monitoring.conftest import Receiver
+from tests.tls import self_signed_loopback
 
 ALERT = Alert(
     title="risk limit: max_daily_loss",
@@ -165,37 +161,6 @@ async def test_router_gives_up_after_its_attempts_and_says_so(receiver: Receiver
 # ---- e-mail over a real SMTP server with STARTTLS and AUTH ----
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
@@ -218,7 +183,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def smtp(tmp_path: Path) -> Iterator[tuple[Mailbox, int, Path]]:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_loopback(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     mailbox = Mailbox()
