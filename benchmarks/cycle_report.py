@@ -73,6 +73,12 @@ def _calls(results: Sequence[CycleResult]) -> list[str]:
     endpoints = sorted({e for r in results for e in r.calls}, key=lambda e: (is_write(e), e))
     lines = ["API calls (client.metrics, diff per cycle)"]
     lines += [_row(f"  {e}", [str(r.calls.get(e, 0)) for r in results]) for e in endpoints]
+    return lines + _call_totals(results)
+
+
+def _call_totals(results: Sequence[CycleResult]) -> list[str]:
+    """Reads, writes and all calls per cycle, against the steady-state target."""
+    lines = []
     steady = results[1:]
     reads = max(_reads(r) for r in steady)
     total = max(sum(r.calls.values()) for r in steady)

@@ -220,6 +220,15 @@ def _describe(outcome: Outcome) -> str:
     return f"{type(outcome).__name__}: {outcome}" if str(outcome) else type(outcome).__name__
 
 
+# Sent with every request, in httpx's order (the bytes on the wire did not change with the pool).
+COMMON_HEADERS = (
+    (b"Accept", b"application/json"),
+    (b"Accept-Encoding", b"gzip, deflate"),
+    (b"Connection", b"keep-alive"),
+    (b"User-Agent", f"kalshi-core/{__version__}".encode("ascii")),
+)
+
+
 class Transport:
     """Signs, rate limits, retries, coalesces and measures requests to one base URL."""
 
@@ -258,12 +267,7 @@ class Transport:
         plain = not self.base_url.query and not self.base_url.fragment
         self._root_path = self.base_url.raw_path.rstrip(b"/") if plain else None
         self._targets: dict[tuple[str, Params], bytes] = {}
-        self._headers = (
-            (b"Accept", b"application/json"),
-            (b"Accept-Encoding", b"gzip, deflate"),
-            (b"Connection", b"keep-alive"),
-            (b"User-Agent", f"kalshi-core/{__version__}".encode("ascii")),
-        )
+        self._headers = COMMON_HEADERS
 
     async def aclose(self) -> None:
         await self._pool.aclose()

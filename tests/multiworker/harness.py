@@ -17,7 +17,7 @@ import pytest
 from kalshi_core.clock import SystemClock
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.exchange.venue import Venue
-from kalshi_core.models import OrderStatus
+from kalshi_core.models import Order, OrderStatus
 from kalshi_core.money import DOLLAR
 from kalshi_core.storage.database import Database
 from kalshi_core.storage.records import OrderState, StoredOrder
@@ -139,6 +139,13 @@ async def assert_consistent(database: Database, venue: Venue, tickers: Sequence[
     assert duplicates == [], "client_order_ids placed more than once on the exchange"
     stored = await stored_orders(database)
     assert [o.client_order_id for o in stored if o.state.value.startswith("pending")] == []
+    _assert_orders_match(stored, on_venue)
+    stored_fills = [f for t in tickers for f in await database.fills.for_market(t)]
+    assert sorted(f.fill_id for f in stored_fills) == sorted(f.fill_id for f in venue.fills(TRADER))
+
+
+def _assert_orders_match(stored: Sequence[StoredOrder], on_venue: Sequence[Order]) -> None:
+    """Each exchange order stored once, with the venue's id, state and counts."""
     by_id = {o.client_order_id: o for o in stored}
     assert len(by_id) == len(stored)
     placed = {o.client_order_id: o.order_id for o in stored if o.order_id}
@@ -152,5 +159,3 @@ async def assert_consistent(database: Database, venue: Venue, tickers: Sequence[
     assert mismatched == [], (
         f"{len(mismatched)} orders differ (id, venue, stored): {mismatched[:5]}"
     )
-    stored_fills = [f for t in tickers for f in await database.fills.for_market(t)]
-    assert sorted(f.fill_id for f in stored_fills) == sorted(f.fill_id for f in venue.fills(TRADER))
