@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
@@ -470,13 +470,14 @@ def _numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part]
 
 
-def servers(main: str) -> list[Server]:
+def servers(main: str, names: str) -> list[Server]:
     found = [Server("h11", None, True), Server("fast", None, False)]
     if main and Path(main, "kalshi_core").is_dir():
         found.insert(0, Server("main", main, False))
     else:
         print(f"no main tree at {main!r}: comparing this tree's two servers only")
-    return found
+    wanted = set(names.split(","))
+    return [server for server in found if server.name in wanted]
 
 
 def loads(options: argparse.Namespace) -> list[Load]:
@@ -496,22 +497,24 @@ def loads(options: argparse.Namespace) -> list[Load]:
 
 
 def throughput(options: argparse.Namespace, chosen: list[Server], key_dir: Path) -> list[Row]:
+    """Every load on every server, the servers taking turns load by load (all running at
+    once, idle but for their turn) so that a change in the machine's load is shared."""
     rows: list[Row] = []
     workers = max(_numbers(options.processes))
-    for server in chosen:
-        with (
-            running(server, options.markets, key_dir) as live,
-            ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool,
-        ):
-            Console().print(f"{server.name}: {live.code}")
-            for load in loads(options):
+    with ExitStack() as stack:
+        lives = [stack.enter_context(running(s, options.markets, key_dir)) for s in chosen]
+        pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=get_context("fork")))
+        for live in lives:
+            Console().print(f"{live.server.name}: {live.code}")
+        for load in loads(options):
+            for live in lives:
                 rows.append(measure(live, load, pool))
                 Console().print(throughput_table(rows[-1:]))
-    return rows
+    return sorted(rows, key=lambda row: [s.name for s in chosen].index(row.server))
 
 
 def run(options: argparse.Namespace) -> None:
-    chosen = servers(options.main)
+    chosen = servers(options.main, options.servers)
     listing: dict[tuple[str, int], tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as key_dir:
         rows = throughput(options, chosen, Path(key_dir))
@@ -539,6 +542,7 @@ def main() -> None:
     parser.add_argument("--mix", action="append", help=f"request mix (repeatable; {MIX})")
     parser.add_argument("--listing-pages", type=int, default=5)
     parser.add_argument("--listing-sizes", default="500,5000,20000", help="venue sizes (CSV)")
+    parser.add_argument("--servers", default="main,h11,fast", help="servers to compare (CSV)")
     parser.add_argument(
         "--main", default="/tmp/server-main", help="a worktree of main ('' for none)"
     )

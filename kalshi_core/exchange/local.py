@@ -49,7 +49,7 @@ from kalshi_core.clock import (
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
 from kalshi_core.exchange.fill_models import FillModel
-from kalshi_core.exchange.http.serving import http_protocol, loop_factory
+from kalshi_core.exchange.http.serving import http_protocol, loop_factory, settle_heap
 from kalshi_core.exchange.replay import History, Replay, load_history
 from kalshi_core.exchange.replay import window as replay_window
 from kalshi_core.exchange.server import PREFIX, Catalog, ExchangeApp, KeyRegistry, ServerContext
@@ -484,6 +484,7 @@ class LocalExchange:
 
         async def main() -> None:
             async with self.serving(host, port, handle_signals=True):
+                settle_heap()  # this process only serves: its collector is ours to tune
                 if on_ready is not None:
                     on_ready(self)
                 while not self._serving.done():

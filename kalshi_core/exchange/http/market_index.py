@@ -142,11 +142,11 @@ def market_page(
     text = request.query_params.get("cursor") or ""
     tickers = index.candidates(request)
     start = bisect.bisect_right(tickers, str(decode_cursor(listing, text)[0])) if text else 0
-    now = index.sweep()
+    now, listed_as = index.sweep(), index.listed
     page: list[Listed] = []
     for position in range(start, len(tickers)):
-        listed = index.listed(tickers[position], now)
-        if not all(keep(listed.market) for keep in predicates):
+        listed = listed_as(tickers[position], now)
+        if predicates and not all(keep(listed.market) for keep in predicates):
             continue
         if len(page) == limit:
             return page, encode_cursor(listing, listing.key(page[-1].market))
