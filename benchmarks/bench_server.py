@@ -559,7 +559,14 @@ def throughput(options: argparse.Namespace, chosen: list[Server], key_dir: Path)
     workers = max(_numbers(options.processes))
     with ExitStack() as stack:
         lives = [stack.enter_context(running(s, options.markets, key_dir)) for s in chosen]
-        pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=get_context("fork")))
+        pool = stack.enter_context(
+            ProcessPoolExecutor(
+                workers,
+                mp_context=get_context("fork"),
+                initializer=os.setpriority,  # the load generator's niceness (a diagnosis)
+                initargs=(os.PRIO_PROCESS, 0, options.client_nice),
+            )
+        )
         for live in lives:
             Console(width=200).print(f"{live.server.name}: {live.code}")
         for load in loads(options):
@@ -598,6 +605,12 @@ def main() -> None:
     parser.add_argument("--mix", action="append", help=f"request mix (repeatable; {MIX})")
     parser.add_argument("--listing-pages", type=int, default=5)
     parser.add_argument("--listing-sizes", default="500,5000,20000", help="venue sizes (CSV)")
+    parser.add_argument(
+        "--client-nice",
+        type=int,
+        default=0,
+        help="niceness of the client processes (10: the server runs first on a shared core)",
+    )
     parser.add_argument("--servers", default="main,h11,fast", help="servers to compare (CSV)")
     parser.add_argument(
         "--main", default="/tmp/server-main", help="a worktree of main ('' for none)"
