@@ -5,16 +5,22 @@ ageing, recorded prints), and ``GET /series/{ticker}`` answers without reading e
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import attrs
+import httpx
 import pytest
 
 from kalshi_core.clock import ManualClock
 from kalshi_core.exchange import Venue
+from kalshi_core.exchange.changes import MarketChanged
+from kalshi_core.exchange.fill_models.recorded import TradeThrough
 from kalshi_core.exchange.http.shapes import json_body, market_json
 from kalshi_core.exchange.local import LocalExchange
 from kalshi_core.models import BookSide, Market, MarketResult, Series, Trade
 
+from ..replay.test_every_print import write_generated_set
 from .conftest import START, TICKER, RawHttp, cross, make_market, mm_order
 
 SOON = "KXTEST-26MAR01-T99"  # closes an hour after START
@@ -138,3 +144,30 @@ async def test_a_series_is_found_without_reading_every_market(
     assert (await raw.send("GET", "/series/KXNONE")).status_code == 404
     venue.list_market(make_market("KXNEW-26MAR01-T50"))
     assert (await raw.send("GET", "/series/KXNEW")).json()["series"]["ticker"] == "KXNEW"
+
+
+async def test_replayed_prints_are_listed(tmp_path: Path, key_dir: Path) -> None:
+    """A recorded fill model puts the replay's prints on the tape without a notification:
+    ``LocalExchange.sync`` tells the listing of the markets of every replayed event, so a
+    stepped replay's listing is the venue's after every step."""
+    write_generated_set(tmp_path / "gen")
+    options: dict[str, Any] = {"data_dir": tmp_path, "data_sets": ["gen"], "key_dir": key_dir}
+    options["fill_model"] = TradeThrough
+    async with (
+        LocalExchange.running(stepped=True, **options) as exchange,
+        httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http,
+    ):
+        raw = RawHttp(exchange, http)
+        # Deaf to the venue's notifications but for listings and statuses, the listing learns
+        # of every replayed quote and print from sync alone: the markets of the events applied.
+        index = exchange.context.market_index()
+        exchange.venue.listeners.remove(index.changed)
+        exchange.venue.listeners.append(
+            lambda change: index.changed(change) if isinstance(change, MarketChanged) else None
+        )
+        traded = set()
+        for _ in range(12):
+            listed = await _listed_as_now(raw, exchange.venue)
+            traded |= {ticker for ticker, m in listed.items() if m["volume_fp"] != "0.00"}
+            exchange.advance_clock(300)
+        assert traded  # prints were replayed (and listed) along the way
