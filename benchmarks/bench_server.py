@@ -14,9 +14,12 @@ pairs of a resting bid, signed with the dev key (RSA-PSS). A client reuses a sig
 same method and path for ``--reuse-signature-seconds`` (the place route; each cancel names a
 new order, so it is always signed afresh).
 
-Printed per server and load: requests/s, p50 and p99 latency, errors, and the server's CPU
-time per request (``/proc/<pid>/schedstat``, so Linux only). Then, at 500, 5,000 and 20,000 markets,
-the server CPU per market listed while walking ``GET /markets?limit=1000`` (up to
+Printed per server and load: requests/s, p50 and p99 latency, errors, the server's CPU
+time per request (``/proc/<pid>/schedstat``, so Linux only) and the 99th percentile of each
+request's time inside the server's app (wall, and in brackets the CPU its thread spent
+meanwhile): what the client waits beyond it is the kernel, the queue and the scheduler. The
+servers take turns load by load (``--servers`` picks them). Then, at 500, 5,000 and 20,000
+markets, the server CPU per market listed while walking ``GET /markets?limit=1000`` (up to
 ``--listing-pages`` pages, after one warm-up page).
 
 Timing is wall-clock (``time.perf_counter``); nothing here is asserted.
@@ -37,10 +40,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
@@ -58,6 +62,7 @@ from kalshi_core.money import CONTRACT, DOLLAR
 START = datetime(2026, 1, 1, tzinfo=UTC)
 PREFIX = "/trade-api/v2"
 LIQUID = 50  # markets with a book to read
+TIMINGS_PATH = "/bench/timings"
 MIX = "book=6,listing=1,order=3"
 
 
@@ -110,6 +115,39 @@ def build_venue(markets: int) -> Venue:
     return venue
 
 
+class TimedApp:
+    """The server's ASGI app, timing each HTTP request inside the server: the wall time from
+    the app's call to its return and the CPU time the server's thread spent meanwhile. ``GET
+    /bench/timings`` answers their 99th percentiles since the last ask, in milliseconds."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == TIMINGS_PATH:
+            await self._report(send)
+            return
+        wall, cpu = time.perf_counter(), time.thread_time()
+        await self.app(scope, receive, send)
+        self.walls.append(time.perf_counter() - wall)
+        self.cpus.append(time.thread_time() - cpu)
+
+    async def _report(self, send: Any) -> None:
+        walls, cpus = sorted(self.walls), sorted(self.cpus)
+        self.walls, self.cpus = [], []
+        p99 = {"wall": _p99(walls) * 1000, "cpu": _p99(cpus) * 1000}
+        body = json.dumps(p99).encode()
+        headers = [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _p99(ordered: list[float]) -> float:
+    return ordered[int(len(ordered) * 0.99)] if ordered else float("nan")
+
+
 def serve(markets: int, key_dir: Path, plain: bool) -> None:
     """Serve a venue of ``markets`` markets; print where, and with which key, on one line."""
     if plain:  # this tree's fallback: as if httptools and uvloop were not installed
@@ -119,6 +157,8 @@ def serve(markets: int, key_dir: Path, plain: bool) -> None:
     exchange = LocalExchange.create(
         venue=build_venue(markets), key_dir=key_dir, starting_balance=1_000_000 * DOLLAR
     )
+
+    exchange.app = TimedApp(exchange.app)  # type: ignore[assignment]
 
     def ready(ex: LocalExchange) -> None:
         where = {"url": ex.base_url, "key_id": ex.api_key_id, "key_path": str(ex.private_key_path)}
@@ -346,6 +386,16 @@ class Row:
     p99_ms: float
     errors: int
     cpu_us: float
+    in_server_p99_ms: float
+    in_server_cpu_p99_ms: float
+
+
+async def _timings(url: str) -> dict[str, float]:
+    connection = await Connection.open(url)
+    _, data = await connection.call("GET", TIMINGS_PATH, {})
+    connection.writer.close()
+    timings: dict[str, float] = json.loads(data)
+    return timings
 
 
 def _wait_until(moment: float) -> None:
@@ -374,8 +424,10 @@ def measure(live: Running, load: Load, pool: ProcessPoolExecutor) -> Row:
     futures = [pool.submit(drive, job) for job in jobs]
     _wait_until(start_at)
     cpu_before = cpu_seconds(live.process.pid)
+    asyncio.run(_timings(live.url))  # from now on
     _wait_until(end_at)
     cpu_after = cpu_seconds(live.process.pid)
+    in_server = asyncio.run(_timings(live.url))
     tallies = [future.result() for future in futures]
     latencies = sorted(x for t in tallies for x in t.latencies)
     count = len(latencies)
@@ -388,6 +440,8 @@ def measure(live: Running, load: Load, pool: ProcessPoolExecutor) -> Row:
         p99_ms=latencies[int(count * 0.99)] * 1000 if latencies else float("nan"),
         errors=sum(t.errors for t in tallies),
         cpu_us=(cpu_after - cpu_before) / max(count, 1) * 1e6,
+        in_server_p99_ms=in_server["wall"],
+        in_server_cpu_p99_ms=in_server["cpu"],
     )
 
 
@@ -436,6 +490,7 @@ def throughput_table(rows: list[Row]) -> Table:
         "p99 ms",
         "errors",
         "server CPU µs/req",
+        "in-server p99 ms (CPU)",
     ):
         table.add_column(column, justify="right")
     for row in rows:
@@ -449,6 +504,7 @@ def throughput_table(rows: list[Row]) -> Table:
             f"{row.p99_ms:.2f}",
             str(row.errors),
             f"{row.cpu_us:,.0f}",
+            f"{row.in_server_p99_ms:.2f} ({row.in_server_cpu_p99_ms:.2f})",
         )
     return table
 
@@ -470,13 +526,14 @@ def _numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part]
 
 
-def servers(main: str) -> list[Server]:
+def servers(main: str, names: str) -> list[Server]:
     found = [Server("h11", None, True), Server("fast", None, False)]
     if main and Path(main, "kalshi_core").is_dir():
         found.insert(0, Server("main", main, False))
     else:
         print(f"no main tree at {main!r}: comparing this tree's two servers only")
-    return found
+    wanted = set(names.split(","))
+    return [server for server in found if server.name in wanted]
 
 
 def loads(options: argparse.Namespace) -> list[Load]:
@@ -496,22 +553,31 @@ def loads(options: argparse.Namespace) -> list[Load]:
 
 
 def throughput(options: argparse.Namespace, chosen: list[Server], key_dir: Path) -> list[Row]:
+    """Every load on every server, the servers taking turns load by load (all running at
+    once, idle but for their turn) so that a change in the machine's load is shared."""
     rows: list[Row] = []
     workers = max(_numbers(options.processes))
-    for server in chosen:
-        with (
-            running(server, options.markets, key_dir) as live,
-            ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool,
-        ):
-            Console().print(f"{server.name}: {live.code}")
-            for load in loads(options):
+    with ExitStack() as stack:
+        lives = [stack.enter_context(running(s, options.markets, key_dir)) for s in chosen]
+        pool = stack.enter_context(
+            ProcessPoolExecutor(
+                workers,
+                mp_context=get_context("fork"),
+                initializer=os.setpriority,  # the load generator's niceness (a diagnosis)
+                initargs=(os.PRIO_PROCESS, 0, options.client_nice),
+            )
+        )
+        for live in lives:
+            Console(width=200).print(f"{live.server.name}: {live.code}")
+        for load in loads(options):
+            for live in lives:
                 rows.append(measure(live, load, pool))
-                Console().print(throughput_table(rows[-1:]))
-    return rows
+                Console(width=200).print(throughput_table(rows[-1:]))
+    return sorted(rows, key=lambda row: [s.name for s in chosen].index(row.server))
 
 
 def run(options: argparse.Namespace) -> None:
-    chosen = servers(options.main)
+    chosen = servers(options.main, options.servers)
     listing: dict[tuple[str, int], tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as key_dir:
         rows = throughput(options, chosen, Path(key_dir))
@@ -519,7 +585,7 @@ def run(options: argparse.Namespace) -> None:
             for server in chosen:
                 with running(server, size, Path(key_dir)) as live:
                     listing[(server.name, size)] = listing_cost(live, options.listing_pages)
-    console = Console()
+    console = Console(width=200)
     console.print(throughput_table(rows))
     console.print(listing_table(listing))
 
@@ -539,6 +605,13 @@ def main() -> None:
     parser.add_argument("--mix", action="append", help=f"request mix (repeatable; {MIX})")
     parser.add_argument("--listing-pages", type=int, default=5)
     parser.add_argument("--listing-sizes", default="500,5000,20000", help="venue sizes (CSV)")
+    parser.add_argument(
+        "--client-nice",
+        type=int,
+        default=0,
+        help="niceness of the client processes (10: the server runs first on a shared core)",
+    )
+    parser.add_argument("--servers", default="main,h11,fast", help="servers to compare (CSV)")
     parser.add_argument(
         "--main", default="/tmp/server-main", help="a worktree of main ('' for none)"
     )

@@ -49,7 +49,7 @@ from kalshi_core.clock import (
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.faults import FaultInjector, FaultSettings
 from kalshi_core.exchange.fill_models import FillModel
-from kalshi_core.exchange.http.serving import http_protocol, loop_factory
+from kalshi_core.exchange.http.serving import http_protocol, loop_factory, settle_heap
 from kalshi_core.exchange.replay import History, Replay, load_history
 from kalshi_core.exchange.replay import window as replay_window
 from kalshi_core.exchange.server import PREFIX, Catalog, ExchangeApp, KeyRegistry, ServerContext
@@ -256,6 +256,7 @@ class LocalExchange:
         self.venue = venue
         self.clock: Clock = venue.clock
         self.replay = replay
+        self._told_events = replay.events_applied if replay else 0  # see _tell_listing
         self.keys = KeyRegistry()
         self.faults = faults or FaultInjector()
         self.context = ServerContext(
@@ -368,6 +369,17 @@ class LocalExchange:
             self.venue.advance()  # expiries and closes due by now, with no event to trigger them
         else:
             self.replay.advance(self.clock.now())
+        self._tell_listing()
+
+    def _tell_listing(self) -> None:
+        """Recorded prints reach the tape without a venue notification: the listing is told of
+        the markets of every event applied since (here, or by a stepped clock's advance)."""
+        if self.replay is None:
+            return
+        applied = self.replay.events_applied
+        events = self.replay.history.events[self._told_events : applied]
+        self._told_events = applied
+        self.context.markets_changed({event.ticker for event in events})
 
     def progress(self) -> Progress:
         markets = self.venue.markets()
@@ -472,6 +484,7 @@ class LocalExchange:
 
         async def main() -> None:
             async with self.serving(host, port, handle_signals=True):
+                settle_heap()  # this process only serves: its collector is ours to tune
                 if on_ready is not None:
                     on_ready(self)
                 while not self._serving.done():

@@ -26,6 +26,7 @@ from kalshi_core.exchange.faults import Fault, FaultKind
 from kalshi_core.exchange.http.auth import Unauthorized, header_map
 from kalshi_core.exchange.http.base import Handler, Handlers
 from kalshi_core.exchange.http.context import ServerContext
+from kalshi_core.exchange.http.dispatch import Endpoint, RouteTable, respond
 from kalshi_core.exchange.http.errors import (
     EXCEPTION_HANDLERS,
     PAYLOAD_TOO_LARGE,
@@ -125,21 +126,30 @@ class _Tracked:
         await self.send(message)
 
 
-def build_routes(context: ServerContext) -> Starlette:
-    """The Starlette app with every route; ``context.sync`` runs before each handler."""
+def endpoints(context: ServerContext) -> list[tuple[str, str, Endpoint]]:
+    """Every route as (method, full path, endpoint); ``context.sync`` runs before each handler."""
 
-    def route(path: str, handler: Handler, method: str) -> Route:
-        async def endpoint(request: Request) -> Response:
+    def endpoint(handler: Handler) -> Endpoint:
+        async def synced(request: Request) -> Response:
             context.sync()
             return await handler(request)
 
-        return Route(PREFIX + path, endpoint, methods=[method])
+        return synced
 
-    routes = [
-        route(path, handler, method)
+    return [
+        (method, PREFIX + path, endpoint(handler))
         for section in SECTIONS
         for method, path, handler in section(context).handlers()
     ]
+
+
+def build_routes(context: ServerContext) -> Starlette:
+    """The Starlette app with every route; ``context.sync`` runs before each handler."""
+    return _starlette(endpoints(context))
+
+
+def _starlette(found: list[tuple[str, str, Endpoint]]) -> Starlette:
+    routes = [Route(path, endpoint, methods=[method]) for method, path, endpoint in found]
     return Starlette(routes=routes, exception_handlers=dict(EXCEPTION_HANDLERS))
 
 
@@ -148,7 +158,9 @@ class ExchangeApp:
 
     def __init__(self, context: ServerContext) -> None:
         self.context = context
-        self.app = build_routes(context)
+        found = endpoints(context)
+        self.app = _starlette(found)
+        self.routes = RouteTable(found)  # the same endpoints, found without Starlette's router
         self.feed = StreamFeed(context)  # the WebSocket feed at /trade-api/ws/v2
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -189,10 +201,18 @@ class ExchangeApp:
             await error_response(401, "unauthorized", problem)(scope, receive, send)
             return
         if fault is None:
+            await self._route(scope, receive, send)
+            return
+        await self._route(scope, receive, _discard)
+        await self._act_out(fault, scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request that names a route exactly goes straight to it; any other to Starlette."""
+        found = None if scope.get("root_path") else self.routes.find(scope["method"], scope["path"])
+        if found is None:
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, _discard)
-        await self._act_out(fault, scope, receive, send)
+        await respond(*found, scope, receive, send)
 
     async def _act_out(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.kind is FaultKind.STATUS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -44,6 +44,11 @@ class ServerContext:
         if self._market_index is None:
             self._market_index = MarketIndex(self.venue)
         return self._market_index
+
+    def markets_changed(self, tickers: Iterable[str]) -> None:
+        """Markets changed behind the venue's notifications (prints put on the tape)."""
+        if self._market_index is not None:
+            self._market_index.forget(tickers)
 
     def signed_account(self, headers: dict[str, str], method: str, path: str) -> str | None:
         """See :func:`kalshi_core.exchange.http.auth.signed_account`."""

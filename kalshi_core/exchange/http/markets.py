@@ -204,7 +204,7 @@ class MarketHandlers(Handlers):
         predicates = market_filters(request)
         index = self.context.market_index()
         page, cursor = market_page(index, request, predicates, MARKET_LIMITS, MARKET_LIST)
-        return listing_response(index, page, cursor)
+        return listing_response(page, cursor)
 
     async def market(self, request: Request) -> Response:
         market = self.venue.market(request.path_params["ticker"])
@@ -264,6 +264,11 @@ class MarketHandlers(Handlers):
         return json_body({"markets": found})
 
 
+def unlisted_series(name: str) -> Series:
+    """A series the catalog does not know, named by a listed market."""
+    return Series(ticker=name, title=name, category="", frequency="custom")
+
+
 class EventHandlers(Handlers):
     ROUTES: ClassVar[tuple[RouteSpec, ...]] = (
         ("GET", "/series", "series_list"),
@@ -278,12 +283,14 @@ class EventHandlers(Handlers):
         for market in self.venue.markets():
             name = market.series_ticker
             if name not in found:
-                found[name] = Series(ticker=name, title=name, category="", frequency="custom")
+                found[name] = unlisted_series(name)
         return found
 
     async def series(self, request: Request) -> Response:
         name = request.path_params["series"]
-        known = self._series().get(name)
+        known = self.context.catalog.series.get(name)
+        if known is None and self.context.market_index().names_series(name):
+            known = unlisted_series(name)
         if known is None:
             raise rules.reject(rules.NOT_FOUND, f"series {name} not found")
         return json_body({"series": series_json(known)})
