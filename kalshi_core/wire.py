@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+K = TypeVar("K")
 Parser = Callable[[Any], Any]
 Formatter = Callable[[Any], Any]
 
@@ -126,15 +127,18 @@ def _require_int(value: Any, expected: str) -> int:
 # Only strings that parsed are kept, and each memo is emptied when full, so hostile input
 # costs memory up to the bound and never changes an answer.
 _MEMO_SIZE = 4096
+# Arrays of string records are remembered up to this length: a hostile server's long arrays
+# would otherwise keep big keys alive.
+_RECORDS_REMEMBERED = 8
 _DOLLARS_SEEN: dict[str, Money] = {}
 _COUNTS_SEEN: dict[str, Count] = {}
 _TIMES_SEEN: dict[str, datetime] = {}
 
 
-def _remember(memo: dict[str, T], text: str, value: T) -> T:
+def _remember(memo: dict[K, T], key: K, value: T) -> T:
     if len(memo) >= _MEMO_SIZE:
         memo.clear()
-    memo[text] = value
+    memo[key] = value
     return value
 
 
@@ -707,6 +711,37 @@ def _tuple_reader(element: Parser) -> Parser:
     return read
 
 
+def _is_string_record(cls: type[Any]) -> bool:
+    """An attrs class whose every field is read from a JSON string (a price grid's range)."""
+    return attrs.has(cls) and all(field.kind in _MEMOS for field in wire_fields(cls))
+
+
+def _tuple_type_reader(element: Any) -> Parser:
+    if _is_string_record(element):
+        return _records_reader(element)
+    return _tuple_reader(_type_reader(element))
+
+
+def _records_reader(cls: type[Any]) -> Parser:
+    """A short array of string records, remembered by its field values: a listing repeats a
+    few price grids, and each read made 3 objects. Equal keys give the same answer: each field
+    takes only a string (which equals no other JSON value), null and missing read alike, and
+    ``dict.get`` refuses anything but an object."""
+    names = tuple(field.wire_name for field in wire_fields(cls))
+    read_all = _tuple_reader(_nested_reader(cls))
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    get = dict.get
+
+    def read(value: Any) -> Any:
+        if type(value) is not list or len(value) > _RECORDS_REMEMBERED:
+            return read_all(value)
+        key = tuple([tuple(map(get, itertools.repeat(item), names)) for item in value])
+        found = seen.get(key)
+        return _remember(seen, key, read_all(value)) if found is None else found
+
+    return read
+
+
 def _nested_reader(cls: type[Any]) -> Parser:
     def read(value: Any) -> Any:
         return fast_structurer(cls)(value)  # looked up late: a class may contain itself
@@ -726,7 +761,7 @@ def _type_reader(tp: Any) -> Parser:
     if attrs.has(tp):
         return _nested_reader(tp)
     if _is_homogeneous_tuple(tp):
-        return _tuple_reader(_type_reader(get_args(tp)[0]))
+        return _tuple_type_reader(get_args(tp)[0])
     hook = converter.get_structure_hook(tp)
     return lambda value: hook(value, tp)
 

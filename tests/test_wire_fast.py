@@ -250,3 +250,42 @@ def test_orderbook_keeps_its_own_reader() -> None:
     book = from_wire(wire, OrderBook, where="book")
     assert book.yes[0].price == 4200
     assert book.no == ()
+
+
+GRID = {"start": "0.0000", "end": "1.0000", "step": "0.0100"}
+grid_values = st.sampled_from(["0.0000", "0.1000", "1.0000", "0.0100", "0.01", "x", ""])
+grid_fields = st.one_of(grid_values, json_values)
+grid_records = st.one_of(
+    st.fixed_dictionaries({}, optional=dict.fromkeys(GRID, grid_fields)),
+    json_values,
+)
+
+
+@given(grids=st.lists(st.lists(grid_records, max_size=10), min_size=1, max_size=6))
+@example(grids=[[GRID], [{**GRID, "step": 1}], [{**GRID, "step": True}], [GRID]])
+@example(grids=[[GRID], [{**GRID, "extra": [1]}], [{"start": "0.0000", "end": "1.0000"}]])
+@example(grids=[[{**GRID, "step": None}], [{"start": "0.0000", "end": "1.0000"}], [[]]])
+def test_remembered_price_grids_read_like_cattrs(grids: list[list[Any]]) -> None:
+    # Read one after the other, so that later grids meet the readings of earlier ones.
+    for grid in grids:
+        wire = {**MARKET_JSON, "price_ranges": grid}
+        fast_outcome = fast(wire, Market)
+        assert fast_outcome == slow(wire, Market) or fast_outcome[0] == "error"
+        if fast_outcome[0] == "error":
+            assert from_wire_outcome(wire) == slow(wire, Market)
+
+
+def from_wire_outcome(wire: Any) -> tuple[str, Any]:
+    try:
+        return "ok", from_wire(wire, Market, where="market")
+    except WireFormatError:
+        return "error", None
+
+
+def test_the_plain_grid_is_read_once_and_shared() -> None:
+    first = fast_structurer(Market)({**MARKET_JSON, "price_ranges": [dict(GRID)]})
+    second = fast_structurer(Market)({**MARKET_JSON, "price_ranges": [dict(GRID)]})
+    assert first.price_ranges is second.price_ranges
+    assert (
+        first.price_ranges == slow({**MARKET_JSON, "price_ranges": [GRID]}, Market)[1].price_ranges
+    )
