@@ -289,3 +289,51 @@ def test_the_plain_grid_is_read_once_and_shared() -> None:
     assert (
         first.price_ranges == slow({**MARKET_JSON, "price_ranges": [GRID]}, Market)[1].price_ranges
     )
+
+
+@attrs.frozen
+class _Checked:
+    name: str = attrs.field(validator=attrs.validators.min_len(2))
+
+
+_MADE: list[str] = []
+
+
+@attrs.frozen
+class _Counted:
+    name: str
+
+    def __attrs_post_init__(self) -> None:
+        _MADE.append(self.name)
+
+
+@attrs.frozen(cache_hash=True)
+class _Hashed:
+    name: str
+
+
+@attrs.frozen(slots=False)
+class _Unslotted:
+    name: str
+
+
+def test_a_class_whose_init_does_more_than_store_is_still_called() -> None:
+    with pytest.raises(ValueError, match="Length of 'name'"):
+        fast_structurer(_Checked)({"name": "x"})
+    assert fast_structurer(_Counted)({"name": "counted"}) == _Counted("counted")
+    assert _MADE[-1] == "counted"
+    hashed = fast_structurer(_Hashed)({"name": "h"})
+    assert hash(hashed) == hash(_Hashed("h"))
+    assert fast_structurer(_Unslotted)({"name": "u"}) == _Unslotted("u")
+    for cls in (_Checked, _Counted, _Hashed, _Unslotted):
+        assert "_new" not in fast_structurer(cls).__globals__
+
+
+def test_a_market_is_made_by_filling_its_slots_as_attrs_would() -> None:
+    structure = fast_structurer(Market)
+    assert "_new" in structure.__globals__
+    market = structure(dict(MARKET_JSON))
+    assert market == converter.structure(MARKET_JSON, Market)
+    assert hash(market) == hash(converter.structure(MARKET_JSON, Market))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        market.ticker = "other"  # type: ignore[misc]
