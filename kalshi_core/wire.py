@@ -858,18 +858,39 @@ def _compilable(attributes: Any) -> bool:
 
 def _construction_source(cls: type[Any], attributes: Any, namespace: dict[str, Any]) -> str:
     """The lines that make the object from the locals: the class called by keyword or, when
-    attrs' own ``__init__`` would only store each value, the slots filled one by one (matching
+    attrs' own ``__init__`` would only store each value, its slots filled directly (matching
     a market's 45 keyword arguments was a third of reading it)."""
     if not _stores_only(cls, attributes):
         arguments = ", ".join(f"{attribute.alias}=v_{i}" for i, attribute in enumerate(attributes))
         return f"    return _cls({arguments})"
     namespace["_new"] = _OBJECT_NEW
-    lines = ["    made = _new(_cls)"]
-    for index, attribute in enumerate(attributes):
-        namespace[f"put_{index}"] = getattr(cls, attribute.name).__set__
-        lines.append(f"    put_{index}(made, v_{index})")
+    twin = namespace["_twin"] = _slots_twin(cls)
+    if twin is None:  # each slot's own setter: what attrs' frozen __init__ does, without it
+        lines = ["    made = _new(_cls)"]
+        for index, attribute in enumerate(attributes):
+            namespace[f"put_{index}"] = getattr(cls, attribute.name).__set__
+            lines.append(f"    put_{index}(made, v_{index})")
+    else:  # plain stores into the twin (a frozen class refuses them), then the class
+        lines = ["    made = _new(_twin)"]
+        lines.extend(f"    made.{attribute.name} = v_{i}" for i, attribute in enumerate(attributes))
+        lines.append("    made.__class__ = _cls")
     lines.append("    return made")
     return "\n".join(lines)
+
+
+def _slots_twin(cls: type[Any]) -> type[Any] | None:
+    """A plain class with exactly ``cls``'s slots, or None. CPython lets an object change its
+    ``__class__`` between two such classes (the same memory layout), so a twin instance whose
+    slots were filled by ordinary stores becomes a ``cls`` instance, as if attrs had made it."""
+    slots = cls.__dict__.get("__slots__")
+    if cls.__bases__ != (object,) or not isinstance(slots, tuple):
+        return None
+    twin = type(f"{cls.__name__}Slots", (), {"__slots__": slots, "__module__": __name__})
+    try:
+        _OBJECT_NEW(twin).__class__ = cls
+    except TypeError:  # a layout CPython does not call the same (3.11 with a weakref slot)
+        return None
+    return twin
 
 
 def _stores_only(cls: type[Any], attributes: Any) -> bool:

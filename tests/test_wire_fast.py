@@ -9,6 +9,7 @@ must also actually take the input (or it would be no faster).
 from __future__ import annotations
 
 import json
+import weakref
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -317,6 +318,16 @@ class _Unslotted:
     name: str
 
 
+@attrs.frozen
+class _Base:
+    name: str
+
+
+@attrs.frozen
+class _Derived(_Base):
+    size: int = 0
+
+
 def test_a_class_whose_init_does_more_than_store_is_still_called() -> None:
     with pytest.raises(ValueError, match="Length of 'name'"):
         fast_structurer(_Checked)({"name": "x"})
@@ -333,7 +344,18 @@ def test_a_market_is_made_by_filling_its_slots_as_attrs_would() -> None:
     structure = fast_structurer(Market)
     assert "_new" in structure.__globals__
     market = structure(dict(MARKET_JSON))
+    assert type(market) is Market
     assert market == converter.structure(MARKET_JSON, Market)
+    assert weakref.ref(market)() is market
+    assert attrs.evolve(market, title="other").title == "other"
     assert hash(market) == hash(converter.structure(MARKET_JSON, Market))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         market.ticker = "other"  # type: ignore[misc]
+
+
+def test_a_subclass_is_filled_through_its_inherited_slots() -> None:
+    structure = fast_structurer(_Derived)
+    assert structure.__globals__["_twin"] is None  # a twin is made for direct subclasses of object
+    derived = structure({"name": "d", "size": 2})
+    assert type(derived) is _Derived
+    assert derived == _Derived("d", 2)
