@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+K = TypeVar("K")
 Parser = Callable[[Any], Any]
 Formatter = Callable[[Any], Any]
 
@@ -126,15 +127,21 @@ def _require_int(value: Any, expected: str) -> int:
 # Only strings that parsed are kept, and each memo is emptied when full, so hostile input
 # costs memory up to the bound and never changes an answer.
 _MEMO_SIZE = 4096
+# Times repeat less: a listing of 5,000 markets holds about 8,400 distinct ones (close and
+# update times), so a memo of 4,096 was emptied before any listing could meet its times again.
+_TIMES_KEPT = 1 << 15
+# Arrays of string records are remembered up to this length: a hostile server's long arrays
+# would otherwise keep big keys alive.
+_RECORDS_REMEMBERED = 8
 _DOLLARS_SEEN: dict[str, Money] = {}
 _COUNTS_SEEN: dict[str, Count] = {}
 _TIMES_SEEN: dict[str, datetime] = {}
 
 
-def _remember(memo: dict[str, T], text: str, value: T) -> T:
-    if len(memo) >= _MEMO_SIZE:
+def _remember(memo: dict[K, T], key: K, value: T, bound: int = _MEMO_SIZE) -> T:
+    if len(memo) >= bound:
         memo.clear()
-    memo[text] = value
+    memo[key] = value
     return value
 
 
@@ -211,7 +218,13 @@ def parse_time(value: Any) -> datetime:
     if type(value) is not str:
         return _parse_time(value)
     seen = _TIMES_SEEN.get(value)
-    return _remember(_TIMES_SEEN, value, _parse_time(value)) if seen is None else seen
+    return _new_time(value) if seen is None else seen
+
+
+def _new_time(value: Any) -> datetime:
+    """A time the memo does not hold, read and remembered (the generated readers have looked
+    it up already)."""
+    return _remember(_TIMES_SEEN, value, _parse_time(value), _TIMES_KEPT)
 
 
 def _parse_time(value: Any) -> datetime:
@@ -654,6 +667,8 @@ class _Fallback(Exception):
 
 
 _MISSING: Any = object()
+_HASH_CACHE = "_attrs_cached_hash"  # the slot attrs adds for cache_hash=True
+_OBJECT_NEW: Any = object.__new__
 Structurer = Callable[[Any], Any]
 _COMPILED: dict[type[Any], Structurer] = {}
 
@@ -707,6 +722,37 @@ def _tuple_reader(element: Parser) -> Parser:
     return read
 
 
+def _is_string_record(cls: type[Any]) -> bool:
+    """An attrs class whose every field is read from a JSON string (a price grid's range)."""
+    return attrs.has(cls) and all(field.kind in _MEMOS for field in wire_fields(cls))
+
+
+def _tuple_type_reader(element: Any) -> Parser:
+    if _is_string_record(element):
+        return _records_reader(element)
+    return _tuple_reader(_type_reader(element))
+
+
+def _records_reader(cls: type[Any]) -> Parser:
+    """A short array of string records, remembered by its field values: a listing repeats a
+    few price grids, and each read made 3 objects. Equal keys give the same answer: each field
+    takes only a string (which equals no other JSON value), null and missing read alike, and
+    ``dict.get`` refuses anything but an object."""
+    names = tuple(field.wire_name for field in wire_fields(cls))
+    read_all = _tuple_reader(_nested_reader(cls))
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    get = dict.get
+
+    def read(value: Any) -> Any:
+        if type(value) is not list or len(value) > _RECORDS_REMEMBERED:
+            return read_all(value)
+        key = tuple([tuple(map(get, itertools.repeat(item), names)) for item in value])
+        found = seen.get(key)
+        return _remember(seen, key, read_all(value)) if found is None else found
+
+    return read
+
+
 def _nested_reader(cls: type[Any]) -> Parser:
     def read(value: Any) -> Any:
         return fast_structurer(cls)(value)  # looked up late: a class may contain itself
@@ -726,7 +772,7 @@ def _type_reader(tp: Any) -> Parser:
     if attrs.has(tp):
         return _nested_reader(tp)
     if _is_homogeneous_tuple(tp):
-        return _tuple_reader(_type_reader(get_args(tp)[0]))
+        return _tuple_type_reader(get_args(tp)[0])
     hook = converter.get_structure_hook(tp)
     return lambda value: hook(value, tp)
 
@@ -740,6 +786,8 @@ def _non_null(tp: Any) -> Any:
 
 
 def _field_reader(field: WireField, plain_type: Any) -> Parser:
+    if field.kind is WireKind.TIME:
+        return _new_time  # called on a memo miss only: see _read_source
     parser = _PARSERS.get(field.kind)
     return parser if parser is not None else _type_reader(plain_type)
 
@@ -808,9 +856,68 @@ def _compilable(attributes: Any) -> bool:
     )
 
 
+def _construction_source(cls: type[Any], attributes: Any, namespace: dict[str, Any]) -> str:
+    """The lines that make the object from the locals: the class called by keyword or, when
+    attrs' own ``__init__`` would only store each value, its slots filled directly (matching
+    a market's 45 keyword arguments was a third of reading it)."""
+    if not _stores_only(cls, attributes):
+        arguments = ", ".join(f"{attribute.alias}=v_{i}" for i, attribute in enumerate(attributes))
+        return f"    return _cls({arguments})"
+    namespace["_new"] = _OBJECT_NEW
+    twin = namespace["_twin"] = _slots_twin(cls)
+    if twin is None:  # each slot's own setter: what attrs' frozen __init__ does, without it
+        lines = ["    made = _new(_cls)"]
+        for index, attribute in enumerate(attributes):
+            namespace[f"put_{index}"] = getattr(cls, attribute.name).__set__
+            lines.append(f"    put_{index}(made, v_{index})")
+    else:  # plain stores into the twin (a frozen class refuses them), then the class
+        lines = ["    made = _new(_twin)"]
+        lines.extend(f"    made.{attribute.name} = v_{i}" for i, attribute in enumerate(attributes))
+        lines.append("    made.__class__ = _cls")
+    lines.append("    return made")
+    return "\n".join(lines)
+
+
+def _slots_twin(cls: type[Any]) -> type[Any] | None:
+    """A plain class with exactly ``cls``'s slots, or None. CPython lets an object change its
+    ``__class__`` between two such classes (the same memory layout), so a twin instance whose
+    slots were filled by ordinary stores becomes a ``cls`` instance, as if attrs had made it."""
+    slots = cls.__dict__.get("__slots__")
+    if cls.__bases__ != (object,) or not isinstance(slots, tuple):
+        return None
+    twin = type(f"{cls.__name__}Slots", (), {"__slots__": slots, "__module__": __name__})
+    try:
+        _OBJECT_NEW(twin).__class__ = cls
+    except TypeError:  # a layout CPython does not call the same (3.11 with a weakref slot)
+        return None
+    return twin
+
+
+def _stores_only(cls: type[Any], attributes: Any) -> bool:
+    """attrs generated ``__init__`` and it does nothing but store each argument in its slot:
+    no validator, converter, pre- or post-init hook, cached hash or ``__new__`` of its own.
+    Anything else keeps the call, as does any attrs that names its code otherwise."""
+    init = getattr(cls.__init__, "__code__", None)
+    hooks = ("__attrs_pre_init__", "__attrs_post_init__")
+    return (
+        init is not None
+        and init.co_filename.startswith("<attrs generated")
+        and cls.__new__ is _OBJECT_NEW
+        and not any(hasattr(cls, hook) for hook in hooks)
+        and _HASH_CACHE not in getattr(cls, "__slots__", ())
+        and all(_plain_slot(cls, attribute) for attribute in attributes)
+    )
+
+
+def _plain_slot(cls: type[Any], attribute: Any) -> bool:
+    slot = getattr(cls, attribute.name, None)
+    plain = attribute.validator is None and attribute.converter is None
+    return plain and isinstance(slot, types.MemberDescriptorType)
+
+
 def _compile(cls: type[Any]) -> Structurer:
     """Generate ``structure_<cls>(data)``: one straight pass over the fields into locals, no
-    loops, then one call of the class with every field by keyword."""
+    loops, then the object made from the locals."""
     fields = wire_fields(cls)
     attributes = attrs.fields(cls)
     if not _compilable(attributes):
@@ -826,8 +933,7 @@ def _compile(cls: type[Any]) -> Structurer:
         if _is_enum(plain_type):
             namespace[f"members_{index}"] = plain_type._value2member_map_
         lines.append(_field_source(field, attribute, plain_type, index))
-    arguments = ", ".join(f"{attribute.alias}=v_{i}" for i, attribute in enumerate(attributes))
-    lines.append(f"    return _cls({arguments})")
+    lines.append(_construction_source(cls, attributes, namespace))
     exec(compile("\n".join(lines), f"<wire structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     structure: Structurer = namespace[f"structure_{cls.__name__}"]
     return structure

@@ -9,6 +9,7 @@ must also actually take the input (or it would be no faster).
 from __future__ import annotations
 
 import json
+import weakref
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -250,3 +251,111 @@ def test_orderbook_keeps_its_own_reader() -> None:
     book = from_wire(wire, OrderBook, where="book")
     assert book.yes[0].price == 4200
     assert book.no == ()
+
+
+GRID = {"start": "0.0000", "end": "1.0000", "step": "0.0100"}
+grid_values = st.sampled_from(["0.0000", "0.1000", "1.0000", "0.0100", "0.01", "x", ""])
+grid_fields = st.one_of(grid_values, json_values)
+grid_records = st.one_of(
+    st.fixed_dictionaries({}, optional=dict.fromkeys(GRID, grid_fields)),
+    json_values,
+)
+
+
+@given(grids=st.lists(st.lists(grid_records, max_size=10), min_size=1, max_size=6))
+@example(grids=[[GRID], [{**GRID, "step": 1}], [{**GRID, "step": True}], [GRID]])
+@example(grids=[[GRID], [{**GRID, "extra": [1]}], [{"start": "0.0000", "end": "1.0000"}]])
+@example(grids=[[{**GRID, "step": None}], [{"start": "0.0000", "end": "1.0000"}], [[]]])
+def test_remembered_price_grids_read_like_cattrs(grids: list[list[Any]]) -> None:
+    # Read one after the other, so that later grids meet the readings of earlier ones.
+    for grid in grids:
+        wire = {**MARKET_JSON, "price_ranges": grid}
+        fast_outcome = fast(wire, Market)
+        assert fast_outcome == slow(wire, Market) or fast_outcome[0] == "error"
+        if fast_outcome[0] == "error":
+            assert from_wire_outcome(wire) == slow(wire, Market)
+
+
+def from_wire_outcome(wire: Any) -> tuple[str, Any]:
+    try:
+        return "ok", from_wire(wire, Market, where="market")
+    except WireFormatError:
+        return "error", None
+
+
+def test_the_plain_grid_is_read_once_and_shared() -> None:
+    first = fast_structurer(Market)({**MARKET_JSON, "price_ranges": [dict(GRID)]})
+    second = fast_structurer(Market)({**MARKET_JSON, "price_ranges": [dict(GRID)]})
+    assert first.price_ranges is second.price_ranges
+    assert (
+        first.price_ranges == slow({**MARKET_JSON, "price_ranges": [GRID]}, Market)[1].price_ranges
+    )
+
+
+@attrs.frozen
+class _Checked:
+    name: str = attrs.field(validator=attrs.validators.min_len(2))
+
+
+_MADE: list[str] = []
+
+
+@attrs.frozen
+class _Counted:
+    name: str
+
+    def __attrs_post_init__(self) -> None:
+        _MADE.append(self.name)
+
+
+@attrs.frozen(cache_hash=True)
+class _Hashed:
+    name: str
+
+
+@attrs.frozen(slots=False)
+class _Unslotted:
+    name: str
+
+
+@attrs.frozen
+class _Base:
+    name: str
+
+
+@attrs.frozen
+class _Derived(_Base):
+    size: int = 0
+
+
+def test_a_class_whose_init_does_more_than_store_is_still_called() -> None:
+    with pytest.raises(ValueError, match="Length of 'name'"):
+        fast_structurer(_Checked)({"name": "x"})
+    assert fast_structurer(_Counted)({"name": "counted"}) == _Counted("counted")
+    assert _MADE[-1] == "counted"
+    hashed = fast_structurer(_Hashed)({"name": "h"})
+    assert hash(hashed) == hash(_Hashed("h"))
+    assert fast_structurer(_Unslotted)({"name": "u"}) == _Unslotted("u")
+    for cls in (_Checked, _Counted, _Hashed, _Unslotted):
+        assert "_new" not in fast_structurer(cls).__globals__
+
+
+def test_a_market_is_made_by_filling_its_slots_as_attrs_would() -> None:
+    structure = fast_structurer(Market)
+    assert "_new" in structure.__globals__
+    market = structure(dict(MARKET_JSON))
+    assert type(market) is Market
+    assert market == converter.structure(MARKET_JSON, Market)
+    assert weakref.ref(market)() is market
+    assert attrs.evolve(market, title="other").title == "other"
+    assert hash(market) == hash(converter.structure(MARKET_JSON, Market))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        market.ticker = "other"  # type: ignore[misc]
+
+
+def test_a_subclass_is_filled_through_its_inherited_slots() -> None:
+    structure = fast_structurer(_Derived)
+    assert structure.__globals__["_twin"] is None  # a twin is made for direct subclasses of object
+    derived = structure({"name": "d", "size": 2})
+    assert type(derived) is _Derived
+    assert derived == _Derived("d", 2)

@@ -26,6 +26,7 @@ import httpx
 from kalshi_core import __version__
 from kalshi_core.client.auth import Signer
 from kalshi_core.client.errors import OrderStateUnknown
+from kalshi_core.client.json_body import read_json
 from kalshi_core.client.metrics import ClientMetrics
 from kalshi_core.client.pool import ConnectionPool, RawReply
 from kalshi_core.client.ratelimit import RateLimiter
@@ -325,7 +326,7 @@ class Transport:
         data: Any = None
         if response.status != 204 and response.content:
             try:
-                data = json.loads(response.content)
+                data = read_json(response.content)
             except ValueError:
                 if 200 <= response.status < 300:
                     raise unreadable_success(call, "response body is not valid JSON") from None
