@@ -48,6 +48,7 @@ class Holding:
         "bid_count",
         "bid_need",
         "bids",
+        "ceiling",
         "fee_reserve",
         "fees",
         "paid_units",
@@ -55,6 +56,7 @@ class Holding:
         "realized",
         "received_units",
         "required",
+        "stale",
         "ticker",
         "traded",
         "updated_time",
@@ -76,7 +78,9 @@ class Holding:
         self.bid_count: Count = 0
         self.ask_count: Count = 0
         self.fee_reserve: Money = 0
-        self.required: Money = 0
+        self.required: Money = 0  # the requirement as the account last settled it
+        self.ceiling: Money = 0  # the open need as the account last counted it
+        self.stale = False  # changed since the account last settled ``required``
         self.updated_time: datetime | None = None
         # Each side's need as (closable contracts, need): valid until that side's orders change.
         self._bid_cache: tuple[Count, Money] | None = None
@@ -190,21 +194,40 @@ def _side_need(
 
 
 class Account:
-    """A member: cash, buying power held for resting orders, holdings per market."""
+    """A member: cash, buying power held for resting orders, holdings per market.
 
-    __slots__ = ("account_id", "cash", "deposits", "holdings", "reserved")
+    The reserve is settled lazily: a change only marks its holding stale (:meth:`refresh`),
+    and reading ``reserved`` recomputes the stale holdings' requirements. ``ceiling`` is kept
+    exact at every change and bounds ``reserved`` from above (orders costed as if none closed
+    a position), so a cash check the ceiling passes recomputes nothing (:meth:`covers`).
+    """
+
+    __slots__ = ("_reserved", "_stale", "account_id", "cash", "ceiling", "deposits", "holdings")
 
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.cash: Money = 0
         self.deposits: Money = 0
-        self.reserved: Money = 0
+        self.ceiling: Money = 0
         self.holdings: dict[str, Holding] = {}
+        self._reserved: Money = 0
+        self._stale: list[Holding] = []
+
+    @property
+    def reserved(self) -> Money:
+        """Cash held so every resting order could fill, worst case (see Holding.requirement)."""
+        if self._stale:
+            self._settle()
+        return self._reserved
 
     @property
     def available(self) -> Money:
         """Cash not held for resting orders."""
         return self.cash - self.reserved
+
+    def covers(self) -> bool:
+        """Whether cash covers the reserve (the exact reserve only if the ceiling does not)."""
+        return self.cash >= self.ceiling or self.cash >= self.reserved
 
     def holding(self, ticker: str) -> Holding:
         held = self.holdings.get(ticker)
@@ -213,10 +236,21 @@ class Account:
         return held
 
     def refresh(self, held: Holding) -> None:
-        """Recompute what ``held`` must keep reserved after its orders or position changed."""
-        need = held.requirement()
-        self.reserved += need - held.required
-        held.required = need
+        """Note that ``held``'s orders or position changed: its reserve is due again."""
+        bound = held.bid_need + held.ask_need + held.fee_reserve  # requirement's upper bound
+        self.ceiling += bound - held.ceiling
+        held.ceiling = bound
+        if not held.stale:
+            held.stale = True
+            self._stale.append(held)
+
+    def _settle(self) -> None:
+        for held in self._stale:
+            held.stale = False
+            need = held.requirement()
+            self._reserved += need - held.required
+            held.required = need
+        self._stale.clear()
 
     @property
     def fees_paid(self) -> Money:

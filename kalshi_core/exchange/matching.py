@@ -220,7 +220,7 @@ class MatchingEngine:
         held.track(order.side, order.price, order.remaining)
         held.fee_reserve += order.fee_reserve
         account.refresh(held)
-        if account.cash < account.reserved:
+        if not account.covers():
             held.track(order.side, order.price, -order.remaining)
             held.fee_reserve -= order.fee_reserve
             account.refresh(held)
