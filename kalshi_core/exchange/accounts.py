@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kalshi_core.exchange.records import FillLog
 from kalshi_core.models import BookSide
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 
@@ -202,7 +203,16 @@ class Account:
     a position), so a cash check the ceiling passes recomputes nothing (:meth:`covers`).
     """
 
-    __slots__ = ("_reserved", "_stale", "account_id", "cash", "ceiling", "deposits", "holdings")
+    __slots__ = (
+        "_reserved",
+        "_stale",
+        "account_id",
+        "cash",
+        "ceiling",
+        "deposits",
+        "fills",
+        "holdings",
+    )
 
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
@@ -210,6 +220,7 @@ class Account:
         self.deposits: Money = 0
         self.ceiling: Money = 0
         self.holdings: dict[str, Holding] = {}
+        self.fills = FillLog()
         self._reserved: Money = 0
         self._stale: list[Holding] = []
 

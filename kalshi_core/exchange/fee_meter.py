@@ -25,12 +25,13 @@ _GENERIC_DENOMINATOR = _BASE * 10_000
 class FeeMeter:
     """Exact fees of one market in ``1/denominator`` money units, and what they charge."""
 
-    __slots__ = ("_maker", "_model", "_round", "_schedule", "_taker", "denominator")
+    __slots__ = ("_maker", "_model", "_round", "_schedule", "_taker", "_unit", "denominator")
 
     def __init__(self, model: FeeModel, schedule: FeeSchedule) -> None:
         self._model = model
         self._schedule = schedule
         self._round = 0  # the rounding unit in sub-units; 0: ask the model to charge
+        self._unit = 0
         self._taker = self._maker = 0  # per count x price x (DOLLAR - price), in sub-units
         if isinstance(model, KalshiFeeModel):
             self._kalshi(model, schedule)
@@ -48,6 +49,7 @@ class FeeMeter:
         self._taker = taker.numerator * (common // taker.denominator)
         self._maker = maker.numerator * (common // maker.denominator)
         self._round = model.round_to * self.denominator
+        self._unit = model.round_to  # money per rounding step
 
     def exact(self, *, price: Price, count: Count, is_taker: bool, now: datetime | None) -> int:
         """The unrounded fee of one execution, in sub-units (``now=None``: ignore waivers)."""
@@ -62,6 +64,19 @@ class FeeMeter:
             self._schedule, price=price, count=count, is_taker=is_taker, now=now
         )
         return self._units(fee)
+
+    def accrue(
+        self, accrued: int, price: Price, count: Count, is_taker: bool, now: datetime
+    ) -> tuple[int, Money]:
+        """An order's exact fees ``accrued`` plus one more execution, and what that execution
+        is charged: the rounded total after it less the rounded total before."""
+        if not self._round or count <= 0 or self._schedule.waived(now):
+            after = accrued + self.exact(price=price, count=count, is_taker=is_taker, now=now)
+            return after, self.charge(after) - self.charge(accrued)
+        rate = self._taker if is_taker else self._maker
+        after = accrued + rate * count * price * (DOLLAR - price)
+        step, unit = self._round, self._unit
+        return after, max(0, -(-after // step) * unit) - max(0, -(-accrued // step) * unit)
 
     def charge(self, accrued: int) -> Money:
         """Money charged for ``accrued`` sub-units of exact fees (the model's rounding)."""

@@ -18,7 +18,7 @@ from kalshi_core.exchange.book import OrderState
 from kalshi_core.exchange.changes import Filled
 from kalshi_core.exchange.fee_meter import FeeMeter
 from kalshi_core.exchange.market import MarketState
-from kalshi_core.exchange.reports import order_report, outcome_side, position_report
+from kalshi_core.exchange.reports import order_report, position_report
 from kalshi_core.exchange.rules import reject
 from kalshi_core.exchange.state import VenueState
 from kalshi_core.models import (
@@ -27,10 +27,11 @@ from kalshi_core.models import (
     OrderStatus,
     SelfTradePrevention,
     TimeInForce,
-    Trade,
 )
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 
+Pair = tuple[Money, Money]
+FillTerms = tuple[Price, Count, datetime, str]  # price, count, time, trade id
 ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open interest
 _RESERVE_CACHE_SIZE = 100_000
 
@@ -119,52 +120,53 @@ class MatchingEngine:
         maker_account = state.accounts[maker.account_id]
         taker_held = taker_account.holding(taker.ticker)
         maker_held = maker_account.holding(taker.ticker)
-        if taker.side is BookSide.BID:
-            bid_account, bid_held, ask_account, ask_held = (
-                taker_account,
-                taker_held,
-                maker_account,
-                maker_held,
-            )
-        else:
-            bid_account, bid_held, ask_account, ask_held = (
-                maker_account,
-                maker_held,
-                taker_account,
-                taker_held,
-            )
-        open_before = max(0, bid_held.position) + max(0, ask_held.position)
         self.resize(taker, taker.remaining - count, taker_held)
         self.resize(maker, maker.remaining - count, maker_held)
+        taker_bids = taker.side is BookSide.BID
+        if taker_bids:
+            taker_cash, maker_cash = self._exchange(taker_held, maker_held, price, count)
+        else:
+            maker_cash, taker_cash = self._exchange(maker_held, taker_held, price, count)
+        taker_account.cash += taker_cash
+        maker_account.cash += maker_cash
+        trade_id = state.next_trade_id()
+        self.market.record_execution(trade_id, count, price, taker_bids, now)
+        fill = (price, count, now, trade_id)
+        self._settle_fill(taker, taker_account, taker_held, fill, True)
+        self._settle_fill(maker, maker_account, maker_held, fill, False)
+
+    def _exchange(self, bid_held: Holding, ask_held: Holding, price: Price, count: Count) -> Pair:
+        """Both sides take their contracts: (bid's cash change, ask's). Moves open interest
+        and the venue's rounding so money stays conserved."""
+        bid_before, ask_before = bid_held.position, ask_held.position
         bid_cash = bid_held.buy(True, price, count)
         ask_cash = ask_held.buy(False, DOLLAR - price, count)
-        bid_account.cash += bid_cash
-        ask_account.cash += ask_cash
-        opened = max(0, bid_held.position) + max(0, ask_held.position) - open_before
+        opened = (
+            _long(bid_held.position)
+            + _long(ask_held.position)
+            - _long(bid_before)
+            - _long(ask_before)
+        )
         self.market.open_interest += opened
-        state.rounding -= bid_cash + ask_cash + opened * ESCROW_PER_COUNT
-        trade_id = self._record_trade(taker, price, count, now)
-        fill = (price, count, now, trade_id)
-        self._settle_fill(taker, taker_account, taker_held, fill, is_taker=True)
-        self._settle_fill(maker, maker_account, maker_held, fill, is_taker=False)
+        self.state.rounding -= bid_cash + ask_cash + opened * ESCROW_PER_COUNT
+        return bid_cash, ask_cash
 
     def _settle_fill(
         self,
         order: OrderState,
         account: Account,
         held: Holding,
-        fill: tuple[Price, Count, datetime, str],
-        *,
+        fill: FillTerms,
         is_taker: bool,
     ) -> None:
-        """Fees, order statistics, the Fill record and the account's reserve for one side."""
+        """Fees, order statistics, the fill's record and the account's reserve for one side."""
         price, count, now, trade_id = fill
-        state = self.state
+        is_bid = order.side is BookSide.BID
         fee = self._charge_fee(order, is_taker, price, count, now)
         account.cash -= fee
         held.fees += fee
         held.updated_time = now
-        cost = cost_of(price if order.side is BookSide.BID else DOLLAR - price, count)
+        cost = cost_of(price if is_bid else DOLLAR - price, count)
         if is_taker:
             order.taker_fees += fee
             order.taker_fill_cost += cost
@@ -176,40 +178,25 @@ class MatchingEngine:
         if order.remaining == 0:
             order.status = OrderStatus.EXECUTED
         account.refresh(held)
-        record = _fill_record(order, trade_id, is_taker=is_taker, price=price, count=count, fee=fee)
-        state.fills.setdefault(order.account_id, []).append(record)
+        row = (order.order_id, order.ticker, is_bid, count, price, is_taker, fee, now)
+        account.fills.append((trade_id, *row, order.client_order_id))
+        state = self.state
         if state.listeners:
-            report = order_report(order)
-            state.notify(Filled(order=report, fill=record, position=position_report(held)))
+            self._tell_filled(order, held, account.fills.records()[-1])
         state.order_groups.matched(order.order_id, count, now)
+
+    def _tell_filled(self, order: OrderState, held: Holding, fill: Fill) -> None:
+        report = order_report(order)
+        self.state.notify(Filled(order=report, fill=fill, position=position_report(held)))
 
     def _charge_fee(
         self, order: OrderState, is_taker: bool, price: Price, count: Count, now: datetime
     ) -> Money:
         """This fill's fee: the order's rounded accrued fees now, less what it already paid."""
-        meter = self.fees
-        exact = meter.exact(price=price, count=count, is_taker=is_taker, now=now)
-        charged_before = meter.charge(order.fee_accrued)
-        order.fee_accrued += exact
-        fee = meter.charge(order.fee_accrued) - charged_before
+        before = order.fee_accrued
+        order.fee_accrued, fee = self.fees.accrue(before, price, count, is_taker, now)
         self.state.fees_collected += fee
         return fee
-
-    def _record_trade(self, taker: OrderState, price: Price, count: Count, now: datetime) -> str:
-        trade_id = self.state.next_trade_id()
-        self.market.record_print(
-            Trade(
-                trade_id=trade_id,
-                ticker=taker.ticker,
-                count=count,
-                yes_price=price,
-                no_price=DOLLAR - price,
-                taker_outcome_side=outcome_side(taker.side),
-                taker_book_side=taker.side,
-                created_time=now,
-            )
-        )
-        return trade_id
 
     # ---- buying power -----------------------------------------------------------------------
 
@@ -310,21 +297,6 @@ class MatchingEngine:
         self.state.order_changed(order)
 
 
-def _fill_record(
-    order: OrderState, trade_id: str, *, is_taker: bool, price: Price, count: Count, fee: Money
-) -> Fill:
-    """The Fill the account sees; its id is the trade's."""
-    return Fill(
-        fill_id=trade_id,
-        order_id=order.order_id,
-        ticker=order.ticker,
-        outcome_side=outcome_side(order.side),
-        book_side=order.side,
-        count=count,
-        yes_price=price,
-        no_price=DOLLAR - price,
-        is_taker=is_taker,
-        fee_cost=fee,
-        created_time=order.updated_time,
-        client_order_id=order.client_order_id,
-    )
+def _long(position: Count) -> Count:
+    """The YES contracts of a netted position (each open pair has one YES side)."""
+    return position if position > 0 else 0

@@ -468,7 +468,8 @@ class Venue:
         return ahead
 
     def fills(self, account_id: str, ticker: str | None = None) -> list[Fill]:
-        found = self._state.fills.get(account_id, [])
+        account = self._state.accounts.get(account_id)
+        found = account.fills.records() if account else []
         return [f for f in found if ticker is None or f.ticker == ticker]
 
     def settlements(self, account_id: str) -> list[Settlement]:
