@@ -162,7 +162,7 @@ class Holding:
         else:
             del levels[price]
         unit = price if is_bid else DOLLAR - price
-        need = cost_of(unit, total) - cost_of(unit, before)
+        need = (-unit * before // CONTRACT) - (-unit * total // CONTRACT)  # cost_of, inlined
         if is_bid:
             self.bid_need += need
             self.bid_count += count

@@ -33,7 +33,7 @@ from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 Pair = tuple[Money, Money]
 FillTerms = tuple[Price, Count, datetime, str]  # price, count, time, trade id
 ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open interest
-_RESERVE_CACHE_SIZE = 100_000
+_HALF = DOLLAR // 2
 
 
 class MatchingEngine:
@@ -44,7 +44,7 @@ class MatchingEngine:
         self.book = market.book
         self.state = state
         self.fees = FeeMeter(state.fee_model, market.fees)
-        self._reserve_cache: dict[tuple[Price, Count, bool], Money] = {}
+        self._holders: dict[str, tuple[Account, Holding]] = {}
         market.book.on_change = state.level_changed
 
     # ---- questions --------------------------------------------------------------------------
@@ -98,8 +98,9 @@ class MatchingEngine:
         is_bid = taker.side is BookSide.BID
         maker_side = BookSide.ASK if is_bid else BookSide.BID
         limit = taker.price
+        grouped = groups.group_of(taker.order_id) is not None
         while taker.remaining:
-            if groups.halted(taker.order_id):
+            if grouped and groups.halted(taker.order_id):
                 return True  # its order group reached its limit: stop, cancel the rest
             maker = book.head(maker_side)
             if maker is None or (maker.price > limit if is_bid else maker.price < limit):
@@ -116,10 +117,8 @@ class MatchingEngine:
         """Trade ``count`` between ``taker`` and ``maker`` at the maker's price."""
         price = maker.price
         state = self.state
-        taker_account = state.accounts[taker.account_id]
-        maker_account = state.accounts[maker.account_id]
-        taker_held = taker_account.holding(taker.ticker)
-        maker_held = maker_account.holding(taker.ticker)
+        taker_account, taker_held = self.holder(taker.account_id)
+        maker_account, maker_held = self.holder(maker.account_id)
         self.resize(taker, taker.remaining - count, taker_held)
         self.resize(maker, maker.remaining - count, maker_held)
         taker_bids = taker.side is BookSide.BID
@@ -200,6 +199,15 @@ class MatchingEngine:
 
     # ---- buying power -----------------------------------------------------------------------
 
+    def holder(self, account_id: str) -> tuple[Account, Holding]:
+        """The account and its holding in this market (one lookup on the matching path)."""
+        found = self._holders.get(account_id)
+        if found is None:
+            account = self.state.accounts[account_id]
+            found = (account, account.holding(self.market.listed.ticker))
+            self._holders[account_id] = found
+        return found
+
     def hold(self, account: Account, order: OrderState) -> None:
         """Reserve buying power for ``order`` as if it all filled; reject if unaffordable."""
         held = account.holding(order.ticker)
@@ -222,16 +230,12 @@ class MatchingEngine:
         # The worst fee: at the price between the limit and 0.50 with the largest P(1-P).
         if not remaining:
             return 0
-        half = DOLLAR // 2
-        worst = min(order.price, half) if order.side is BookSide.BID else max(order.price, half)
-        key = (worst, remaining, not order.post_only)
-        reserve = self._reserve_cache.get(key)
-        if reserve is None:
-            if len(self._reserve_cache) > _RESERVE_CACHE_SIZE:
-                self._reserve_cache.clear()
-            exact = self.fees.exact(price=worst, count=remaining, is_taker=key[2], now=None)
-            reserve = self._reserve_cache[key] = self.fees.charge(exact)
-        return reserve
+        price = order.price
+        if order.side is BookSide.BID:
+            worst = price if price < _HALF else _HALF
+        else:
+            worst = price if price > _HALF else _HALF
+        return self.fees.most(worst, remaining, not order.post_only)
 
     # ---- order changes ----------------------------------------------------------------------
 
@@ -241,12 +245,12 @@ class MatchingEngine:
         The caller refreshes the account's reserve once the position is up to date.
         """
         if held is None:
-            held = self.state.accounts[order.account_id].holding(order.ticker)
+            held = self.holder(order.account_id)[1]
         held.track(order.side, order.price, remaining - order.remaining)
-        reserve = self.fee_reserve(order, remaining)
+        reserve = self.fee_reserve(order, remaining) if remaining else 0
         held.fee_reserve += reserve - order.fee_reserve
         order.fee_reserve = reserve
-        if order.in_book:
+        if order.queue_token:  # in the book
             if remaining == 0:
                 self.book.remove(order)
                 self.state.unrested(order)
@@ -260,13 +264,13 @@ class MatchingEngine:
     def shrink(self, order: OrderState, remaining: Count, now: datetime) -> None:
         """Cancel part (or, at 0, all) of an order's remaining size; it keeps its priority."""
         canceled = order.remaining - remaining
-        self.resize(order, remaining)
+        account, held = self.holder(order.account_id)
+        self.resize(order, remaining, held)
         order.canceled_count += canceled
         order.updated_time = now
         if remaining == 0:
             order.status = OrderStatus.CANCELED
-        account = self.state.accounts[order.account_id]
-        account.refresh(account.holding(order.ticker))
+        account.refresh(held)
         self.state.order_changed(order)
 
     def move(self, order: OrderState, price: Price, remaining: Count, now: datetime) -> None:

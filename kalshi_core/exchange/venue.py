@@ -584,7 +584,10 @@ class Venue:
         )
         engine.hold(account, order)
         state.orders[order_id] = order
-        state.orders_by_account.setdefault(account.account_id, []).append(order)
+        listed = state.orders_by_account.get(account.account_id)
+        if listed is None:
+            listed = state.orders_by_account[account.account_id] = []
+        listed.append(order)
         state.client_ids[(account.account_id, order.client_order_id)] = order_id
         state.order_changed(order)
         return order
