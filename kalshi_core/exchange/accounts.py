@@ -102,7 +102,8 @@ class Holding:
     def buy(self, buys_yes: bool, unit_price: Price, count: Count) -> Money:
         """Buy ``count`` YES (or NO) contracts at ``unit_price``; returns the cash change."""
         sign = 1 if buys_yes else -1
-        held_opposite = max(0, -sign * self.position)
+        opposite = -sign * self.position
+        held_opposite = opposite if opposite > 0 else 0
         closing = min(count, held_opposite)
         opening = count - closing
         cash = 0

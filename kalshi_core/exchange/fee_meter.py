@@ -87,7 +87,11 @@ class FeeMeter:
         rate = self._taker if is_taker else self._maker
         after = accrued + rate * count * price * (DOLLAR - price)
         step, unit = self._round, self._unit
-        return after, max(0, -(-after // step) * unit) - max(0, -(-accrued // step) * unit)
+        charged_after, charged_before = -(-after // step) * unit, -(-accrued // step) * unit
+        # Negative totals (a rebate schedule) charge nothing, as in charge().
+        return after, (charged_after if charged_after > 0 else 0) - (
+            charged_before if charged_before > 0 else 0
+        )
 
     def most(self, price: Price, count: Count, is_taker: bool) -> Money:
         """What one execution of ``count`` at ``price`` is charged alone, waivers ignored
@@ -95,7 +99,8 @@ class FeeMeter:
         if self._round and count > 0:
             rate = self._taker if is_taker else self._maker
             exact = rate * count * price * (DOLLAR - price)
-            return max(0, -(-exact // self._round) * self._unit)
+            charged = -(-exact // self._round) * self._unit
+            return charged if charged > 0 else 0
         key = (price, count, is_taker)
         cache = self._most_cache
         charged = cache.get(key)
