@@ -99,8 +99,8 @@ class FeeMeter:
         if self._round and count > 0:
             rate = self._taker if is_taker else self._maker
             exact = rate * count * price * (DOLLAR - price)
-            charged = -(-exact // self._round) * self._unit
-            return charged if charged > 0 else 0
+            rounded = -(-exact // self._round) * self._unit
+            return rounded if rounded > 0 else 0
         key = (price, count, is_taker)
         cache = self._most_cache
         charged = cache.get(key)
