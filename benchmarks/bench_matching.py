@@ -16,7 +16,8 @@ The same flow is fed to
 
 and each prints its operations per second of CPU time (``time.process_time``: on a shared
 machine the wall clock mostly measures the neighbours) next to its wall-clock seconds;
-generating the flow is not timed.
+generating the flow is not timed. The collector is set up as ``kalshi-core run`` sets it
+(``settle_gc``: the flow frozen, the youngest generation collected less often).
 
 Then the order books against peers (``peer_books.py``): the Book's loop, a SortedDict book and
 nautilus_trader's L3 book (when installed: ``tox -e bench-matching``) run the same flow, must
@@ -36,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from peer_books import match_keys, print_race
 
 from kalshi_core.clock import ManualClock
+from kalshi_core.engine.session import settle_gc
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import Venue, VenueOrder
 from kalshi_core.exchange.book import Book
@@ -287,6 +289,7 @@ def main() -> None:
     parser.add_argument("--peer-rounds", type=int, default=3, help="0: skip the peer books")
     args = parser.parse_args()
     flow = make_flow(args.orders, args.markets, args.seed)
+    settle_gc()  # as `kalshi-core run` does once its long-lived objects are built
     new_orders = sum(op.kind == "order" for op in flow)
     print(
         f"flow: {len(flow):,} operations ({new_orders:,} new orders, "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kalshi_core.exchange.records import FillLog
 from kalshi_core.models import BookSide
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 
@@ -48,6 +49,7 @@ class Holding:
         "bid_count",
         "bid_need",
         "bids",
+        "ceiling",
         "fee_reserve",
         "fees",
         "paid_units",
@@ -55,6 +57,7 @@ class Holding:
         "realized",
         "received_units",
         "required",
+        "stale",
         "ticker",
         "traded",
         "updated_time",
@@ -76,7 +79,9 @@ class Holding:
         self.bid_count: Count = 0
         self.ask_count: Count = 0
         self.fee_reserve: Money = 0
-        self.required: Money = 0
+        self.required: Money = 0  # the requirement as the account last settled it
+        self.ceiling: Money = 0  # the open need as the account last counted it
+        self.stale = False  # changed since the account last settled ``required``
         self.updated_time: datetime | None = None
         # Each side's need as (closable contracts, need): valid until that side's orders change.
         self._bid_cache: tuple[Count, Money] | None = None
@@ -97,7 +102,8 @@ class Holding:
     def buy(self, buys_yes: bool, unit_price: Price, count: Count) -> Money:
         """Buy ``count`` YES (or NO) contracts at ``unit_price``; returns the cash change."""
         sign = 1 if buys_yes else -1
-        held_opposite = max(0, -sign * self.position)
+        opposite = -sign * self.position
+        held_opposite = opposite if opposite > 0 else 0
         closing = min(count, held_opposite)
         opening = count - closing
         cash = 0
@@ -157,7 +163,7 @@ class Holding:
         else:
             del levels[price]
         unit = price if is_bid else DOLLAR - price
-        need = cost_of(unit, total) - cost_of(unit, before)
+        need = (-unit * before // CONTRACT) - (-unit * total // CONTRACT)  # cost_of, inlined
         if is_bid:
             self.bid_need += need
             self.bid_count += count
@@ -190,21 +196,50 @@ def _side_need(
 
 
 class Account:
-    """A member: cash, buying power held for resting orders, holdings per market."""
+    """A member: cash, buying power held for resting orders, holdings per market.
 
-    __slots__ = ("account_id", "cash", "deposits", "holdings", "reserved")
+    The reserve is settled lazily: a change only marks its holding stale (:meth:`refresh`),
+    and reading ``reserved`` recomputes the stale holdings' requirements. ``ceiling`` is kept
+    exact at every change and bounds ``reserved`` from above (orders costed as if none closed
+    a position), so a cash check the ceiling passes recomputes nothing (:meth:`covers`).
+    """
+
+    __slots__ = (
+        "_reserved",
+        "_stale",
+        "account_id",
+        "cash",
+        "ceiling",
+        "deposits",
+        "fills",
+        "holdings",
+    )
 
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.cash: Money = 0
         self.deposits: Money = 0
-        self.reserved: Money = 0
+        self.ceiling: Money = 0
         self.holdings: dict[str, Holding] = {}
+        self.fills = FillLog()
+        self._reserved: Money = 0
+        self._stale: list[Holding] = []
+
+    @property
+    def reserved(self) -> Money:
+        """Cash held so every resting order could fill, worst case (see Holding.requirement)."""
+        if self._stale:
+            self._settle()
+        return self._reserved
 
     @property
     def available(self) -> Money:
         """Cash not held for resting orders."""
         return self.cash - self.reserved
+
+    def covers(self) -> bool:
+        """Whether cash covers the reserve (the exact reserve only if the ceiling does not)."""
+        return self.cash >= self.ceiling or self.cash >= self.reserved
 
     def holding(self, ticker: str) -> Holding:
         held = self.holdings.get(ticker)
@@ -213,10 +248,21 @@ class Account:
         return held
 
     def refresh(self, held: Holding) -> None:
-        """Recompute what ``held`` must keep reserved after its orders or position changed."""
-        need = held.requirement()
-        self.reserved += need - held.required
-        held.required = need
+        """Note that ``held``'s orders or position changed: its reserve is due again."""
+        bound = held.bid_need + held.ask_need + held.fee_reserve  # requirement's upper bound
+        self.ceiling += bound - held.ceiling
+        held.ceiling = bound
+        if not held.stale:
+            held.stale = True
+            self._stale.append(held)
+
+    def _settle(self) -> None:
+        for held in self._stale:
+            held.stale = False
+            need = held.requirement()
+            self._reserved += need - held.required
+            held.required = need
+        self._stale.clear()
 
     @property
     def fees_paid(self) -> Money:

@@ -20,17 +20,29 @@ from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 
 _BASE = CONTRACT * DOLLAR  # count x price x (DOLLAR - price) is in these units of money
 _GENERIC_DENOMINATOR = _BASE * 10_000
+_MOST_CACHE_SIZE = 100_000
 
 
 class FeeMeter:
     """Exact fees of one market in ``1/denominator`` money units, and what they charge."""
 
-    __slots__ = ("_maker", "_model", "_round", "_schedule", "_taker", "denominator")
+    __slots__ = (
+        "_maker",
+        "_model",
+        "_most_cache",
+        "_round",
+        "_schedule",
+        "_taker",
+        "_unit",
+        "denominator",
+    )
 
     def __init__(self, model: FeeModel, schedule: FeeSchedule) -> None:
         self._model = model
         self._schedule = schedule
         self._round = 0  # the rounding unit in sub-units; 0: ask the model to charge
+        self._unit = 0
+        self._most_cache: dict[tuple[Price, Count, bool], Money] = {}  # models without ints
         self._taker = self._maker = 0  # per count x price x (DOLLAR - price), in sub-units
         if isinstance(model, KalshiFeeModel):
             self._kalshi(model, schedule)
@@ -48,6 +60,7 @@ class FeeMeter:
         self._taker = taker.numerator * (common // taker.denominator)
         self._maker = maker.numerator * (common // maker.denominator)
         self._round = model.round_to * self.denominator
+        self._unit = model.round_to  # money per rounding step
 
     def exact(self, *, price: Price, count: Count, is_taker: bool, now: datetime | None) -> int:
         """The unrounded fee of one execution, in sub-units (``now=None``: ignore waivers)."""
@@ -62,6 +75,41 @@ class FeeMeter:
             self._schedule, price=price, count=count, is_taker=is_taker, now=now
         )
         return self._units(fee)
+
+    def accrue(
+        self, accrued: int, price: Price, count: Count, is_taker: bool, now: datetime
+    ) -> tuple[int, Money]:
+        """An order's exact fees ``accrued`` plus one more execution, and what that execution
+        is charged: the rounded total after it less the rounded total before."""
+        if not self._round or count <= 0 or self._schedule.waived(now):
+            after = accrued + self.exact(price=price, count=count, is_taker=is_taker, now=now)
+            return after, self.charge(after) - self.charge(accrued)
+        rate = self._taker if is_taker else self._maker
+        after = accrued + rate * count * price * (DOLLAR - price)
+        step, unit = self._round, self._unit
+        charged_after, charged_before = -(-after // step) * unit, -(-accrued // step) * unit
+        # Negative totals (a rebate schedule) charge nothing, as in charge().
+        return after, (charged_after if charged_after > 0 else 0) - (
+            charged_before if charged_before > 0 else 0
+        )
+
+    def most(self, price: Price, count: Count, is_taker: bool) -> Money:
+        """What one execution of ``count`` at ``price`` is charged alone, waivers ignored
+        (what a reserve must cover)."""
+        if self._round and count > 0:
+            rate = self._taker if is_taker else self._maker
+            exact = rate * count * price * (DOLLAR - price)
+            rounded = -(-exact // self._round) * self._unit
+            return rounded if rounded > 0 else 0
+        key = (price, count, is_taker)
+        cache = self._most_cache
+        charged = cache.get(key)
+        if charged is None:
+            if len(cache) > _MOST_CACHE_SIZE:
+                cache.clear()
+            exact = self.exact(price=price, count=count, is_taker=is_taker, now=None)
+            charged = cache[key] = self.charge(exact)
+        return charged
 
     def charge(self, accrued: int) -> Money:
         """Money charged for ``accrued`` sub-units of exact fees (the model's rounding)."""

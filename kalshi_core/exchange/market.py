@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.book import Book
+from kalshi_core.exchange.records import Tape
 from kalshi_core.exchange.reports import MarketActivity
 from kalshi_core.fees import FeeSchedule
 from kalshi_core.models import Market, MarketResult, Trade
@@ -29,7 +30,7 @@ class MarketState:
         "settlement_ts",
         "settlement_value",
         "status",
-        "trades",
+        "tape",
         "updated_time",
         "volume",
     )
@@ -48,7 +49,12 @@ class MarketState:
         self.settlement_value: Money | None = None
         self.settlement_ts: datetime | None = None
         self.updated_time: datetime | None = None
-        self.trades: list[Trade] = []
+        self.tape = Tape()
+
+    @property
+    def trades(self) -> list[Trade]:
+        """The tape, oldest first (read only)."""
+        return self.tape.records()
 
     def volume_since(self, since: datetime) -> Count:
         """Contracts traded at or after ``since`` (the tape is in time order)."""
@@ -74,7 +80,16 @@ class MarketState:
 
     def record_print(self, trade: Trade) -> None:
         """Put ``trade`` on the tape and move last price, volume and update time."""
-        self.trades.append(trade)
+        self.tape.append(trade)
         self.last_price = trade.yes_price
         self.volume += trade.count
         self.updated_time = trade.created_time
+
+    def record_execution(
+        self, trade_id: str, count: Count, price: Price, taker_bids: bool, now: datetime
+    ) -> None:
+        """:meth:`record_print` for the venue's own trade, without building the Trade yet."""
+        self.tape.append_row((trade_id, self.listed.ticker, count, price, taker_bids, now))
+        self.last_price = price
+        self.volume += count
+        self.updated_time = now

@@ -18,7 +18,7 @@ from kalshi_core.exchange.book import OrderState
 from kalshi_core.exchange.changes import Filled
 from kalshi_core.exchange.fee_meter import FeeMeter
 from kalshi_core.exchange.market import MarketState
-from kalshi_core.exchange.reports import order_report, outcome_side, position_report
+from kalshi_core.exchange.reports import order_report, position_report
 from kalshi_core.exchange.rules import reject
 from kalshi_core.exchange.state import VenueState
 from kalshi_core.models import (
@@ -27,12 +27,13 @@ from kalshi_core.models import (
     OrderStatus,
     SelfTradePrevention,
     TimeInForce,
-    Trade,
 )
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 
+Pair = tuple[Money, Money]
+FillTerms = tuple[Price, Count, datetime, str]  # price, count, time, trade id
 ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open interest
-_RESERVE_CACHE_SIZE = 100_000
+_HALF = DOLLAR // 2
 
 
 class MatchingEngine:
@@ -43,7 +44,7 @@ class MatchingEngine:
         self.book = market.book
         self.state = state
         self.fees = FeeMeter(state.fee_model, market.fees)
-        self._reserve_cache: dict[tuple[Price, Count, bool], Money] = {}
+        self._holders: dict[str, tuple[Account, Holding]] = {}
         market.book.on_change = state.level_changed
 
     # ---- questions --------------------------------------------------------------------------
@@ -97,8 +98,9 @@ class MatchingEngine:
         is_bid = taker.side is BookSide.BID
         maker_side = BookSide.ASK if is_bid else BookSide.BID
         limit = taker.price
+        grouped = groups.group_of(taker.order_id) is not None
         while taker.remaining:
-            if groups.halted(taker.order_id):
+            if grouped and groups.halted(taker.order_id):
                 return True  # its order group reached its limit: stop, cancel the rest
             maker = book.head(maker_side)
             if maker is None or (maker.price > limit if is_bid else maker.price < limit):
@@ -115,56 +117,55 @@ class MatchingEngine:
         """Trade ``count`` between ``taker`` and ``maker`` at the maker's price."""
         price = maker.price
         state = self.state
-        taker_account = state.accounts[taker.account_id]
-        maker_account = state.accounts[maker.account_id]
-        taker_held = taker_account.holding(taker.ticker)
-        maker_held = maker_account.holding(taker.ticker)
-        if taker.side is BookSide.BID:
-            bid_account, bid_held, ask_account, ask_held = (
-                taker_account,
-                taker_held,
-                maker_account,
-                maker_held,
-            )
-        else:
-            bid_account, bid_held, ask_account, ask_held = (
-                maker_account,
-                maker_held,
-                taker_account,
-                taker_held,
-            )
-        open_before = max(0, bid_held.position) + max(0, ask_held.position)
+        taker_account, taker_held = self.holder(taker.account_id)
+        maker_account, maker_held = self.holder(maker.account_id)
         self.resize(taker, taker.remaining - count, taker_held)
         self.resize(maker, maker.remaining - count, maker_held)
+        taker_bids = taker.side is BookSide.BID
+        if taker_bids:
+            taker_cash, maker_cash = self._exchange(taker_held, maker_held, price, count)
+        else:
+            maker_cash, taker_cash = self._exchange(maker_held, taker_held, price, count)
+        taker_account.cash += taker_cash
+        maker_account.cash += maker_cash
+        trade_id = state.next_trade_id()
+        self.market.record_execution(trade_id, count, price, taker_bids, now)
+        fill = (price, count, now, trade_id)
+        self._settle_fill(taker, taker_account, taker_held, fill, True)
+        self._settle_fill(maker, maker_account, maker_held, fill, False)
+
+    def _exchange(self, bid_held: Holding, ask_held: Holding, price: Price, count: Count) -> Pair:
+        """Both sides take their contracts: (bid's cash change, ask's). Moves open interest
+        and the venue's rounding so money stays conserved."""
+        bid_before, ask_before = bid_held.position, ask_held.position
         bid_cash = bid_held.buy(True, price, count)
         ask_cash = ask_held.buy(False, DOLLAR - price, count)
-        bid_account.cash += bid_cash
-        ask_account.cash += ask_cash
-        opened = max(0, bid_held.position) + max(0, ask_held.position) - open_before
+        opened = (
+            _long(bid_held.position)
+            + _long(ask_held.position)
+            - _long(bid_before)
+            - _long(ask_before)
+        )
         self.market.open_interest += opened
-        state.rounding -= bid_cash + ask_cash + opened * ESCROW_PER_COUNT
-        trade_id = self._record_trade(taker, price, count, now)
-        fill = (price, count, now, trade_id)
-        self._settle_fill(taker, taker_account, taker_held, fill, is_taker=True)
-        self._settle_fill(maker, maker_account, maker_held, fill, is_taker=False)
+        self.state.rounding -= bid_cash + ask_cash + opened * ESCROW_PER_COUNT
+        return bid_cash, ask_cash
 
     def _settle_fill(
         self,
         order: OrderState,
         account: Account,
         held: Holding,
-        fill: tuple[Price, Count, datetime, str],
-        *,
+        fill: FillTerms,
         is_taker: bool,
     ) -> None:
-        """Fees, order statistics, the Fill record and the account's reserve for one side."""
+        """Fees, order statistics, the fill's record and the account's reserve for one side."""
         price, count, now, trade_id = fill
-        state = self.state
+        is_bid = order.side is BookSide.BID
         fee = self._charge_fee(order, is_taker, price, count, now)
         account.cash -= fee
         held.fees += fee
         held.updated_time = now
-        cost = cost_of(price if order.side is BookSide.BID else DOLLAR - price, count)
+        cost = cost_of(price if is_bid else DOLLAR - price, count)
         if is_taker:
             order.taker_fees += fee
             order.taker_fill_cost += cost
@@ -176,42 +177,36 @@ class MatchingEngine:
         if order.remaining == 0:
             order.status = OrderStatus.EXECUTED
         account.refresh(held)
-        record = _fill_record(order, trade_id, is_taker=is_taker, price=price, count=count, fee=fee)
-        state.fills.setdefault(order.account_id, []).append(record)
+        row = (order.order_id, order.ticker, is_bid, count, price, is_taker, fee, now)
+        account.fills.append((trade_id, *row, order.client_order_id))
+        state = self.state
         if state.listeners:
-            report = order_report(order)
-            state.notify(Filled(order=report, fill=record, position=position_report(held)))
+            self._tell_filled(order, held, account.fills.records()[-1])
         state.order_groups.matched(order.order_id, count, now)
+
+    def _tell_filled(self, order: OrderState, held: Holding, fill: Fill) -> None:
+        report = order_report(order)
+        self.state.notify(Filled(order=report, fill=fill, position=position_report(held)))
 
     def _charge_fee(
         self, order: OrderState, is_taker: bool, price: Price, count: Count, now: datetime
     ) -> Money:
         """This fill's fee: the order's rounded accrued fees now, less what it already paid."""
-        meter = self.fees
-        exact = meter.exact(price=price, count=count, is_taker=is_taker, now=now)
-        charged_before = meter.charge(order.fee_accrued)
-        order.fee_accrued += exact
-        fee = meter.charge(order.fee_accrued) - charged_before
+        before = order.fee_accrued
+        order.fee_accrued, fee = self.fees.accrue(before, price, count, is_taker, now)
         self.state.fees_collected += fee
         return fee
 
-    def _record_trade(self, taker: OrderState, price: Price, count: Count, now: datetime) -> str:
-        trade_id = self.state.next_trade_id()
-        self.market.record_print(
-            Trade(
-                trade_id=trade_id,
-                ticker=taker.ticker,
-                count=count,
-                yes_price=price,
-                no_price=DOLLAR - price,
-                taker_outcome_side=outcome_side(taker.side),
-                taker_book_side=taker.side,
-                created_time=now,
-            )
-        )
-        return trade_id
-
     # ---- buying power -----------------------------------------------------------------------
+
+    def holder(self, account_id: str) -> tuple[Account, Holding]:
+        """The account and its holding in this market (one lookup on the matching path)."""
+        found = self._holders.get(account_id)
+        if found is None:
+            account = self.state.accounts[account_id]
+            found = (account, account.holding(self.market.listed.ticker))
+            self._holders[account_id] = found
+        return found
 
     def hold(self, account: Account, order: OrderState) -> None:
         """Reserve buying power for ``order`` as if it all filled; reject if unaffordable."""
@@ -220,7 +215,7 @@ class MatchingEngine:
         held.track(order.side, order.price, order.remaining)
         held.fee_reserve += order.fee_reserve
         account.refresh(held)
-        if account.cash < account.reserved:
+        if not account.covers():
             held.track(order.side, order.price, -order.remaining)
             held.fee_reserve -= order.fee_reserve
             account.refresh(held)
@@ -235,16 +230,12 @@ class MatchingEngine:
         # The worst fee: at the price between the limit and 0.50 with the largest P(1-P).
         if not remaining:
             return 0
-        half = DOLLAR // 2
-        worst = min(order.price, half) if order.side is BookSide.BID else max(order.price, half)
-        key = (worst, remaining, not order.post_only)
-        reserve = self._reserve_cache.get(key)
-        if reserve is None:
-            if len(self._reserve_cache) > _RESERVE_CACHE_SIZE:
-                self._reserve_cache.clear()
-            exact = self.fees.exact(price=worst, count=remaining, is_taker=key[2], now=None)
-            reserve = self._reserve_cache[key] = self.fees.charge(exact)
-        return reserve
+        price = order.price
+        if order.side is BookSide.BID:
+            worst = price if price < _HALF else _HALF
+        else:
+            worst = price if price > _HALF else _HALF
+        return self.fees.most(worst, remaining, not order.post_only)
 
     # ---- order changes ----------------------------------------------------------------------
 
@@ -254,12 +245,12 @@ class MatchingEngine:
         The caller refreshes the account's reserve once the position is up to date.
         """
         if held is None:
-            held = self.state.accounts[order.account_id].holding(order.ticker)
+            held = self.holder(order.account_id)[1]
         held.track(order.side, order.price, remaining - order.remaining)
-        reserve = self.fee_reserve(order, remaining)
+        reserve = self.fee_reserve(order, remaining) if remaining else 0
         held.fee_reserve += reserve - order.fee_reserve
         order.fee_reserve = reserve
-        if order.in_book:
+        if order.queue_token:  # in the book
             if remaining == 0:
                 self.book.remove(order)
                 self.state.unrested(order)
@@ -273,13 +264,13 @@ class MatchingEngine:
     def shrink(self, order: OrderState, remaining: Count, now: datetime) -> None:
         """Cancel part (or, at 0, all) of an order's remaining size; it keeps its priority."""
         canceled = order.remaining - remaining
-        self.resize(order, remaining)
+        account, held = self.holder(order.account_id)
+        self.resize(order, remaining, held)
         order.canceled_count += canceled
         order.updated_time = now
         if remaining == 0:
             order.status = OrderStatus.CANCELED
-        account = self.state.accounts[order.account_id]
-        account.refresh(account.holding(order.ticker))
+        account.refresh(held)
         self.state.order_changed(order)
 
     def move(self, order: OrderState, price: Price, remaining: Count, now: datetime) -> None:
@@ -310,21 +301,6 @@ class MatchingEngine:
         self.state.order_changed(order)
 
 
-def _fill_record(
-    order: OrderState, trade_id: str, *, is_taker: bool, price: Price, count: Count, fee: Money
-) -> Fill:
-    """The Fill the account sees; its id is the trade's."""
-    return Fill(
-        fill_id=trade_id,
-        order_id=order.order_id,
-        ticker=order.ticker,
-        outcome_side=outcome_side(order.side),
-        book_side=order.side,
-        count=count,
-        yes_price=price,
-        no_price=DOLLAR - price,
-        is_taker=is_taker,
-        fee_cost=fee,
-        created_time=order.updated_time,
-        client_order_id=order.client_order_id,
-    )
+def _long(position: Count) -> Count:
+    """The YES contracts of a netted position (each open pair has one YES side)."""
+    return position if position > 0 else 0

@@ -1,4 +1,4 @@
-"""What every part of the venue shares: accounts, the order index, fills, money counters, ids
+"""What every part of the venue shares: accounts, the order index, money counters, ids
 and the listeners to tell.
 
 The facade (:mod:`kalshi_core.exchange.venue`), the per-market matching engines
@@ -21,7 +21,7 @@ from kalshi_core.exchange.order_groups import OrderGroups
 from kalshi_core.exchange.reports import order_report
 from kalshi_core.exchange.subaccounts import Subaccounts
 from kalshi_core.fees import FeeModel
-from kalshi_core.models import Fill, Settlement
+from kalshi_core.models import Settlement
 from kalshi_core.money import Count, Money
 
 log = logging.getLogger("kalshi_core.exchange.venue")
@@ -47,7 +47,6 @@ class VenueState:
         self.orders_by_account: dict[str, list[OrderState]] = {}
         self.resting_by_account: dict[str, dict[str, OrderState]] = {}
         self.client_ids: dict[tuple[str, str], str] = {}
-        self.fills: dict[str, list[Fill]] = {}
         self.settlements: dict[str, list[Settlement]] = {}
         self.expiries: list[tuple[datetime, int, str]] = []
         self.order_seq = 0

@@ -468,7 +468,8 @@ class Venue:
         return ahead
 
     def fills(self, account_id: str, ticker: str | None = None) -> list[Fill]:
-        found = self._state.fills.get(account_id, [])
+        account = self._state.accounts.get(account_id)
+        found = account.fills.records() if account else []
         return [f for f in found if ticker is None or f.ticker == ticker]
 
     def settlements(self, account_id: str) -> list[Settlement]:
@@ -583,7 +584,10 @@ class Venue:
         )
         engine.hold(account, order)
         state.orders[order_id] = order
-        state.orders_by_account.setdefault(account.account_id, []).append(order)
+        listed = state.orders_by_account.get(account.account_id)
+        if listed is None:
+            listed = state.orders_by_account[account.account_id] = []
+        listed.append(order)
         state.client_ids[(account.account_id, order.client_order_id)] = order_id
         state.order_changed(order)
         return order

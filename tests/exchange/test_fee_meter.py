@@ -137,3 +137,42 @@ def test_a_model_may_name_its_sub_unit() -> None:
     meter = FeeMeter(NamedDenominatorModel(), FeeSchedule())
     assert meter.exact(price=5000, count=CONTRACT, is_taker=True, now=START) == 1
     assert meter.charge(1) == 1
+
+
+def accrued_charges(meter: FeeMeter, flow: list[tuple[Price, Count, bool]]) -> list[Money]:
+    accrued, charges = 0, []
+    for price, count, is_taker in flow:
+        accrued, fee = meter.accrue(accrued, price, count, is_taker, START)
+        charges.append(fee)
+    return charges
+
+
+@settings(max_examples=200, deadline=None)
+@given(schedule=schedules, flow=fills, round_to=st.sampled_from([CENT, 1, 3 * CENT]))
+def test_accrue_in_one_call_charges_what_exact_and_charge_do(
+    schedule: FeeSchedule, flow: list[tuple[Price, Count, bool]], round_to: Money
+) -> None:
+    meter = FeeMeter(KalshiFeeModel(round_to), schedule)
+    assert accrued_charges(meter, flow) == meter_charges(meter, flow)
+
+
+def test_accrue_asks_another_model_through_its_fractions() -> None:
+    meter = FeeMeter(HalfCentModel(), FeeSchedule())
+    flow = [(5000, CONTRACT, True), (5000, CONTRACT, False), (5000, CONTRACT, True)]
+    assert accrued_charges(meter, flow) == [1, 1, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    schedule=schedules,
+    price=st.integers(1, DOLLAR - 1),
+    count=st.integers(0, 10**7),
+    is_taker=st.booleans(),
+)
+def test_most_is_one_execution_charged_alone_without_waivers(
+    schedule: FeeSchedule, price: Price, count: Count, is_taker: bool
+) -> None:
+    for meter in (FeeMeter(KalshiFeeModel(), schedule), FeeMeter(HalfCentModel(), schedule)):
+        alone = meter.exact(price=price, count=count, is_taker=is_taker, now=None)
+        assert meter.most(price, count, is_taker) == meter.charge(alone)
+        assert meter.most(price, count, is_taker) == meter.charge(alone)  # cached the same
