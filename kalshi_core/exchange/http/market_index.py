@@ -7,6 +7,10 @@ delisted, so a ``MarketChanged`` for a ticker not yet seen is the only change it
 page is full; the filters are applied to each market as it is now. Paging is the keyset paging
 of :mod:`.pages` (same cursor, same order, same ``""`` on the last page).
 
+The other routes that need markets (trades, events, series, event candles, portfolio and
+historical reads) look tickers, events and series up here too, and take reports through
+:meth:`MarketIndex.listed` only for the markets they answer with.
+
 Each market's report and JSON are kept until something can have changed them, so an idle
 market costs a lookup, not a report. What can change a listed market:
 
