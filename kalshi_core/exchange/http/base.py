@@ -13,7 +13,7 @@ from kalshi_core.exchange import rules
 from kalshi_core.exchange.http.context import ServerContext
 from kalshi_core.exchange.http.params import query_subaccount
 from kalshi_core.exchange.http.shapes import order_json
-from kalshi_core.models import Market, Order
+from kalshi_core.models import Order
 
 Handler = Callable[[Request], Awaitable[Response]]
 RouteSpec = tuple[str, str, str]  # method, path under the prefix, handler method name
@@ -30,9 +30,6 @@ class Handlers:
 
     def _now(self) -> datetime:
         return self.venue.clock.now()
-
-    def _markets(self) -> dict[str, Market]:
-        return {m.ticker: m for m in self.venue.markets()}
 
     def _subaccount(self, request: Request, number: int | None) -> str:
         """The signing user's subaccount ``number`` (0 when None); 400 if it does not exist."""

@@ -12,7 +12,7 @@ from kalshi_core.exchange.faults import FaultInjector
 from kalshi_core.exchange.http.auth import KeyRegistry, VerifiedSignatures, signed_account
 from kalshi_core.exchange.http.market_index import MarketIndex
 from kalshi_core.exchange.venue import Venue
-from kalshi_core.models import Event, Series
+from kalshi_core.models import Event, Market, Series
 
 
 @attrs.define(kw_only=True)
@@ -44,6 +44,13 @@ class ServerContext:
         if self._market_index is None:
             self._market_index = MarketIndex(self.venue)
         return self._market_index
+
+    def market_reports(self) -> Callable[[str], Market]:
+        """Each market's report as of now (the venue swept up to the clock first), made only
+        for the tickers asked for and kept while nothing changes them."""
+        index = self.market_index()
+        now = index.sweep()
+        return lambda ticker: index.listed(ticker, now).market
 
     def markets_changed(self, tickers: Iterable[str]) -> None:
         """Markets changed behind the venue's notifications (prints put on the tape)."""

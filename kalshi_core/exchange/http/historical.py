@@ -24,6 +24,7 @@ from starlette.responses import Response
 from kalshi_core.exchange import rules
 from kalshi_core.exchange.http.base import Handlers, RouteSpec
 from kalshi_core.exchange.http.candles import build_candles, candle_query
+from kalshi_core.exchange.http.market_index import Predicate, listing_response, market_page
 from kalshi_core.exchange.http.markets import SETTLED, market_filters
 from kalshi_core.exchange.http.pages import (
     MARKET_LIMITS,
@@ -78,6 +79,11 @@ def before(moment: datetime | None, cutoff: datetime) -> bool:
 def archived_market(market: Market, cutoff: datetime) -> bool:
     """A market settled before the cutoff: Kalshi serves it from ``/historical/markets``."""
     return market.status in SETTLED and before(market.settlement_ts, cutoff)
+
+
+def archived_before(cutoff: datetime) -> Predicate:
+    """:func:`archived_market` at ``cutoff``, as a ``GET /historical/markets`` filter."""
+    return lambda market: archived_market(market, cutoff)
 
 
 def archived_order(order: Order, cutoff: datetime) -> bool:
@@ -138,13 +144,9 @@ class HistoricalHandlers(Handlers):
 
     async def markets(self, request: Request) -> Response:
         cutoff, predicates = self._cutoff(), market_filters(request)
-        chosen = [
-            m
-            for m in self.venue.markets()
-            if archived_market(m, cutoff) and all(p(m) for p in predicates)
-        ]
-        page, cursor = paginate(chosen, request, MARKET_LIMITS, MARKETS)
-        return json_body({"markets": [market_json(m) for m in page], "cursor": cursor})
+        keep, index = [archived_before(cutoff), *predicates], self.context.market_index()
+        page, cursor = market_page(index, request, keep, MARKET_LIMITS, MARKETS)
+        return listing_response(page, cursor)
 
     async def market(self, request: Request) -> Response:
         return json_body({"market": market_json(self._archived(request.path_params["ticker"]))})
@@ -157,7 +159,9 @@ class HistoricalHandlers(Handlers):
 
     async def trades(self, request: Request) -> Response:
         ticker = request.query_params.get("ticker") or None
-        known = ticker is None or ticker in self._markets()
+        index = self.context.market_index()
+        index.sweep()
+        known = ticker is None or index.knows(ticker)
         tape = self.venue.trades(ticker) if known else []
         cutoff, in_time = self._cutoff(), time_window(request)
         block = query_bool(request, "is_block_trade")

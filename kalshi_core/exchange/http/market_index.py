@@ -7,6 +7,10 @@ delisted, so a ``MarketChanged`` for a ticker not yet seen is the only change it
 page is full; the filters are applied to each market as it is now. Paging is the keyset paging
 of :mod:`.pages` (same cursor, same order, same ``""`` on the last page).
 
+The other routes that need markets (trades, events, series, event candles, portfolio and
+historical reads) look tickers, events and series up here too, and take reports through
+:meth:`MarketIndex.listed` only for the markets they answer with.
+
 Each market's report and JSON are kept until something can have changed them, so an idle
 market costs a lookup, not a report. What can change a listed market:
 
@@ -58,7 +62,9 @@ class MarketIndex:
         self.venue = venue
         self.tickers: list[str] = []
         self._by_event: dict[str, list[str]] = {}
-        self._by_series: dict[str, list[str]] = {}
+        self._by_series: dict[str, list[str]] = {}  # in the order the series were first listed
+        self.events: list[str] = []
+        self._event_markets: dict[str, list[str]] = {}  # each in listing order, as venue.markets()
         self._known: set[str] = set()
         self._listed: dict[str, Listed] = {}
         self._seen_at: datetime | None = None
@@ -86,6 +92,27 @@ class MarketIndex:
         """Whether a listed market belongs to ``series_ticker``."""
         return series_ticker in self._by_series
 
+    def knows(self, ticker: str) -> bool:
+        """Whether ``ticker`` is listed."""
+        return ticker in self._known
+
+    def series_names(self) -> Iterable[str]:
+        """Every series a listed market names, in the order ``venue.markets()`` first names them."""
+        return self._by_series.keys()
+
+    def knows_event(self, event_ticker: str) -> bool:
+        """Whether a listed market belongs to ``event_ticker``."""
+        return event_ticker in self._event_markets
+
+    def event_markets(self, event_ticker: str, now: datetime) -> list[Market]:
+        """The reports of ``event_ticker``'s markets as of ``now``, in listing order."""
+        return [self.listed(t, now).market for t in self._event_markets.get(event_ticker, ())]
+
+    def series_volume(self, series_ticker: str, now: datetime) -> int:
+        """The summed ``volume`` of ``series_ticker``'s markets as of ``now``."""
+        tickers = self._by_series.get(series_ticker, ())
+        return sum(self.listed(t, now).market.volume for t in tickers)
+
     def _add(self, market: Market) -> None:
         if market.ticker in self._known:
             return
@@ -93,6 +120,9 @@ class MarketIndex:
         bisect.insort(self.tickers, market.ticker)
         bisect.insort(self._by_event.setdefault(market.event_ticker, []), market.ticker)
         bisect.insort(self._by_series.setdefault(market.series_ticker, []), market.ticker)
+        if market.event_ticker not in self._event_markets:
+            bisect.insort(self.events, market.event_ticker)
+        self._event_markets.setdefault(market.event_ticker, []).append(market.ticker)
 
     def sweep(self) -> datetime:
         """The venue brought up to the clock's time (its closes due notify); returns the time

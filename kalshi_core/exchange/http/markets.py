@@ -19,6 +19,7 @@ from kalshi_core.exchange.http.pages import (
     EVENT_LIMITS,
     MARKET_LIMITS,
     Listing,
+    keyset_page,
     micros,
     paginate,
 )
@@ -224,10 +225,9 @@ class MarketHandlers(Handlers):
 
     async def trades(self, request: Request) -> Response:
         ticker = request.query_params.get("ticker") or None
-        if ticker is not None and ticker not in self._markets():
-            tape: list[Trade] = []
-        else:
-            tape = self.venue.trades(ticker)
+        index = self.context.market_index()
+        index.sweep()
+        tape = self.venue.trades(ticker) if ticker is None or index.knows(ticker) else []
         block, in_time = query_bool(request, "is_block_trade"), time_window(request)
         chosen = [t for t in tape if in_time(t.created_time) and block in (None, t.is_block_trade)]
         page, cursor = paginate(chosen, request, MARKET_LIMITS, TRADE_LIST)
@@ -242,7 +242,8 @@ class MarketHandlers(Handlers):
     async def event_candlesticks(self, request: Request) -> Response:
         """Candles of every market of the event (404 for an event the series does not hold)."""
         series, event = request.path_params["series"], request.path_params["event"]
-        markets = [m for m in self.venue.markets() if m.event_ticker == event]
+        index = self.context.market_index()
+        markets = index.event_markets(event, index.sweep())
         known = markets or event in self.context.catalog.events
         if not known or any(m.series_ticker != series for m in markets):
             raise rules.reject(rules.NOT_FOUND, f"event {event} not found in series {series}")
@@ -280,8 +281,9 @@ class EventHandlers(Handlers):
     def _series(self) -> dict[str, Series]:
         """Every series: the catalog's, then those only the listed markets name."""
         found = dict(self.context.catalog.series)
-        for market in self.venue.markets():
-            name = market.series_ticker
+        index = self.context.market_index()
+        index.sweep()
+        for name in index.series_names():
             if name not in found:
                 found[name] = unlisted_series(name)
         return found
@@ -311,37 +313,47 @@ class EventHandlers(Handlers):
         ]
         shaped = [series_json(s) for s in chosen]
         if with_volume:
-            volumes: dict[str, int] = {}
-            for market in self.venue.markets():
-                volumes[market.series_ticker] = volumes.get(market.series_ticker, 0) + market.volume
+            index = self.context.market_index()
+            now = index.sweep()
             for data, s in zip(shaped, chosen, strict=True):
-                data["volume_fp"] = format_count(volumes.get(s.ticker, 0))
+                data["volume_fp"] = format_count(index.series_volume(s.ticker, now))
         return json_body({"series": shaped})
 
-    def _events(self) -> dict[str, tuple[Event, list[Market]]]:
-        grouped: dict[str, list[Market]] = {}
-        for market in self.venue.markets():
-            grouped.setdefault(market.event_ticker, []).append(market)
-        known = self.context.catalog.events
-        found = {
-            ticker: (known.get(ticker) or derived_event(ticker, markets), markets)
-            for ticker, markets in grouped.items()
-        }
-        for ticker, event in known.items():
-            found.setdefault(ticker, (event, []))
-        return found
+    def _event(self, ticker: str, now: datetime) -> tuple[Event, list[Market]] | None:
+        """An event and its markets' reports, in listing order; None if neither the catalog
+        nor a listed market names it."""
+        index, known = self.context.market_index(), self.context.catalog.events.get(ticker)
+        if not index.knows_event(ticker):
+            return None if known is None else (known, [])
+        markets = index.event_markets(ticker, now)
+        return known or derived_event(ticker, markets), markets
+
+    def _event_tickers(self, request: Request) -> Sequence[str]:
+        """Sorted tickers of the events ``GET /events`` may list (its filters still decide)."""
+        index, catalog = self.context.market_index(), self.context.catalog.events
+        named = set(query_csv(request, "tickers"))
+        if named:
+            return sorted(t for t in named if t in catalog or index.knows_event(t))
+        unlisted = [t for t in catalog if not index.knows_event(t)]
+        return sorted([*index.events, *unlisted]) if unlisted else index.events
 
     async def events(self, request: Request) -> Response:
         keep = event_filter(request)
         nested = query_bool(request, "with_nested_markets")
-        chosen = [pair for pair in self._events().values() if keep(*pair)]
-        page, cursor = paginate(chosen, request, EVENT_LIMITS, EVENT_LIST)
+        now = self.context.market_index().sweep()
+
+        def kept(ticker: str) -> tuple[Event, list[Market]] | None:
+            found = self._event(ticker, now)
+            return found if found is not None and keep(*found) else None
+
+        tickers = self._event_tickers(request)
+        page, cursor = keyset_page(tickers, request, EVENT_LIMITS, EVENT_LIST, kept)
         events = [event_json(event, markets if nested else None) for event, markets in page]
         return json_body({"events": events, "cursor": cursor})
 
     async def event(self, request: Request) -> Response:
         ticker = request.path_params["event"]
-        found = self._events().get(ticker)
+        found = self._event(ticker, self.context.market_index().sweep())
         if found is None:
             raise rules.reject(rules.NOT_FOUND, f"event {ticker} not found")
         event, markets = found

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -99,3 +100,28 @@ def paginate(
     page = ordered[:limit]
     more = len(ordered) > limit
     return page, encode_cursor(listing, listing.key(page[-1])) if more else ""
+
+
+def keyset_page(
+    keys: Sequence[str],
+    request: Request,
+    limits: Limits,
+    listing: Listing[T],
+    take: Callable[[str], T | None],
+) -> tuple[list[T], str]:
+    """:func:`paginate` over items made one at a time from sorted ``keys`` (``take`` returns
+    None for a key the query leaves out), so a page makes only the items up to one past its
+    end. ``listing`` must order by the one string key ``keys`` holds."""
+    limit = query_int(request, "limit", limits.default, limits.minimum, limits.maximum)
+    limit = limit or limits.default
+    text = request.query_params.get("cursor") or ""
+    start = bisect.bisect_right(keys, str(decode_cursor(listing, text)[0])) if text else 0
+    page: list[T] = []
+    for position in range(start, len(keys)):
+        item = take(keys[position])
+        if item is None:
+            continue
+        if len(page) == limit:
+            return page, encode_cursor(listing, listing.key(page[-1]))
+        page.append(item)
+    return page, ""

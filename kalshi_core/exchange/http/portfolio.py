@@ -47,7 +47,9 @@ def resting_value(order: Order) -> Money:
     return notional(paid, order.remaining_count, round_up=True)
 
 
-def position_filter(request: Request, markets: dict[str, Market]) -> Callable[[Position], bool]:
+def position_filter(
+    request: Request, market_of: Callable[[str], Market]
+) -> Callable[[Position], bool]:
     ticker = request.query_params.get("ticker")
     events = set(query_csv(request, "event_ticker"))
     settlement = request.query_params.get("settlement_status") or "unsettled"
@@ -58,7 +60,7 @@ def position_filter(request: Request, markets: dict[str, Market]) -> Callable[[P
         raise bad(f"count_filter={sorted(counts)} may hold only position and total_traded")
 
     def keep(position: Position) -> bool:
-        market = markets[position.ticker]
+        market = market_of(position.ticker)
         settled = market.status in SETTLED
         return (
             (not ticker or position.ticker == ticker)
@@ -71,11 +73,11 @@ def position_filter(request: Request, markets: dict[str, Market]) -> Callable[[P
     return keep
 
 
-def event_positions(positions: Iterable[Position], markets: dict[str, Market]) -> list[Any]:
+def event_positions(positions: Iterable[Position], market_of: Callable[[str], Market]) -> list[Any]:
     """Per-event sums of the market positions, in ``EventPosition``'s wire shape."""
     sums: dict[str, list[int]] = {}
     for p in positions:
-        row = sums.setdefault(markets[p.ticker].event_ticker, [0, 0, 0, 0])
+        row = sums.setdefault(market_of(p.ticker).event_ticker, [0, 0, 0, 0])
         row[0] += p.market_exposure
         row[1] += abs(p.position)
         row[2] += p.realized_pnl
@@ -131,15 +133,15 @@ class PortfolioHandlers(Handlers):
         )
 
     async def positions(self, request: Request) -> Response:
-        markets = self._markets()
-        keep = position_filter(request, markets)
+        market_of = self.context.market_reports()  # only the positions' markets are made
+        keep = position_filter(request, market_of)
         chosen = [p for p in self.venue.positions(self._queried(request)) if keep(p)]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, POSITION_LIST)
         now = self._now()
         return json_body(
             {
                 "market_positions": [position_json(p, now) for p in page],
-                "event_positions": event_positions(chosen, markets),
+                "event_positions": event_positions(chosen, market_of),
                 "cursor": cursor,
             }
         )
@@ -149,13 +151,14 @@ class PortfolioHandlers(Handlers):
         status = choice_field({"status": word}, "status", OrderStatus) if word else None
         ticker = request.query_params.get("ticker") or None
         events = set(query_csv(request, "event_ticker", 10))
-        markets = self._markets() if events else {}
+        market_of = self.context.market_reports() if events else None
         in_time = time_window(request)
         chosen = [
             o
             for account_id in self._scope(request)
             for o in self.venue.orders(account_id, ticker=ticker, status=status)
-            if in_time(o.created_time) and (not events or markets[o.ticker].event_ticker in events)
+            if in_time(o.created_time)
+            and (market_of is None or market_of(o.ticker).event_ticker in events)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, ORDER_LIST)
         return json_body({"orders": [self._order_json(o) for o in page], "cursor": cursor})
@@ -174,12 +177,12 @@ class PortfolioHandlers(Handlers):
         (CSV) and/or ``event_ticker``; in the order the orders were placed."""
         tickers = set(query_csv(request, "market_tickers"))
         event = request.query_params.get("event_ticker")
-        markets = self._markets()
+        market_of = self.context.market_reports()
         chosen = [
             o.order_id
             for o in self.venue.orders(self._queried(request), status=OrderStatus.RESTING)
             if (not tickers or o.ticker in tickers)
-            and (not event or markets[o.ticker].event_ticker == event)
+            and (not event or market_of(o.ticker).event_ticker == event)
             and self.venue.order_state(o.order_id).in_book
         ]
         return json_body({"queue_positions": [self._queue_entry(i) for i in chosen]})
@@ -219,8 +222,8 @@ class PortfolioHandlers(Handlers):
             and in_time(s.settled_time)
         ]
         page, cursor = paginate(chosen, request, PORTFOLIO_LIMITS, SETTLEMENT_LIST)
-        markets, now = self._markets(), self._now()
-        shaped = [settlement_json(s, markets[s.ticker].settlement_value, now) for _, s in page]
+        market_of, now = self.context.market_reports(), self._now()
+        shaped = [settlement_json(s, market_of(s.ticker).settlement_value, now) for _, s in page]
         return json_body({"settlements": shaped, "cursor": cursor})
 
 
