@@ -402,11 +402,10 @@ def _wait_until(moment: float) -> None:
     time.sleep(max(0.0, moment - time.time()))
 
 
-def measure(live: Running, load: Load, pool: ProcessPoolExecutor) -> Row:
-    start_at = time.time() + 1.5  # connections open and warm up first
-    end_at = start_at + load.seconds
+def _jobs(live: Running, load: Load, start_at: float, end_at: float) -> list[Job]:
+    """One job per client process, the connections shared out between them."""
     per_process = max(1, load.connections // load.processes)
-    jobs = [
+    return [
         Job(
             live.url,
             live.key_id,
@@ -421,7 +420,12 @@ def measure(live: Running, load: Load, pool: ProcessPoolExecutor) -> Row:
         )
         for n in range(load.processes)
     ]
-    futures = [pool.submit(drive, job) for job in jobs]
+
+
+def measure(live: Running, load: Load, pool: ProcessPoolExecutor) -> Row:
+    start_at = time.time() + 1.5  # connections open and warm up first
+    end_at = start_at + load.seconds
+    futures = [pool.submit(drive, job) for job in _jobs(live, load, start_at, end_at)]
     _wait_until(start_at)
     cpu_before = cpu_seconds(live.process.pid)
     asyncio.run(_timings(live.url))  # from now on

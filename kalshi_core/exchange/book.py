@@ -104,7 +104,10 @@ class OrderState:
         self.updated_time = now
         self.sequence = sequence
         self.order_group_id = order_group_id
-        # Resting, nothing filled, canceled or paid yet.
+        self._start_resting()
+
+    def _start_resting(self) -> None:
+        """Resting, nothing filled, canceled or paid yet."""
         self.status = OrderStatus.RESTING
         self.queue_token = 0
         self.fill_count: Count = 0
