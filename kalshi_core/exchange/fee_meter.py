@@ -34,12 +34,14 @@ class FeeMeter:
         "_schedule",
         "_taker",
         "_unit",
+        "_waiver_until",
         "denominator",
     )
 
     def __init__(self, model: FeeModel, schedule: FeeSchedule) -> None:
         self._model = model
         self._schedule = schedule
+        self._waiver_until = schedule.waiver_until  # the schedule is frozen
         self._round = 0  # the rounding unit in sub-units; 0: ask the model to charge
         self._unit = 0
         self._most_cache: dict[tuple[Price, Count, bool], Money] = {}  # models without ints
@@ -81,7 +83,8 @@ class FeeMeter:
     ) -> tuple[int, Money]:
         """An order's exact fees ``accrued`` plus one more execution, and what that execution
         is charged: the rounded total after it less the rounded total before."""
-        if not self._round or count <= 0 or self._schedule.waived(now):
+        waiver = self._waiver_until  # schedule.waived(now), without the call per fill
+        if not self._round or count <= 0 or (waiver is not None and now < waiver):
             after = accrued + self.exact(price=price, count=count, is_taker=is_taker, now=now)
             return after, self.charge(after) - self.charge(accrued)
         rate = self._taker if is_taker else self._maker
