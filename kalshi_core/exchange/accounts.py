@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kalshi_core.exchange.book import OrderState
 from kalshi_core.exchange.records import FillLog
 from kalshi_core.models import BookSide
 from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
@@ -212,9 +213,12 @@ class Account:
         "account_id",
         "cash",
         "ceiling",
+        "client_ids",
         "deposits",
         "fills",
         "holdings",
+        "orders",
+        "resting",
     )
 
     def __init__(self, account_id: str) -> None:
@@ -224,6 +228,11 @@ class Account:
         self.ceiling: Money = 0
         self.holdings: dict[str, Holding] = {}
         self.fills = FillLog()
+        # Every order the venue took for the account, oldest first, and the order id of each
+        # client order id it used (kept here: no (account, id) key to build per order).
+        self.orders: list[OrderState] = []
+        self.client_ids: dict[str, str] = {}
+        self.resting: dict[str, OrderState] = {}  # the orders in a book, by order id
         self._reserved: Money = 0
         self._stale: list[Holding] = []
 

@@ -205,8 +205,10 @@ class MatchingEngine:
         if order.remaining == 0:
             order.status = _EXECUTED
         account.refresh(held)
-        row = (order.order_id, order.ticker, is_bid, count, price, is_taker, fee, now)
-        account.fills.append((trade_id, *row, order.client_order_id))
+        order_id, client_id = order.order_id, order.client_order_id
+        account.fills.append(
+            (trade_id, order_id, order.ticker, is_bid, count, price, is_taker, fee, now, client_id)
+        )
         if state.listeners:
             self._tell_filled(order, held, account.fills.records()[-1])
         if order.order_group_id is not None:  # only a group's orders count their matches
