@@ -123,7 +123,7 @@ class Holding:
             self.basis += paid
             cash -= paid
         self.position += sign * count
-        self.traded += cost_of(unit_price, count)
+        self.traded += -(-unit_price * count // CONTRACT)  # cost_of, inlined
         return cash
 
     def requirement(self) -> Money:

@@ -21,6 +21,7 @@ from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 _BASE = CONTRACT * DOLLAR  # count x price x (DOLLAR - price) is in these units of money
 _GENERIC_DENOMINATOR = _BASE * 10_000
 _MOST_CACHE_SIZE = 100_000
+_HALF = DOLLAR // 2
 
 
 class FeeMeter:
@@ -113,6 +114,21 @@ class FeeMeter:
             exact = self.exact(price=price, count=count, is_taker=is_taker, now=None)
             charged = cache[key] = self.charge(exact)
         return charged
+
+    def reserve(self, is_bid: bool, limit: Price, count: Count, is_taker: bool) -> Money:
+        """What a reserve must cover for ``count`` of an order at ``limit``: :meth:`most` at
+        the price it may trade at with the largest P(1-P), the one nearest 0.50."""
+        if not count:
+            return 0
+        # A bid trades at its limit or below, an ask at or above; P(1-P) peaks at 0.50.
+        below, above = (limit if limit < _HALF else _HALF), (limit if limit > _HALF else _HALF)
+        worst = below if is_bid else above
+        if self._round and count > 0:  # most()'s integer formula, without a second call
+            rate = self._taker if is_taker else self._maker
+            exact = rate * count * worst * (DOLLAR - worst)
+            rounded = -(-exact // self._round) * self._unit
+            return rounded if rounded > 0 else 0
+        return self.most(worst, count, is_taker)
 
     def charge(self, accrued: int) -> Money:
         """Money charged for ``accrued`` sub-units of exact fees (the model's rounding)."""

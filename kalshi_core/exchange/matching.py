@@ -33,7 +33,6 @@ from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 Pair = tuple[Money, Money]
 FillTerms = tuple[Price, Count, datetime, str]  # price, count, time, trade id
 ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open interest
-_HALF = DOLLAR // 2
 # Enum members read through their class cost a metaclass lookup each time on Python 3.11;
 # the matching path reads these module names instead (plain global reads).
 _BID, _ASK = BookSide.BID, BookSide.ASK
@@ -232,7 +231,9 @@ class MatchingEngine:
     def hold(self, account: Account, order: OrderState) -> None:
         """Reserve buying power for ``order`` as if it all filled; reject if unaffordable."""
         held = account.holding(order.ticker)
-        order.fee_reserve = self.fee_reserve(order, order.remaining)
+        order.fee_reserve = self.fees.reserve(
+            order.side is _BID, order.price, order.remaining, not order.post_only
+        )
         held.track(order.side, order.price, order.remaining)
         held.fee_reserve += order.fee_reserve
         account.refresh(held)
@@ -247,17 +248,6 @@ class MatchingEngine:
                 f"{account.available} available",
             )
 
-    def fee_reserve(self, order: OrderState, remaining: Count) -> Money:
-        # The worst fee: at the price between the limit and 0.50 with the largest P(1-P).
-        if not remaining:
-            return 0
-        price = order.price
-        if order.side is _BID:
-            worst = price if price < _HALF else _HALF
-        else:
-            worst = price if price > _HALF else _HALF
-        return self.fees.most(worst, remaining, not order.post_only)
-
     # ---- order changes ----------------------------------------------------------------------
 
     def resize(self, order: OrderState, remaining: Count, held: Holding | None = None) -> None:
@@ -268,7 +258,7 @@ class MatchingEngine:
         if held is None:
             held = self.holder(order.account_id)[1]
         held.track(order.side, order.price, remaining - order.remaining)
-        reserve = self.fee_reserve(order, remaining) if remaining else 0
+        reserve = self.fees.reserve(order.side is _BID, order.price, remaining, not order.post_only)
         held.fee_reserve += reserve - order.fee_reserve
         order.fee_reserve = reserve
         if order.queue_token:  # in the book
