@@ -383,7 +383,7 @@ class Venue:
         now = self._tick()
         account = self._state.accounts.get(account_id)
         resting = list(account.resting.values()) if account else []
-        if self.latency.to_insert:  # orders still in flight are canceled too
+        if self._insert_delay:  # orders still in flight are canceled too
             resting += filter(_in_flight, self._account_orders(account_id))
         chosen = [o for o in resting if ticker is None or o.ticker == ticker]
         for order in chosen:
