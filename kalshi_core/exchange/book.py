@@ -30,6 +30,9 @@ from kalshi_core.models import BookSide, OrderStatus, SelfTradePrevention, TimeI
 from kalshi_core.money import Count, Money, Price
 
 _COMPACT_AT = 64
+# Global reads: an Enum member read through its class costs a metaclass lookup on 3.11.
+_BID = BookSide.BID
+_RESTING = OrderStatus.RESTING
 
 
 class OrderState:
@@ -108,7 +111,7 @@ class OrderState:
 
     def _start_resting(self) -> None:
         """Resting, nothing filled, canceled or paid yet."""
-        self.status = OrderStatus.RESTING
+        self.status = _RESTING
         self.queue_token = 0
         self.fill_count: Count = 0
         self.canceled_count: Count = 0
@@ -221,7 +224,7 @@ class Book:
         return {BookSide.BID: self.bids.levels, BookSide.ASK: self.asks.levels}
 
     def _side(self, side: BookSide) -> Ladder:
-        return self.bids if side is BookSide.BID else self.asks
+        return self.bids if side is _BID else self.asks
 
     def best(self, side: BookSide) -> Price | None:
         """Best price on ``side``: the highest bid or the lowest ask."""
@@ -318,7 +321,7 @@ class Book:
         key = self._last_key = self._last_key + 1 or 1  # never 0: 0 means "not in a book"
         order.queue_token = key
         self._orders[key] = order
-        ladder = self.bids if order.side is BookSide.BID else self.asks
+        ladder = self.bids if order.side is _BID else self.asks
         self._queue(key, ladder, order.price, order.remaining)
         if self.on_change is not None:
             self.on_change(order, order.remaining)
@@ -348,7 +351,7 @@ class Book:
 
     def head(self, side: BookSide) -> OrderState | None:
         """The order first in line on ``side``, or None when that side is empty."""
-        front = (self.bids if side is BookSide.BID else self.asks).front
+        front = (self.bids if side is _BID else self.asks).front
         return None if front is None else self._orders[front]
 
     def in_priority(self, side: BookSide) -> Iterator[OrderState]:

@@ -21,6 +21,7 @@ from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 _BASE = CONTRACT * DOLLAR  # count x price x (DOLLAR - price) is in these units of money
 _GENERIC_DENOMINATOR = _BASE * 10_000
 _MOST_CACHE_SIZE = 100_000
+_HALF = DOLLAR // 2
 
 
 class FeeMeter:
@@ -34,12 +35,14 @@ class FeeMeter:
         "_schedule",
         "_taker",
         "_unit",
+        "_waiver_until",
         "denominator",
     )
 
     def __init__(self, model: FeeModel, schedule: FeeSchedule) -> None:
         self._model = model
         self._schedule = schedule
+        self._waiver_until = schedule.waiver_until  # the schedule is frozen
         self._round = 0  # the rounding unit in sub-units; 0: ask the model to charge
         self._unit = 0
         self._most_cache: dict[tuple[Price, Count, bool], Money] = {}  # models without ints
@@ -81,7 +84,8 @@ class FeeMeter:
     ) -> tuple[int, Money]:
         """An order's exact fees ``accrued`` plus one more execution, and what that execution
         is charged: the rounded total after it less the rounded total before."""
-        if not self._round or count <= 0 or self._schedule.waived(now):
+        waiver = self._waiver_until  # schedule.waived(now), without the call per fill
+        if not self._round or count <= 0 or (waiver is not None and now < waiver):
             after = accrued + self.exact(price=price, count=count, is_taker=is_taker, now=now)
             return after, self.charge(after) - self.charge(accrued)
         rate = self._taker if is_taker else self._maker
@@ -110,6 +114,21 @@ class FeeMeter:
             exact = self.exact(price=price, count=count, is_taker=is_taker, now=None)
             charged = cache[key] = self.charge(exact)
         return charged
+
+    def reserve(self, is_bid: bool, limit: Price, count: Count, is_taker: bool) -> Money:
+        """What a reserve must cover for ``count`` of an order at ``limit``: :meth:`most` at
+        the price it may trade at with the largest P(1-P), the one nearest 0.50."""
+        if not count:
+            return 0
+        # A bid trades at its limit or below, an ask at or above; P(1-P) peaks at 0.50.
+        below, above = (limit if limit < _HALF else _HALF), (limit if limit > _HALF else _HALF)
+        worst = below if is_bid else above
+        if self._round and count > 0:  # most()'s integer formula, without a second call
+            rate = self._taker if is_taker else self._maker
+            exact = rate * count * worst * (DOLLAR - worst)
+            rounded = -(-exact // self._round) * self._unit
+            return rounded if rounded > 0 else 0
+        return self.most(worst, count, is_taker)
 
     def charge(self, accrued: int) -> Money:
         """Money charged for ``accrued`` sub-units of exact fees (the model's rounding)."""

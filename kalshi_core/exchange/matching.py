@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kalshi_core.errors import ExchangeError
 from kalshi_core.exchange import rules
-from kalshi_core.exchange.accounts import Account, Holding, cost_of
+from kalshi_core.exchange.accounts import Account, Holding
 from kalshi_core.exchange.book import OrderState
 from kalshi_core.exchange.changes import Filled
 from kalshi_core.exchange.fee_meter import FeeMeter
@@ -33,7 +33,12 @@ from kalshi_core.money import CONTRACT, DOLLAR, Count, Money, Price
 Pair = tuple[Money, Money]
 FillTerms = tuple[Price, Count, datetime, str]  # price, count, time, trade id
 ESCROW_PER_COUNT = DOLLAR // CONTRACT  # money held per 1/100 contract of open interest
-_HALF = DOLLAR // 2
+# Enum members read through their class cost a metaclass lookup each time on Python 3.11;
+# the matching path reads these module names instead (plain global reads).
+_BID, _ASK = BookSide.BID, BookSide.ASK
+_EXECUTED, _CANCELED = OrderStatus.EXECUTED, OrderStatus.CANCELED
+_GTC = TimeInForce.GOOD_TILL_CANCELED
+_TAKER_AT_CROSS = SelfTradePrevention.TAKER_AT_CROSS
 
 
 class MatchingEngine:
@@ -51,23 +56,23 @@ class MatchingEngine:
 
     def crosses(self, side: BookSide, price: Price) -> bool:
         """Whether an order on ``side`` at ``price`` would meet a resting order."""
-        if side is BookSide.BID:
-            ask = self.book.best(BookSide.ASK)
+        if side is _BID:
+            ask = self.book.best(_ASK)
             return ask is not None and ask <= price
-        bid = self.book.best(BookSide.BID)
+        bid = self.book.best(_BID)
         return bid is not None and bid >= price
 
     def fillable(
         self, account_id: str, side: BookSide, price: Price, stp: SelfTradePrevention
     ) -> Count:
         """Contracts an order could take at once (a fill-or-kill check; changes nothing)."""
-        is_bid = side is BookSide.BID
+        is_bid = side is _BID
         found = 0
-        for maker in self.book.in_priority(BookSide.ASK if is_bid else BookSide.BID):
+        for maker in self.book.in_priority(_ASK if is_bid else _BID):
             if maker.price > price if is_bid else maker.price < price:
                 break
             if self.state.subaccounts.same_user(maker.account_id, account_id):
-                if stp is SelfTradePrevention.TAKER_AT_CROSS:
+                if stp is _TAKER_AT_CROSS:
                     break
                 continue
             found += maker.remaining
@@ -83,8 +88,8 @@ class MatchingEngine:
         finally:
             self.state.taker = None
         if order.remaining == 0:
-            order.status = OrderStatus.EXECUTED
-        elif stopped or order.time_in_force is not TimeInForce.GOOD_TILL_CANCELED:
+            order.status = _EXECUTED
+        elif stopped or order.time_in_force is not _GTC:
             self.cancel(order, now)
         else:
             self.book.add(order)
@@ -95,40 +100,56 @@ class MatchingEngine:
         """Trade ``taker`` against the book; True if self-trade prevention stopped it."""
         book = self.book
         groups = self.state.order_groups
-        is_bid = taker.side is BookSide.BID
-        maker_side = BookSide.ASK if is_bid else BookSide.BID
+        same_user = self.state.subaccounts.same_user
+        is_bid = taker.side is _BID
+        maker_side = _ASK if is_bid else _BID
         limit = taker.price
-        grouped = groups.group_of(taker.order_id) is not None
+        # Only an order placed with a group id can be in a group (see Venue._admit).
+        grouped = taker.order_group_id is not None and groups.group_of(taker.order_id) is not None
+        taker_holder = None  # looked up at the first fill, then kept for the match
         while taker.remaining:
             if grouped and groups.halted(taker.order_id):
                 return True  # its order group reached its limit: stop, cancel the rest
             maker = book.head(maker_side)
             if maker is None or (maker.price > limit if is_bid else maker.price < limit):
                 return False
-            if self.state.subaccounts.same_user(maker.account_id, taker.account_id):
-                if taker.self_trade_prevention is SelfTradePrevention.TAKER_AT_CROSS:
+            if same_user(maker.account_id, taker.account_id):
+                if taker.self_trade_prevention is _TAKER_AT_CROSS:
                     return True
                 self.cancel(maker, now)
                 continue
-            self.execute(taker, maker, min(taker.remaining, maker.remaining), now)
+            if taker_holder is None:
+                taker_holder = self.holder(taker.account_id)
+            self._trade(taker, taker_holder, maker, min(taker.remaining, maker.remaining), now)
         return False
 
     def execute(self, taker: OrderState, maker: OrderState, count: Count, now: datetime) -> None:
         """Trade ``count`` between ``taker`` and ``maker`` at the maker's price."""
+        self._trade(taker, self.holder(taker.account_id), maker, count, now)
+
+    def _trade(
+        self,
+        taker: OrderState,
+        taker_holder: tuple[Account, Holding],
+        maker: OrderState,
+        count: Count,
+        now: datetime,
+    ) -> None:
+        """:meth:`execute` with the taker's account and holding at hand (a match looks them
+        up once for all its fills)."""
         price = maker.price
-        state = self.state
-        taker_account, taker_held = self.holder(taker.account_id)
+        taker_account, taker_held = taker_holder
         maker_account, maker_held = self.holder(maker.account_id)
         self.resize(taker, taker.remaining - count, taker_held)
         self.resize(maker, maker.remaining - count, maker_held)
-        taker_bids = taker.side is BookSide.BID
+        taker_bids = taker.side is _BID
         if taker_bids:
             taker_cash, maker_cash = self._exchange(taker_held, maker_held, price, count)
         else:
             maker_cash, taker_cash = self._exchange(maker_held, taker_held, price, count)
         taker_account.cash += taker_cash
         maker_account.cash += maker_cash
-        trade_id = state.next_trade_id()
+        trade_id = self.state.next_trade_id()
         self.market.record_execution(trade_id, count, price, taker_bids, now)
         fill = (price, count, now, trade_id)
         self._settle_fill(taker, taker_account, taker_held, fill, True)
@@ -140,11 +161,13 @@ class MatchingEngine:
         bid_before, ask_before = bid_held.position, ask_held.position
         bid_cash = bid_held.buy(True, price, count)
         ask_cash = ask_held.buy(False, DOLLAR - price, count)
+        bid_after, ask_after = bid_held.position, ask_held.position
+        # The change in YES contracts held (each open pair has one YES side), inlined.
         opened = (
-            _long(bid_held.position)
-            + _long(ask_held.position)
-            - _long(bid_before)
-            - _long(ask_before)
+            (bid_after if bid_after > 0 else 0)
+            + (ask_after if ask_after > 0 else 0)
+            - (bid_before if bid_before > 0 else 0)
+            - (ask_before if ask_before > 0 else 0)
         )
         self.market.open_interest += opened
         self.state.rounding -= bid_cash + ask_cash + opened * ESCROW_PER_COUNT
@@ -160,12 +183,16 @@ class MatchingEngine:
     ) -> None:
         """Fees, order statistics, the fill's record and the account's reserve for one side."""
         price, count, now, trade_id = fill
-        is_bid = order.side is BookSide.BID
-        fee = self._charge_fee(order, is_taker, price, count, now)
+        state = self.state
+        # The order's rounded accrued fees now, less what it already paid.
+        order.fee_accrued, fee = self.fees.accrue(order.fee_accrued, price, count, is_taker, now)
+        state.fees_collected += fee
         account.cash -= fee
         held.fees += fee
         held.updated_time = now
-        cost = cost_of(price if is_bid else DOLLAR - price, count)
+        is_bid = order.side is _BID
+        unit = price if is_bid else DOLLAR - price
+        cost = -(-unit * count // CONTRACT)  # cost_of, inlined
         if is_taker:
             order.taker_fees += fee
             order.taker_fill_cost += cost
@@ -175,27 +202,20 @@ class MatchingEngine:
         order.fill_count += count
         order.updated_time = now
         if order.remaining == 0:
-            order.status = OrderStatus.EXECUTED
+            order.status = _EXECUTED
         account.refresh(held)
-        row = (order.order_id, order.ticker, is_bid, count, price, is_taker, fee, now)
-        account.fills.append((trade_id, *row, order.client_order_id))
-        state = self.state
+        order_id, client_id = order.order_id, order.client_order_id
+        account.fills.append(
+            (trade_id, order_id, order.ticker, is_bid, count, price, is_taker, fee, now, client_id)
+        )
         if state.listeners:
             self._tell_filled(order, held, account.fills.records()[-1])
-        state.order_groups.matched(order.order_id, count, now)
+        if order.order_group_id is not None:  # only a group's orders count their matches
+            state.order_groups.matched(order.order_id, count, now)
 
     def _tell_filled(self, order: OrderState, held: Holding, fill: Fill) -> None:
         report = order_report(order)
         self.state.notify(Filled(order=report, fill=fill, position=position_report(held)))
-
-    def _charge_fee(
-        self, order: OrderState, is_taker: bool, price: Price, count: Count, now: datetime
-    ) -> Money:
-        """This fill's fee: the order's rounded accrued fees now, less what it already paid."""
-        before = order.fee_accrued
-        order.fee_accrued, fee = self.fees.accrue(before, price, count, is_taker, now)
-        self.state.fees_collected += fee
-        return fee
 
     # ---- buying power -----------------------------------------------------------------------
 
@@ -211,7 +231,9 @@ class MatchingEngine:
     def hold(self, account: Account, order: OrderState) -> None:
         """Reserve buying power for ``order`` as if it all filled; reject if unaffordable."""
         held = account.holding(order.ticker)
-        order.fee_reserve = self.fee_reserve(order, order.remaining)
+        order.fee_reserve = self.fees.reserve(
+            order.side is _BID, order.price, order.remaining, not order.post_only
+        )
         held.track(order.side, order.price, order.remaining)
         held.fee_reserve += order.fee_reserve
         account.refresh(held)
@@ -226,17 +248,6 @@ class MatchingEngine:
                 f"{account.available} available",
             )
 
-    def fee_reserve(self, order: OrderState, remaining: Count) -> Money:
-        # The worst fee: at the price between the limit and 0.50 with the largest P(1-P).
-        if not remaining:
-            return 0
-        price = order.price
-        if order.side is BookSide.BID:
-            worst = price if price < _HALF else _HALF
-        else:
-            worst = price if price > _HALF else _HALF
-        return self.fees.most(worst, remaining, not order.post_only)
-
     # ---- order changes ----------------------------------------------------------------------
 
     def resize(self, order: OrderState, remaining: Count, held: Holding | None = None) -> None:
@@ -247,7 +258,7 @@ class MatchingEngine:
         if held is None:
             held = self.holder(order.account_id)[1]
         held.track(order.side, order.price, remaining - order.remaining)
-        reserve = self.fee_reserve(order, remaining) if remaining else 0
+        reserve = self.fees.reserve(order.side is _BID, order.price, remaining, not order.post_only)
         held.fee_reserve += reserve - order.fee_reserve
         order.fee_reserve = reserve
         if order.queue_token:  # in the book
@@ -269,7 +280,7 @@ class MatchingEngine:
         order.canceled_count += canceled
         order.updated_time = now
         if remaining == 0:
-            order.status = OrderStatus.CANCELED
+            order.status = _CANCELED
         account.refresh(held)
         self.state.order_changed(order)
 
@@ -299,8 +310,3 @@ class MatchingEngine:
         order.updated_time = now
         self.run(order, now)
         self.state.order_changed(order)
-
-
-def _long(position: Count) -> Count:
-    """The YES contracts of a netted position (each open pair has one YES side)."""
-    return position if position > 0 else 0

@@ -44,9 +44,6 @@ class VenueState:
         self.trade_prefix = str(uuid.uuid5(namespace, "trade"))[:24]
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, OrderState] = {}
-        self.orders_by_account: dict[str, list[OrderState]] = {}
-        self.resting_by_account: dict[str, dict[str, OrderState]] = {}
-        self.client_ids: dict[tuple[str, str], str] = {}
         self.settlements: dict[str, list[Settlement]] = {}
         self.expiries: list[tuple[datetime, int, str]] = []
         self.order_seq = 0
@@ -74,7 +71,7 @@ class VenueState:
 
     def rested(self, order: OrderState) -> None:
         """``order`` joined its book: index it and watch its expiry."""
-        self.resting_by_account.setdefault(order.account_id, {})[order.order_id] = order
+        self.accounts[order.account_id].resting[order.order_id] = order
         if self.on_rest is not None:
             self.on_rest(order)
         if order.expiration_time is not None:
@@ -82,7 +79,7 @@ class VenueState:
             heapq.heappush(self.expiries, entry)
 
     def unrested(self, order: OrderState) -> None:
-        self.resting_by_account[order.account_id].pop(order.order_id, None)
+        self.accounts[order.account_id].resting.pop(order.order_id, None)
 
     # ---- telling listeners ------------------------------------------------------------------
 

@@ -54,6 +54,11 @@ from kalshi_core.money import Count, Money, Price
 
 __all__ = ["ESCROW_PER_COUNT", "Latency", "Ledger", "MarketState", "Venue", "VenueOrder"]
 
+# Global reads on the order path: an Enum member read through its class is slow on 3.11.
+_ACTIVE = MarketStatus.ACTIVE
+_FILL_OR_KILL = TimeInForce.FILL_OR_KILL
+_RESTING = OrderStatus.RESTING
+
 
 @attrs.frozen(kw_only=True)
 class Latency:
@@ -126,7 +131,7 @@ class Venue:
         latency: Latency | None = None,
     ) -> None:
         self.clock = clock
-        self.latency = latency or Latency()
+        self.latency = latency or Latency()  # sets the delays read per order and cancel
         self.paused = False
         self._state = VenueState(fee_model or KalshiFeeModel(), id_namespace)
         self._in_flight: list[tuple[datetime, int, str, bool]] = []  # (due, seq, id, is_cancel)
@@ -134,6 +139,17 @@ class Venue:
         self._lifecycle = Lifecycle(self._state, self._engines)
         self.order_groups = OrderGroups(self._cancel_live, id_namespace=id_namespace)
         self._state.order_groups = self.order_groups
+
+    @property
+    def latency(self) -> Latency:
+        return self._latency
+
+    @latency.setter
+    def latency(self, latency: Latency) -> None:
+        self._latency = latency
+        # Read on every order and cancel: the sums once, not Latency's properties each time.
+        self._insert_delay = latency.to_insert
+        self._cancel_delay = latency.to_cancel
 
     @property
     def fee_model(self) -> FeeModel:
@@ -284,8 +300,8 @@ class Venue:
     def _place(self, request: VenueOrder) -> OrderState:
         now = self._tick()
         order = self._admit(request, now)
-        if self.latency.to_insert:
-            self._send(order, now + self.latency.to_insert, is_cancel=False)
+        if self._insert_delay:
+            self._send(order, now + self._insert_delay, is_cancel=False)
         else:
             self._engines[order.ticker].run(order, now)
         return order
@@ -319,8 +335,8 @@ class Venue:
 
     def _cancel_sent(self, order: OrderState, now: datetime) -> None:
         """A member's cancel: it takes effect now, or once cancel latency has passed."""
-        if self.latency.to_cancel:
-            self._send(order, now + self.latency.to_cancel, is_cancel=True)
+        if self._cancel_delay:
+            self._send(order, now + self._cancel_delay, is_cancel=True)
         else:
             self._engines[order.ticker].cancel(order, now)
 
@@ -365,9 +381,10 @@ class Venue:
     def cancel_all(self, account_id: str, ticker: str | None = None) -> list[Order]:
         """Cancel every resting order of ``account_id`` (in ``ticker`` only, if given)."""
         now = self._tick()
-        resting = list(self._state.resting_by_account.get(account_id, {}).values())
-        if self.latency.to_insert:  # orders still in flight are canceled too
-            resting += filter(_in_flight, self._state.orders_by_account.get(account_id, []))
+        account = self._state.accounts.get(account_id)
+        resting = list(account.resting.values()) if account else []
+        if self._insert_delay:  # orders still in flight are canceled too
+            resting += filter(_in_flight, self._account_orders(account_id))
         chosen = [o for o in resting if ticker is None or o.ticker == ticker]
         for order in chosen:
             self._cancel_sent(order, now)
@@ -440,7 +457,8 @@ class Venue:
 
     def find_order(self, account_id: str, client_order_id: str) -> Order | None:
         """Look an order up by the client's id (how an unknown write outcome is settled)."""
-        order_id = self._state.client_ids.get((account_id, client_order_id))
+        account = self._state.accounts.get(account_id)
+        order_id = account.client_ids.get(client_order_id) if account else None
         return None if order_id is None else self.get_order(order_id)
 
     def orders(
@@ -449,7 +467,7 @@ class Venue:
         self._tick()
         return [
             order_report(o)
-            for o in self._state.orders_by_account.get(account_id, [])
+            for o in self._account_orders(account_id)
             if (ticker is None or o.ticker == ticker) and (status is None or o.status is status)
         ]
 
@@ -535,9 +553,7 @@ class Venue:
             request.time_in_force, request.reduce_only, request.expiration_time, now
         )
         account = self._state.account(request.account)
-        if request.client_order_id and (account.account_id, request.client_order_id) in (
-            self._state.client_ids
-        ):
+        if request.client_order_id and request.client_order_id in account.client_ids:
             raise reject(
                 rules.ORDER_ALREADY_EXISTS,
                 f"{request.account} already has an order with id {request.client_order_id!r}",
@@ -545,7 +561,7 @@ class Venue:
         count = _reduce_only_count(account, request) if request.reduce_only else request.count
         if request.post_only and engine.crosses(request.side, request.price):
             raise reject(rules.POST_ONLY_CROSS, f"post_only order at {request.price} would cross")
-        if request.time_in_force is TimeInForce.FILL_OR_KILL:
+        if request.time_in_force is _FILL_OR_KILL:
             _check_fillable(engine, request, count)
         if request.order_group_id is None:
             return self._create(engine, account, request, count, now)
@@ -584,11 +600,8 @@ class Venue:
         )
         engine.hold(account, order)
         state.orders[order_id] = order
-        listed = state.orders_by_account.get(account.account_id)
-        if listed is None:
-            listed = state.orders_by_account[account.account_id] = []
-        listed.append(order)
-        state.client_ids[(account.account_id, order.client_order_id)] = order_id
+        account.orders.append(order)
+        account.client_ids[order.client_order_id] = order_id
         state.order_changed(order)
         return order
 
@@ -610,14 +623,14 @@ class Venue:
     ) -> None:
         rules.check_price(order.ticker, price, engine.market.grid)
         rules.check_count(order.ticker, remaining, engine.market.fractional, "remaining count")
-        taken = (order.account_id, new_client_id) in self._state.client_ids
+        taken = new_client_id in self._state.accounts[order.account_id].client_ids
         if new_client_id is not None and taken:
             raise reject(rules.ORDER_ALREADY_EXISTS, f"client_order_id {new_client_id!r} is taken")
         if order.post_only and price != order.price and engine.crosses(order.side, price):
             raise reject(rules.POST_ONLY_CROSS, f"post_only amend to {price} would cross")
 
     def _rename(self, order: OrderState, client_order_id: str) -> None:
-        self._state.client_ids[(order.account_id, client_order_id)] = order.order_id
+        self._state.accounts[order.account_id].client_ids[client_order_id] = order.order_id
         order.client_order_id = client_order_id
         self._state.order_changed(order)
 
@@ -668,10 +681,15 @@ class Venue:
         if self.paused:
             raise reject(rules.TRADING_PAUSED, "trading is paused on the exchange")
         engine = self._engine(ticker)
-        if engine.market.status is not MarketStatus.ACTIVE:
+        if engine.market.status is not _ACTIVE:
             status = engine.market.status
             raise reject(rules.MARKET_CLOSED, f"market {ticker} is {status}, not active")
         return engine
+
+    def _account_orders(self, account_id: str) -> list[OrderState]:
+        """Every order of ``account_id``, oldest first (none for an unknown account)."""
+        account = self._state.accounts.get(account_id)
+        return account.orders if account else []
 
     def _resting(self, account_id: str, order_id: str) -> OrderState:
         order = self.order_state(order_id, account_id)
@@ -682,7 +700,7 @@ class Venue:
 
 def _in_flight(order: OrderState) -> bool:
     """Sent but not yet live (insert latency): resting status, size left, not in a book."""
-    return order.status is OrderStatus.RESTING and order.remaining > 0 and not order.in_book
+    return order.status is _RESTING and order.remaining > 0 and not order.in_book
 
 
 def _reduce_only_count(account: Account, request: VenueOrder) -> Count:

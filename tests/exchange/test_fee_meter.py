@@ -176,3 +176,22 @@ def test_most_is_one_execution_charged_alone_without_waivers(
         alone = meter.exact(price=price, count=count, is_taker=is_taker, now=None)
         assert meter.most(price, count, is_taker) == meter.charge(alone)
         assert meter.most(price, count, is_taker) == meter.charge(alone)  # cached the same
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    schedule=schedules,
+    limit=st.integers(1, DOLLAR - 1),
+    count=st.integers(0, 10**7),
+    is_bid=st.booleans(),
+    is_taker=st.booleans(),
+)
+def test_reserve_is_the_most_at_the_tradable_price_nearest_half(
+    schedule: FeeSchedule, limit: Price, count: Count, is_bid: bool, is_taker: bool
+) -> None:
+    # A bid trades at or below its limit, an ask at or above: the dearest fee of each range.
+    tradable = range(1, limit + 1) if is_bid else range(limit, DOLLAR)
+    worst = min(tradable, key=lambda price: abs(2 * price - DOLLAR))
+    for meter in (FeeMeter(KalshiFeeModel(), schedule), FeeMeter(HalfCentModel(), schedule)):
+        expected = meter.most(worst, count, is_taker) if count else 0
+        assert meter.reserve(is_bid, limit, count, is_taker) == expected
