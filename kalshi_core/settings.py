@@ -196,6 +196,8 @@ def _describe_layer(entry: Mapping[str, Any] | None, key: str) -> str:
         return f"environment variable {ENV_PREFIX}_{key.upper().replace('.', '__')}"
     if identifier == "init_kwargs":
         return "a plugin's defaults"
+    if loader == "set_method":  # set in code under a name of its own: --set, --strategy
+        return identifier
     section = entry.get("env", "default")
     label = "[default]" if section in ("default", "global") else f"[{section}]"
     return f"{label} in {identifier}"
