@@ -103,6 +103,7 @@ class App:
     contributions: Contributions
     settings_file: Path | None = None
     _registries: dict[str, Registry[Any]] = attrs.field(factory=dict)
+    _warned_unknown: bool = False  # check() logs unknown keys once
 
     @classmethod
     def create(
@@ -187,7 +188,7 @@ class App:
         missing = [n for n in names if n not in registry]
         if not missing:
             return []
-        allowed = f"names of installed {human}s: {', '.join(registry.names()) or 'none'}"
+        allowed = f"an installed {human}'s name ({', '.join(registry.names()) or 'none installed'})"
         what = f"names {', '.join(map(repr, missing))}, which no installed plugin registers"
         return [Problem(key, value, what, allowed, layer_of(self.settings, key))]
 
@@ -199,11 +200,14 @@ class App:
         """Run every plugin's ``shutdown`` hook; all run even if one fails (then re-raised)."""
         await _await_all(self.manager.hook.shutdown(app=self))
 
-    def check(self) -> None:
-        """Raise one :class:`ConfigError` naming every bad value; log unknown keys."""
-        if not self.strict_by_default():
+    def check(self, *, warn_unknown: bool = True) -> None:
+        """Raise one :class:`ConfigError` naming every bad value; log unknown keys, once per
+        App (a backtest checks before it starts and again as its session starts).
+        ``warn_unknown=False``: the caller already warned about these settings."""
+        if warn_unknown and not self._warned_unknown and not self.strict_by_default():
             for unknown in self.unknown_settings():
                 log.warning("%s", unknown)
+        self._warned_unknown = True
         problems = self.problems()
         if problems:
             lines = "\n".join(f"  - {problem}" for problem in problems)

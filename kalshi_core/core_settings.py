@@ -78,7 +78,15 @@ MONITORING_RULES: tuple[Rule, ...] = (
     *_halt("loss_streak"),
     Rule(key="anomalies.loss_streak.baseline_size", types=(int,), minimum=2, maximum=10_000),
     Rule(key="anomalies.loss_streak.min_streak", types=(int,), minimum=1, maximum=1000),
-    _fraction("anomalies.loss_streak.max_probability", "streak probability under baseline"),
+    Rule(
+        key="anomalies.loss_streak.max_probability",
+        types=NUMBER,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1,
+        description="alarm when a losing streak's probability under the baseline loss rate, "
+        "loss_rate ** streak_length, is below this: 0.01 = 1%",
+    ),
     *_halt("api_errors"),
     _seconds("anomalies.api_errors.window_seconds", "API error window"),
     Rule(key="anomalies.api_errors.max_errors", types=(int,), minimum=1, maximum=1_000_000),

@@ -21,12 +21,15 @@ from dynaconf import Dynaconf
 from dynaconf.utils.inspect import get_history
 
 from kalshi_core.errors import ConfigError
+from kalshi_core.settings_files import check_settings_file
 from kalshi_core.settings_lists import list_keys, replace_lists
 from kalshi_core.settings_rules import Rule
 
 ENV_PREFIX = "KALSHI"
 ENVIRONMENTS = ("development", "staging", "production")
 DEFAULT_ENVIRONMENT = "development"
+# the top-level tables a settings file may have: [default] applies in every environment
+SECTIONS = ("default", *ENVIRONMENTS)
 SETTINGS_FILE_VAR = "KALSHI_SETTINGS_FILE"
 SECRETS_FILE_NAME = ".secrets.toml"
 MASK = "********"
@@ -113,14 +116,12 @@ def load_settings(
 ) -> Settings:
     """Build the layered settings object. Does not validate: see :func:`validate_settings`."""
     environment = _check_environment(env)
-    user_file = user_settings_path(settings_file)
-    if user_file is not None and not user_file.is_file():
-        raise ConfigError(
-            f"settings file {user_file} (from --settings or {SETTINGS_FILE_VAR}) does not exist"
-        )
+    user_file = _checked_user_file(settings_file)
     files = [str(packaged_settings_path())]
     files += [str(user_file)] if user_file else []
-    files += [str(p) for p in secrets_paths(user_file) if p.is_file()]
+    for secrets in (p for p in secrets_paths(user_file) if p.is_file()):
+        check_settings_file(secrets, SECTIONS)
+        files.append(str(secrets))
     upper_defaults = {k.upper(): v for k, v in (contributions or Contributions()).defaults.items()}
     settings = Dynaconf(
         envvar_prefix=ENV_PREFIX,
@@ -136,6 +137,20 @@ def load_settings(
     lists = _default_list_keys(contributions or Contributions())
     replace_lists(settings, [Path(f) for f in files], environment, ENV_PREFIX, lists)
     return settings
+
+
+def _checked_user_file(settings_file: str | os.PathLike[str] | None) -> Path | None:
+    """The user's file, refused unless it is a readable TOML file of environment sections."""
+    user_file = user_settings_path(settings_file)
+    if user_file is None:
+        return None
+    origin = f"(from --settings or {SETTINGS_FILE_VAR})"
+    if user_file.is_dir():
+        raise ConfigError(f"settings file {user_file} {origin} is a directory, not a file")
+    if not user_file.is_file():
+        raise ConfigError(f"settings file {user_file} {origin} does not exist")
+    check_settings_file(user_file, SECTIONS)
+    return user_file
 
 
 def _default_list_keys(contributions: Contributions) -> set[str]:
@@ -181,6 +196,8 @@ def _describe_layer(entry: Mapping[str, Any] | None, key: str) -> str:
         return f"environment variable {ENV_PREFIX}_{key.upper().replace('.', '__')}"
     if identifier == "init_kwargs":
         return "a plugin's defaults"
+    if loader == "set_method":  # set in code under a name of its own: --set, --strategy
+        return identifier
     section = entry.get("env", "default")
     label = "[default]" if section in ("default", "global") else f"[{section}]"
     return f"{label} in {identifier}"

@@ -628,7 +628,7 @@ async def summarise(run: BacktestRun, *, resamples: int = DEFAULT_RESAMPLES) -> 
     """Every figure of a finished :class:`BacktestRun` (the ``results.json`` document): net
     P&L, daily returns, Sharpe, drawdown, Brier... Sweeps and walk-forward windows call this."""
     spec = run.spec or BacktestSpec(database_url=run.database_url)
-    app = backtest_app(spec)
+    app = backtest_app(spec, warn_unknown=False)  # the run itself reported unknown keys
     venue_run = RunSpec(run_id=run.run_id, data_dir=spec.data_dir, data_sets=spec.data_sets)
     exchange = app.section("exchange")
     data_dir = history_dir(exchange, venue_run)

@@ -23,6 +23,8 @@ from kalshi_core.settings_lists import override
 from kalshi_core.venues.base import VenueRun
 
 OVERRIDE_LAYER = "--set"
+STRATEGY_LAYER = "--strategy"
+BACKTEST_LAYER = "the backtest itself"  # run.venue, database.url: not the user's to set
 # A backtest serves no /metrics endpoint: many may run at once on one machine.
 BACKTEST_SETTINGS: Mapping[str, Any] = {"run.venue": "simulated", "monitoring.enabled": False}
 
@@ -64,23 +66,36 @@ def parse_override(text: str) -> tuple[str, Any]:
         return key, raw.strip()
 
 
-def backtest_app(spec: BacktestSpec) -> App:
-    """The App a backtest runs with: the settings layers, then the spec's, validated."""
+def backtest_app(spec: BacktestSpec, *, warn_unknown: bool = True) -> App:
+    """The App a backtest runs with: the settings layers, then the spec's, validated.
+
+    Each value is recorded under the option that set it, so an error names ``--set`` or
+    ``--strategy`` only when that option was given. ``warn_unknown=False``: unknown keys were
+    already reported (the command checks before the run builds its own App).
+    """
     app = App.create(settings_file=spec.settings_file, env=spec.env)
-    layered = {**spec.overrides, **BACKTEST_SETTINGS, "database.url": spec.database_url}
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        (OVERRIDE_LAYER, spec.overrides),
+        (BACKTEST_LAYER, {**BACKTEST_SETTINGS, "database.url": spec.database_url}),
+    ]
     if spec.strategies:
-        layered["strategies.enabled"] = list(spec.strategies)
-    for key, value in layered.items():
-        override(app.settings, key, value, OVERRIDE_LAYER)
-    app.check()
+        layers.append((STRATEGY_LAYER, {"strategies.enabled": list(spec.strategies)}))
+    for source, values in layers:
+        for key, value in values.items():
+            override(app.settings, key, value, source)
+    app.check(warn_unknown=warn_unknown)
     return app
 
 
 async def run_backtest(
-    spec: BacktestSpec, on_cycle: Callable[[Tally, VenueRun], None] | None = None
+    spec: BacktestSpec,
+    on_cycle: Callable[[Tally, VenueRun], None] | None = None,
+    *,
+    warn_unknown: bool = True,
 ) -> BacktestRun:
-    """Run the engine over the spec's history and return the run's id and report."""
-    app = backtest_app(spec)
+    """Run the engine over the spec's history and return the run's id and report.
+    ``warn_unknown=False``: the caller already reported unknown keys (``backtest_app``)."""
+    app = backtest_app(spec, warn_unknown=warn_unknown)
     options = SessionOptions(
         data_dir=spec.data_dir,
         data_sets=spec.data_sets,

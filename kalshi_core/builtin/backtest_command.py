@@ -159,7 +159,8 @@ def execute(spec: BacktestSpec, console: Console) -> Outcome:
     with progress_bar(console) as progress:
         meter = Meter(progress)
         started = time.monotonic()  # wall time for the terminal only; no result depends on it
-        run = asyncio.run(run_backtest(spec, meter))
+        # the command's own check (backtest_app) already reported unknown keys
+        run = asyncio.run(run_backtest(spec, meter, warn_unknown=False))
         seconds = time.monotonic() - started
     with console.status("computing results (bootstrap intervals)"):
         # the document as results.json holds it (non-finite figures null), for every reader

@@ -18,6 +18,7 @@ from kalshi_core.settings import (
     packaged_settings_path,
     secrets_paths,
 )
+from kalshi_core.storage.settings import default_database_path
 
 
 @hookimpl
@@ -66,8 +67,16 @@ def _show_toml_like(data: dict[str, Any], prefix: str = "") -> list[str]:
         if isinstance(value, dict):
             lines.extend(_show_toml_like(value, f"{path}."))
         else:
-            lines.append(f"{path} = {json.dumps(value)}")
+            lines.append(f"{path} = {json.dumps(value)}{_note(path, value)}")
     return lines
+
+
+def _note(path: str, value: Any) -> str:
+    """A TOML comment for a value whose meaning is not the value itself: an empty
+    ``database.url`` is the SQLite file in the user data directory."""
+    if path == "database.url" and value == "":
+        return f"  # default: {default_database_path()} (in the user data directory)"
+    return ""
 
 
 @config.command("show")

@@ -4,6 +4,7 @@ one-line error (exit 2) for every bad input, with nothing touched."""
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -139,3 +140,37 @@ def test_compare_of_something_that_is_not_results_exits_2(
     code, text = backtest(["compare", str(isolated / "notes.txt"), str(isolated)], capsys)
     assert code == 2
     assert "not a backtest results file" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "source"),
+    [
+        (["--strategy", "nope"], "--strategy"),
+        (["--set", 'strategies.enabled=["nope"]'], "--set"),
+    ],
+)
+def test_an_unknown_strategy_names_the_option_that_chose_it(
+    isolated: Path, capsys: pytest.CaptureFixture[str], args: list[str], source: str
+) -> None:
+    code, text = backtest([*args, "--output", str(isolated / "out")], capsys)
+    assert code == 2
+    assert (
+        "allowed is an installed strategy's name (directional, exits, market_maker) "
+        f"(set by {source})\n"
+    ) in text
+    assert "strategys" not in text
+    assert "[default] in" not in text
+    assert "Traceback" not in text
+    assert not (isolated / "out").exists()
+
+
+def test_an_unknown_setting_is_warned_about_once(
+    isolated: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    window = ["--from", "2026-01-05T17:00", "--to", "2026-01-05T17:30"]
+    args = ["--data-set", "kxinxu", *window, "--set", "risk.unknown_key=1"]
+    with caplog.at_level(logging.WARNING, logger="kalshi_core.app"):
+        code, text = backtest([*args, "--output", str(isolated / "out")], capsys)
+    assert code == 0, text
+    warnings = [r.getMessage() for r in caplog.records if "unknown setting" in r.getMessage()]
+    assert warnings == ["unknown setting risk.unknown_key (set by --set)"]
