@@ -161,7 +161,8 @@ def build_engine(
         risk=RiskManager(RiskLimits.from_section(app.section("risk"))),
         allocation=AllocationLimits(max_per_event=int(app.section("run")["max_orders_per_event"])),
         run_id=run_id,
-        worker_id=worker_id(app),
+        worker_id=run_id if in_process(venue) else worker_id(app),
+        leased=not in_process(venue),
         max_concurrency=int(settings.pipeline.max_concurrency),
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
@@ -176,6 +177,13 @@ def guarded(venue: VenueRun, gateway: Gateway) -> LookaheadGuard:
     time = getattr(venue, "time", None)
     stepped = isinstance(time, LocalTime) or (isinstance(time, ExchangeTime) and time.state.stepped)
     return LookaheadGuard(gateway, venue.clock, check_records=stepped)
+
+
+def in_process(venue: VenueRun) -> bool:
+    """A venue in this process (recorded history on simulated time: ``simulated``, or
+    ``paper`` with its embedded exchange): no other run trades its account, so its markets
+    are not leased in the database and its results never depend on other runs sharing it."""
+    return isinstance(getattr(venue, "time", None), LocalTime)
 
 
 def worker_id(app: App) -> str:
@@ -195,6 +203,7 @@ class Tally:
     placed: int = 0
     rejected: int = 0
     failed: int = 0  # cycles skipped because the venue failed a read past its retries
+    leased_elsewhere: int = 0  # most markets one cycle skipped: other workers' leases
     last: CycleReport | None = None
 
     def add(self, report: CycleReport) -> None:
@@ -203,6 +212,7 @@ class Tally:
         self.forecasts += report.forecasts
         self.placed += report.placed
         self.rejected += report.rejected
+        self.leased_elsewhere = max(self.leased_elsewhere, report.leased_elsewhere)
         self.last = report
 
 
@@ -416,6 +426,7 @@ class Session:
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
             caveats=tuple(getattr(venue, "caveats", ())),
+            leased_elsewhere=self.tally.leased_elsewhere,
             explanation=await self._explanation(database),
         )
 
