@@ -154,7 +154,7 @@ class MarketLeases(Repository):
                     )
                     .group_by(MarketLeaseRow.worker_id)
                 )
-                for owner, count in (await session.execute(query)).tuples():
+                for owner, count in (await session.execute(query)).all():
                     if owner is not None:
                         counts[owner] = counts.get(owner, 0) + int(count)
         return counts
