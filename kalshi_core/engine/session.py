@@ -188,7 +188,9 @@ def in_process(venue: VenueRun) -> bool:
 
 def worker_id(app: App) -> str:
     """``run.worker_id``, else one unique to this process. A worker restarted under the same
-    id takes its own market leases back at once; another id waits for them to expire."""
+    id takes its own market leases back at once; another id waits for them to expire, unless
+    they are this host's default ``host:pid`` of a process that is gone (engine/ownership.py).
+    Used only on a shared venue: an in-process one takes no lease (its worker id is the run id)."""
     chosen = str(app.section("run").get("worker_id") or "")
     return chosen or f"{socket.gethostname()}:{os.getpid()}"
 

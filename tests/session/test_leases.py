@@ -59,7 +59,9 @@ async def test_other_runs_leases_change_nothing_a_run_on_its_own_exchange_does(
     alone = await Session(App.create(), SessionOptions(cycles=CYCLES)).run()
     orders, fills = stored_rows(trading / "run.sqlite3")
     traded = sorted({str(row[5]) for row in orders})  # the orders' tickers
-    assert orders and fills and len(traded) > 1
+    assert orders
+    assert fills
+    assert len(traded) > 1
     shared = trading / "shared.sqlite3"
     monkeypatch.setenv("KALSHI_DATABASE__URL", f"sqlite+aiosqlite:///{shared}")
     owners = await claim_for_others(traded)
