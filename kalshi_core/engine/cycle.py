@@ -91,8 +91,10 @@ class Engine:
     worker_id: str = "worker-1"
     max_concurrency: int = 32
     max_markets: int = 0  # 0: lease every open market
-    # markets are leased in the database: off for a venue no other run trades (in-process)
-    leased: bool = True
+    # another run may trade this venue's account (live, a served exchange): markets are
+    # leased in the database and others' stored orders may be this venue's. Off for a venue
+    # in this process: no lease, and only this run's stored orders are reconciled.
+    shared_venue: bool = True
     leased_elsewhere: dict[str, int] = attrs.field(factory=dict)  # live owner: markets held
     rearm_daily: bool = True  # a tripped daily-loss kill switch re-arms on the next day
     stops: StopGate | None = None  # graded stops (monitoring's StopController), if any
@@ -121,6 +123,7 @@ class Engine:
     def __attrs_post_init__(self) -> None:
         self.executor = Executor(self.gateway, self.database.orders, self.clock)
         self.reconciler = Reconciler(self.gateway, self.database, self.executor, self.clock)
+        self.reconciler.only_run = None if self.shared_venue else self.run_id
         signals.ai_spend.connect(self._on_spend)  # weak: goes away with the engine
         self.audit = AuditTrail(self.database.audit, self.clock)
         self._shuffle = random.Random(self.worker_id)  # a claiming order, not a secret
@@ -284,14 +287,14 @@ class Engine:
         trade one market at once (docs/adr/0001-market-ownership.md). With ``max_markets``
         a worker keeps what it holds, takes free markets up to the cap (in its own random
         order) and gives back the rest at once, so several workers share the work."""
-        granted = await self._lease(tickers) if self.leased else frozenset(tickers)
+        granted = await self._lease(tickers) if self.shared_venue else frozenset(tickers)
         if not self.max_markets or len(granted) <= self.max_markets:
             return granted
         kept = sorted(granted & self.owned)
         fresh = sorted(granted - self.owned)
         self._shuffle.shuffle(fresh)
         chosen = (kept + fresh)[: self.max_markets]
-        if self.leased:
+        if self.shared_venue:
             await self.database.leases.release(self.worker_id, sorted(granted.difference(chosen)))
         return frozenset(chosen)
 
@@ -337,7 +340,7 @@ class Engine:
 
     async def release(self) -> None:
         """Give up every market lease (at the end of a session)."""
-        if self.leased:
+        if self.shared_venue:
             await self.database.leases.release(self.worker_id)
 
     async def _learn_series(self, markets: Sequence[Market]) -> None:

@@ -162,7 +162,7 @@ def build_engine(
         allocation=AllocationLimits(max_per_event=int(app.section("run")["max_orders_per_event"])),
         run_id=run_id,
         worker_id=run_id if in_process(venue) else worker_id(app),
-        leased=not in_process(venue),
+        shared_venue=not in_process(venue),
         max_concurrency=int(settings.pipeline.max_concurrency),
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",

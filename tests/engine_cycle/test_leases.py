@@ -79,8 +79,7 @@ async def test_an_engine_on_an_in_process_venue_neither_reads_nor_writes_leases(
 ) -> None:
     other = "bot-b"
     assert await database.leases.claim(TICKERS, other) == frozenset(TICKERS)
-    engine = make_engine(venue, database, clock)
-    engine.leased = False
+    engine = make_engine(venue, database, clock, shared_venue=False)
     report = await engine.run_cycle()
     assert report.markets == len(TICKERS)
     assert report.leased_elsewhere == 0
