@@ -283,8 +283,9 @@ class Engine:
         return markets, state
 
     async def _claim(self, tickers: Sequence[str]) -> frozenset[str]:
-        """Lease the markets this worker will trade: two workers sharing one database never
-        trade one market at once (docs/adr/0001-market-ownership.md). With ``max_markets``
+        """Lease the markets this worker will trade on a shared venue: two workers sharing one
+        database and one account never trade one market at once (docs/adr/0001-market-ownership.md;
+        a venue in this process takes every market, no lease). With ``max_markets``
         a worker keeps what it holds, takes free markets up to the cap (in its own random
         order) and gives back the rest at once, so several workers share the work."""
         granted = await self._lease(tickers) if self.shared_venue else frozenset(tickers)
