@@ -192,7 +192,8 @@ CORE_RULES: tuple[Rule, ...] = (
     Rule(
         key="run.worker_id",
         types=(str,),
-        description="this worker's stable name (market leases); empty = one per process",
+        description="this worker's stable name (market leases on a shared venue); "
+        "empty = host:pid of the process",
     ),
     Rule(
         key="run.seed",
@@ -236,7 +237,8 @@ CORE_RULES: tuple[Rule, ...] = (
         types=NUMBER,
         minimum=10,
         maximum=86_400,
-        description="wall seconds a worker's market lease lasts unless renewed",
+        description="wall seconds a worker's market lease lasts unless renewed "
+        "(shared venues only: an in-process exchange takes no lease)",
     ),
     *CACHE_RULES,
     Rule(key="alerts.channels", types=NAMES, description="registered alerters to deliver to"),

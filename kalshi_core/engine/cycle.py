@@ -22,6 +22,7 @@ from kalshi_core.engine import ids
 from kalshi_core.engine.audit import AuditTrail
 from kalshi_core.engine.execution import ExecutionReport, Executor, PlannedOrder
 from kalshi_core.engine.market_data import MarketData
+from kalshi_core.engine.ownership import describe_owners, free_dead_owners
 from kalshi_core.engine.pipeline import MarketDecision, Pipeline
 from kalshi_core.engine.portfolio import AllocationLimits, Candidate, allocate
 from kalshi_core.engine.quotes import plan_quotes
@@ -73,6 +74,7 @@ class CycleReport:
     fills: int
     portfolio: Portfolio
     kill_switch: bool
+    leased_elsewhere: int = 0  # markets skipped: other live workers hold their leases
 
 
 @attrs.define
@@ -89,6 +91,11 @@ class Engine:
     worker_id: str = "worker-1"
     max_concurrency: int = 32
     max_markets: int = 0  # 0: lease every open market
+    # another run may trade this venue's account (live, a served exchange): markets are
+    # leased in the database and others' stored orders may be this venue's. Off for a venue
+    # in this process: no lease, and only this run's stored orders are reconciled.
+    shared_venue: bool = True
+    leased_elsewhere: dict[str, int] = attrs.field(factory=dict)  # live owner: markets held
     rearm_daily: bool = True  # a tripped daily-loss kill switch re-arms on the next day
     stops: StopGate | None = None  # graded stops (monitoring's StopController), if any
     market_data: MarketData | None = None  # streamed books (run.market_data = "stream")
@@ -116,6 +123,7 @@ class Engine:
     def __attrs_post_init__(self) -> None:
         self.executor = Executor(self.gateway, self.database.orders, self.clock)
         self.reconciler = Reconciler(self.gateway, self.database, self.executor, self.clock)
+        self.reconciler.only_run = None if self.shared_venue else self.run_id
         signals.ai_spend.connect(self._on_spend)  # weak: goes away with the engine
         self.audit = AuditTrail(self.database.audit, self.clock)
         self._shuffle = random.Random(self.worker_id)  # a claiming order, not a secret
@@ -275,20 +283,46 @@ class Engine:
         return markets, state
 
     async def _claim(self, tickers: Sequence[str]) -> frozenset[str]:
-        """Lease the markets this worker will trade: two workers sharing one database never
-        trade one market at once (docs/adr/0001-market-ownership.md). With ``max_markets``
+        """Lease the markets this worker will trade on a shared venue: two workers sharing one
+        database and one account never trade one market at once (docs/adr/0001-market-ownership.md;
+        a venue in this process takes every market, no lease). With ``max_markets``
         a worker keeps what it holds, takes free markets up to the cap (in its own random
         order) and gives back the rest at once, so several workers share the work."""
-        leases = self.database.leases
-        granted = await leases.claim(tickers, self.worker_id)
+        granted = await self._lease(tickers) if self.shared_venue else frozenset(tickers)
         if not self.max_markets or len(granted) <= self.max_markets:
             return granted
         kept = sorted(granted & self.owned)
         fresh = sorted(granted - self.owned)
         self._shuffle.shuffle(fresh)
         chosen = (kept + fresh)[: self.max_markets]
-        await leases.release(self.worker_id, sorted(granted.difference(chosen)))
+        if self.shared_venue:
+            await self.database.leases.release(self.worker_id, sorted(granted.difference(chosen)))
         return frozenset(chosen)
+
+    async def _lease(self, tickers: Sequence[str]) -> frozenset[str]:
+        """Claim ``tickers`` in the database. Markets another worker holds: a provably dead
+        one's leases are taken over at once, a live one's markets skipped and reported."""
+        leases = self.database.leases
+        granted = await leases.claim(tickers, self.worker_id)
+        missing = sorted(set(tickers) - granted)
+        holders = await free_dead_owners(leases, missing, self.worker_id) if missing else None
+        if holders is not None and holders.freed:
+            granted = await leases.claim(tickers, self.worker_id)
+        self._note_elsewhere(dict(holders.live) if holders else {})
+        return granted
+
+    def _note_elsewhere(self, live: dict[str, int]) -> None:
+        """Warn when the markets other live workers hold change (not every cycle)."""
+        if live and live != self.leased_elsewhere:
+            log.warning(
+                "%d market(s) skipped: leased by other worker(s) %s until their leases "
+                "expire (run.lease_seconds) unless renewed",
+                sum(live.values()),
+                describe_owners(live),
+            )
+        elif self.leased_elsewhere and not live:
+            log.info("no market is leased by another worker any more")
+        self.leased_elsewhere = live
 
     async def final_reconcile(self) -> None:
         """Settle what is left at the end of a run: orders of unknown fate and orders that
@@ -307,7 +341,8 @@ class Engine:
 
     async def release(self) -> None:
         """Give up every market lease (at the end of a session)."""
-        await self.database.leases.release(self.worker_id)
+        if self.shared_venue:
+            await self.database.leases.release(self.worker_id)
 
     async def _learn_series(self, markets: Sequence[Market]) -> None:
         """Each series' terms (category, fee type, multiplier), asked once per run."""
@@ -505,6 +540,7 @@ class Engine:
             fills=len(state.new_fills),
             portfolio=portfolio,
             kill_switch=self.risk.kill_switch_tripped,
+            leased_elsewhere=sum(self.leased_elsewhere.values()),
         )
 
 

@@ -61,6 +61,9 @@ class Reconciler:
     open_tickers: set[str] | None = None  # the engine's last view of open markets
     marks: dict[str, Price] = attrs.field(factory=dict)  # their YES mids, for unrealised P&L
     settlements_every: int = 20
+    # a run whose venue is its own (in-process): other runs' stored orders rest on other
+    # exchanges, so only this run's are settled here (None: every stored order)
+    only_run: str | None = None
     _last_fill_time: datetime | None = None
     _seen_fills: set[str] = attrs.field(factory=set)
     _rounds: int = 0
@@ -174,7 +177,8 @@ class Reconciler:
         aged = rounds - self._orders_read[1] >= self.settlements_every
         stale = self._orders_read[0] != writes or aged
         if self._open_orders is None or stale:
-            self._open_orders = await self.database.orders.in_states((*UNSETTLED, RESTING))
+            states = (*UNSETTLED, RESTING)
+            self._open_orders = await self.database.orders.in_states(states, self.only_run)
             self._orders_read = (writes, rounds)
         return self._open_orders
 

@@ -93,7 +93,16 @@ class SessionReport:
     pnl_check: PnlCheck
     stopped_because: str
     caveats: tuple[str, ...] = ()  # what the replayed data's sets say about themselves
+    leased_elsewhere: int = 0  # most markets a cycle skipped: other workers held them
     explanation: Explanation | None = None  # why markets were not traded
+
+    def _leased_lines(self) -> list[str]:
+        if not self.leased_elsewhere:
+            return []
+        return [
+            f"markets leased by other workers: up to {self.leased_elsewhere} a cycle, "
+            "not traded by this run (see the log for whose)"
+        ]
 
     @property
     def pnl(self) -> Money:
@@ -113,6 +122,7 @@ class SessionReport:
             f"closed markets: {check.closed_markets}   our P&L ${format_dollars(check.ours)} "
             f"vs the exchange's ${format_dollars(check.venue)}: {verdict}",
             f"open positions: {check.open_markets}",
+            *self._leased_lines(),
             *(f"data caveat: {text}" for text in self.caveats),
             *(explanation_lines(self.explanation) if self.explanation else []),
         ]

@@ -161,7 +161,8 @@ def build_engine(
         risk=RiskManager(RiskLimits.from_section(app.section("risk"))),
         allocation=AllocationLimits(max_per_event=int(app.section("run")["max_orders_per_event"])),
         run_id=run_id,
-        worker_id=worker_id(app),
+        worker_id=run_id if in_process(venue) else worker_id(app),
+        shared_venue=not in_process(venue),
         max_concurrency=int(settings.pipeline.max_concurrency),
         max_markets=int(app.section("run")["max_markets"]),
         rearm_daily=app.section("risk")["kill_switch_rearm"] == "next_day",
@@ -178,9 +179,18 @@ def guarded(venue: VenueRun, gateway: Gateway) -> LookaheadGuard:
     return LookaheadGuard(gateway, venue.clock, check_records=stepped)
 
 
+def in_process(venue: VenueRun) -> bool:
+    """A venue in this process (recorded history on simulated time: ``simulated``, or
+    ``paper`` with its embedded exchange): no other run trades its account, so its markets
+    are not leased in the database and its results never depend on other runs sharing it."""
+    return isinstance(getattr(venue, "time", None), LocalTime)
+
+
 def worker_id(app: App) -> str:
     """``run.worker_id``, else one unique to this process. A worker restarted under the same
-    id takes its own market leases back at once; another id waits for them to expire."""
+    id takes its own market leases back at once; another id waits for them to expire, unless
+    they are this host's default ``host:pid`` of a process that is gone (engine/ownership.py).
+    Used only on a shared venue: an in-process one takes no lease (its worker id is the run id)."""
     chosen = str(app.section("run").get("worker_id") or "")
     return chosen or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -195,6 +205,7 @@ class Tally:
     placed: int = 0
     rejected: int = 0
     failed: int = 0  # cycles skipped because the venue failed a read past its retries
+    leased_elsewhere: int = 0  # most markets one cycle skipped: other workers' leases
     last: CycleReport | None = None
 
     def add(self, report: CycleReport) -> None:
@@ -203,6 +214,7 @@ class Tally:
         self.forecasts += report.forecasts
         self.placed += report.placed
         self.rejected += report.rejected
+        self.leased_elsewhere = max(self.leased_elsewhere, report.leased_elsewhere)
         self.last = report
 
 
@@ -416,6 +428,7 @@ class Session:
             pnl_check=check_pnl(ledger_by_market(stored, settlements), positions),
             stopped_because=reason,
             caveats=tuple(getattr(venue, "caveats", ())),
+            leased_elsewhere=self.tally.leased_elsewhere,
             explanation=await self._explanation(database),
         )
 

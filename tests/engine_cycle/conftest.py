@@ -145,6 +145,7 @@ def make_engine(
     *,
     gateway: VenueGateway | None = None,
     strategies: Sequence[Any] = (),
+    shared_venue: bool = True,
 ) -> Engine:
     gateway = gateway or VenueGateway(venue, TRADER)
     return Engine(
@@ -159,4 +160,5 @@ def make_engine(
         risk=RiskManager(RiskLimits.from_section(RISK)),
         allocation=AllocationLimits(max_per_event=5),
         run_id="test-run",
+        shared_venue=shared_venue,
     )

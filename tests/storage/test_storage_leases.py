@@ -115,3 +115,18 @@ async def test_a_claim_rolled_back_inserts_its_lease_rows_again(database: Databa
         await claim_then_fail()
     assert await database.leases.owned("w1") == frozenset()
     assert await database.leases.claim(["A", "B"], "w2") == {"A", "B"}
+
+
+async def test_holders_are_the_other_workers_with_an_unexpired_lease(database: Database) -> None:
+    clock = ManualClock()
+    leases = MarketLeases(database.sessions, clock, ttl=timedelta(seconds=30))
+    await leases.claim(["A", "B"], "w1")
+    await leases.claim(["C"], "w2")
+    await leases.claim(["D"], "me")
+    clock.now += timedelta(seconds=10)
+    await leases.claim(["E"], "w3")
+    assert await leases.holders(["A", "B", "C", "D", "E", "F"], "me") == {"w1": 2, "w2": 1, "w3": 1}
+    assert await leases.holders(["B", "F"], "me") == {"w1": 1}
+    clock.now += timedelta(seconds=20)  # the first three leases expired: w3's holds
+    assert await leases.holders(["A", "B", "C", "D", "E"], "me") == {"w3": 1}
+    assert await leases.holders([], "me") == {}

@@ -189,6 +189,19 @@ async def test_live_orders_of_a_market_include_pending_and_resting_only(
     assert [(o.client_order_id, o.error) for o in unknown] == [("b", "timeout after 10s")]
 
 
+async def test_orders_in_states_of_one_run_or_of_all(database: Database, samples) -> None:
+    database.scope.run_id = "run-a"
+    await database.orders.record_intent("a", samples.intent(), NOW)
+    database.scope.run_id = "run-b"
+    await database.orders.record_intent("b", samples.intent(), NOW)
+    await database.orders.mark_unknown("b", NOW, "timeout after 10s")
+    states = (OrderState.PENDING_SUBMIT, OrderState.PENDING_UNKNOWN)
+    assert [o.client_order_id for o in await database.orders.in_states(states)] == ["a", "b"]
+    assert [o.client_order_id for o in await database.orders.in_states(states, "run-a")] == ["a"]
+    assert [o.client_order_id for o in await database.orders.in_states(states, "run-b")] == ["b"]
+    assert await database.orders.in_states(states, "run-c") == []
+
+
 async def test_fills_round_trip(database: Database) -> None:
     fill = Fill(
         fill_id="f-1",

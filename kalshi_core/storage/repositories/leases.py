@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kalshi_core.errors import StorageError
@@ -138,3 +138,23 @@ class MarketLeases(Repository):
         )
         async with self._reading() as session:
             return frozenset((await session.scalars(query)).all())
+
+    async def holders(self, tickers: Iterable[str], worker_id: str) -> dict[str, int]:
+        """The other workers holding an unexpired lease on any of ``tickers``: how many each."""
+        wanted = sorted(set(tickers))
+        counts: dict[str, int] = {}
+        async with self._reading() as session:
+            for chunk in _chunks(wanted, CLAIM_CHUNK):
+                query = (
+                    select(MarketLeaseRow.worker_id, func.count())
+                    .where(
+                        MarketLeaseRow.ticker.in_(chunk),
+                        MarketLeaseRow.worker_id != worker_id,
+                        MarketLeaseRow.expires_time > self._clock(),
+                    )
+                    .group_by(MarketLeaseRow.worker_id)
+                )
+                for owner, count in (await session.execute(query)).all():
+                    if owner is not None:
+                        counts[owner] = counts.get(owner, 0) + int(count)
+        return counts

@@ -176,10 +176,15 @@ class Orders(Repository):
             rows = (await session.scalars(live_orders_query(ticker))).all()
         return [_to_stored(r) for r in rows]
 
-    async def in_states(self, states: Iterable[OrderState]) -> list[StoredOrder]:
-        """Every order in any of ``states``, oldest first (one query)."""
+    async def in_states(
+        self, states: Iterable[OrderState], run_id: str | None = None
+    ) -> list[StoredOrder]:
+        """Every order in any of ``states`` (of run ``run_id`` only, when given), oldest
+        first (one query)."""
         wanted = [str(state) for state in states]
         query = select(OrderRow).where(OrderRow.state.in_(wanted)).order_by(OrderRow.id)
+        if run_id is not None:
+            query = query.where(OrderRow.run_id == run_id)
         async with self._reading() as session:
             rows = (await session.scalars(query)).all()
         return [_to_stored(r) for r in rows]
