@@ -343,23 +343,35 @@ def backtest(
     if check_lookahead:
         run_lookahead_check(ctx, output, options)
         return
-    console = Console(stderr=True)
     try:
         spec = build_spec(options, database_url or default_database(output))
         backtest_app(spec)  # a bad --set or --strategy is refused before anything is touched
         check_window(spec)
-        with staging_folder(output) as staging:
-            if not database_url:
-                spec = attrs.evolve(spec, database_url=default_database(staging))
-            with quiet_logs():
-                outcome = execute(spec, console)
-            write_reports(staging, outcome.results)
-            publish(staging, output, own_database=not database_url)
+        outcome = run_into(output, spec, own_database=not database_url)
     except (KalshiCoreError, OSError) as error:
         fail(error)
+    except KeyboardInterrupt:  # a second Ctrl-C, while the results were computed
+        click.echo(
+            f"Error: interrupted before the results were written; {output} is as it was",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
     finish(outcome, (output / RESULTS_FILE, output / REPORT_FILE))
     if outcome.interrupted:
         sys.exit(EXIT_INTERRUPTED)
+
+
+def run_into(output: Path, spec: BacktestSpec, own_database: bool) -> Outcome:
+    """Run the backtest in a staging folder and publish it into ``output`` once its reports
+    are written: whatever stops it earlier leaves ``output`` as it was."""
+    with staging_folder(output) as staging:
+        if own_database:
+            spec = attrs.evolve(spec, database_url=default_database(staging))
+        with quiet_logs():
+            outcome = execute(spec, Console(stderr=True))
+        write_reports(staging, outcome.results)
+        publish(staging, output, own_database=own_database)
+    return outcome
 
 
 def check_window(spec: BacktestSpec) -> None:
