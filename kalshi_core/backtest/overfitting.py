@@ -93,14 +93,14 @@ def all_tied(matrix: Sequence[Sequence[float]]) -> bool:
 def _check(matrix: Sequence[Sequence[float]], blocks: int) -> int:
     if len(matrix) < 2:
         raise ValueError(f"CSCV needs at least 2 trials to choose among, got {len(matrix)}")
-    if all_tied(matrix):
-        raise ValueError(f"PBO is undefined: {TIED}")
     periods = {len(trial) for trial in matrix}
     if len(periods) != 1:
         raise ValueError(f"every trial needs the same periods, got lengths {sorted(periods)}")
     count = periods.pop()
     if blocks < 2 or blocks % 2 or blocks > count:
         raise ValueError(f"CSCV needs an even block count in 2..{count} periods, got {blocks}")
+    if all_tied(matrix):
+        raise ValueError(f"PBO is undefined: {TIED}")
     return count
 
 
