@@ -128,22 +128,35 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def nearest_existing(path: Path) -> Path:
-    """``path``'s closest ancestor that exists (the staging folder goes there, so a failed
-    run creates no folder the user asked for)."""
-    for parent in path.absolute().parents:
+    """``path``'s closest ancestor that exists, symbolic links resolved (the staging folder
+    goes there: on the same file system as ``path``, and creating no folder the user named)."""
+    for parent in path.resolve().parents:
         if parent.is_dir():
             return parent
     return Path.cwd()
 
 
+def make_staging(output: Path) -> Path:
+    """The staging folder: beside ``output``, else inside it when its parent is read-only.
+    Made by mkdir, not mkdtemp: it may become ``output`` and keeps the umask's mode."""
+    name = f".{output.resolve().name}.partial-{secrets.token_hex(6)}"
+    try:
+        staging = nearest_existing(output) / name
+        staging.mkdir()
+    except PermissionError:
+        if not output.is_dir():
+            raise
+        staging = output / name
+        staging.mkdir()
+    return staging
+
+
 @contextlib.contextmanager
 def staging_folder(output: Path) -> Iterator[Path]:
-    """A fresh hidden folder beside ``output`` that the run writes into; removed on the way
-    out whatever happened (a bad argument found late, a crash, a second Ctrl-C), so the
-    previous backtest in ``output`` is only ever replaced by a finished one."""
-    # made by mkdir, not mkdtemp: the folder may become ``output`` and keeps the umask's mode
-    staging = nearest_existing(output) / f".{output.name}.partial-{secrets.token_hex(6)}"
-    staging.mkdir()
+    """A fresh hidden folder that the run writes into; removed on the way out whatever
+    happened (a bad argument found late, a crash, a second Ctrl-C), so the previous backtest
+    in ``output`` is only ever replaced by a finished one."""
+    staging = make_staging(output)
     try:
         yield staging
     finally:
