@@ -35,15 +35,19 @@ TIMED_FILES = {"trades.jsonl.gz": "created_time", "quotes.jsonl.gz": "ts"}
 FLIPPED = {"yes": "no", "no": "yes"}
 SHOWN = 20  # changed decisions listed per cut
 
-# (kind, query) of what a run decided before a cut; times are stored as UTC microseconds
+REPORT_FILE = "lookahead.json"
+SCHEMA = "kalshi-core.lookahead/1"
+
+# (kind, query) of what a run decided in its first moments: before a cut, and no later than
+# the last cycle both runs ran; times are stored as UTC microseconds
 DECISION_QUERIES = {
     "decision": "select created_time, ticker, accepted from decisions "
-    "where run_id = :run and created_time < :cut",
+    "where run_id = :run and created_time < :cut and created_time <= :last",
     "intent": "select d.created_time, i.ticker, i.side, i.action, i.price, i.count, i.strategy "
     "from order_intents i join decisions d on d.decision_id = i.decision_id "
-    "where d.run_id = :run and d.created_time < :cut",
+    "where d.run_id = :run and d.created_time < :cut and d.created_time <= :last",
     "order": "select created_time, ticker, side, action, price, count, strategy, time_in_force "
-    "from orders where run_id = :run and created_time < :cut",
+    "from orders where run_id = :run and created_time < :cut and created_time <= :last",
 }
 
 
@@ -94,10 +98,18 @@ def truncate_history(source: Path, sets: list[str], cut: datetime, target: Path)
     return target
 
 
-def decisions_before(database: Path, run_id: str, cut: datetime) -> Counter[str]:
-    """What the run decided before ``cut``, one line per decision, intent and order."""
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+def decisions_before(
+    database: Path, run_id: str, cut: datetime, last: datetime | None = None
+) -> Counter[str]:
+    """What the run decided before ``cut`` and no later than ``last`` (default: any time
+    before the cut), one line per decision, intent and order."""
     found: Counter[str] = Counter()
-    params = {"run": run_id, "cut": int(cut.timestamp() * 1_000_000)}
+    bound = _micros(last) if last is not None else _micros(cut)
+    params = {"run": run_id, "cut": _micros(cut), "last": bound}
     with sqlite3.connect(database) as db:
         for kind, query in DECISION_QUERIES.items():
             for row in db.execute(query, params):
@@ -111,6 +123,18 @@ class CutResult:
     cut: datetime
     compared: int
     changed: tuple[str, ...]
+    # the last cycle both runs ran before the cut (None: the truncated run ran no cycle);
+    # decisions after it are not compared: the truncated run, out of events, stopped there
+    compared_until: datetime | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        until = self.compared_until
+        return {
+            "cut": self.cut.isoformat(),
+            "compared_until": until.isoformat() if until is not None else None,
+            "decisions": self.compared,
+            "changed": list(self.changed),
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -125,13 +149,38 @@ class LookaheadReport:
         out = []
         for cut in self.cuts:
             verdict = f"{len(cut.changed)} CHANGED" if cut.changed else "none changed"
-            out.append(f"cut {cut.cut:%Y-%m-%d %H:%M}: {cut.compared} decisions, {verdict}")
+            span = _span(cut)
+            out.append(f"cut {cut.cut:%Y-%m-%d %H:%M}: {cut.compared} decisions{span}, {verdict}")
             out.extend(f"  {line}" for line in cut.changed[:SHOWN])
         out.append("look-ahead bias found" if self.biased else "no look-ahead bias found")
         return out
 
+    def as_dict(self) -> dict[str, object]:
+        """The ``lookahead.json`` document."""
+        return {
+            "schema": SCHEMA,
+            "cuts": [cut.as_dict() for cut in self.cuts],
+            "biased": self.biased,
+            "verdict": self.lines()[-1],
+        }
 
-def _run(base: Base, data_dir: Path, start: datetime, end: datetime, database: Path) -> str:
+
+def _span(cut: CutResult) -> str:
+    """How far the comparison reached, when the truncated run stopped short of its cut."""
+    if cut.compared_until is None:
+        return " (the truncated run ran no cycle)"
+    if cut.compared_until >= cut.cut:
+        return ""
+    return f" (up to {cut.compared_until:%H:%M}, the truncated run's last cycle)"
+
+
+@attrs.frozen(kw_only=True)
+class Ran:
+    run_id: str
+    last_cycle: datetime | None  # the recorded time of its last cycle
+
+
+def _run(base: Base, data_dir: Path, start: datetime, end: datetime, database: Path) -> Ran:
     database.unlink(missing_ok=True)
     spec = BacktestSpec(
         database_url=f"sqlite+aiosqlite:///{database}",
@@ -145,7 +194,9 @@ def _run(base: Base, data_dir: Path, start: datetime, end: datetime, database: P
         settings_file=base.settings_file,
         env=base.env,
     )
-    return asyncio.run(run_backtest(spec)).run_id
+    cycles: list[datetime] = []
+    run = asyncio.run(run_backtest(spec, lambda tally, venue: cycles.append(venue.clock.now())))
+    return Ran(run_id=run.run_id, last_cycle=max(cycles, default=None))
 
 
 def cut_points(start: datetime, end: datetime, cuts: int) -> list[datetime]:
@@ -158,7 +209,12 @@ def cut_points(start: datetime, end: datetime, cuts: int) -> list[datetime]:
 def check(
     base: Base, start: datetime, end: datetime, output: Path, cuts: int = 3
 ) -> LookaheadReport:
-    """Backtest the full window, then each truncated copy; compare decisions before each cut."""
+    """Backtest the full window, then each truncated copy; compare decisions before each cut.
+
+    A truncated run stops at its last recorded event, which may come before the cut: its
+    clock never reaches the cycles after it, so those are left out of the comparison (only
+    moments both runs decided at are compared; a decision that peeked at the future differs
+    at a moment both ran). The report also goes to ``output/lookahead.json``."""
     points = cut_points(start, end, cuts)  # a bad window is refused before any run
     folder = output / "lookahead"
     folder.mkdir(parents=True, exist_ok=True)
@@ -168,12 +224,30 @@ def check(
     results = []
     for index, cut in enumerate(points, start=1):
         data = truncate_history(source, sets, cut, folder / f"history-cut{index}")
-        run_id = _run(base, data, start, cut, folder / f"cut{index}.sqlite3")
-        before = decisions_before(folder / "full.sqlite3", full, cut)
-        after = decisions_before(folder / f"cut{index}.sqlite3", run_id, cut)
-        changed = sorted((before - after).keys() | (after - before).keys())
-        marked = tuple(
-            f"{'full' if line in before else 'truncated'} only: {line}" for line in changed
-        )
-        results.append(CutResult(cut=cut, compared=sum(before.values()), changed=marked))
-    return LookaheadReport(cuts=tuple(results))
+        truncated = _run(base, data, start, cut, folder / f"cut{index}.sqlite3")
+        results.append(compare_cut(folder, full, truncated, cut, index))
+    report = LookaheadReport(cuts=tuple(results))
+    (output / REPORT_FILE).write_text(
+        json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return report
+
+
+def compare_cut(folder: Path, full: Ran, truncated: Ran, cut: datetime, index: int) -> CutResult:
+    """The decisions of both runs before ``cut``, up to the last cycle both ran (none when
+    either ran no cycle)."""
+    ends = [full.last_cycle, truncated.last_cycle]
+    last = min(e for e in ends if e is not None) if None not in ends else None
+    before: Counter[str] = Counter()
+    after: Counter[str] = Counter()
+    if last is not None:
+        before = decisions_before(folder / "full.sqlite3", full.run_id, cut, last)
+        after = decisions_before(folder / f"cut{index}.sqlite3", truncated.run_id, cut, last)
+    changed = sorted((before - after).keys() | (after - before).keys())
+    marked = tuple(f"{'full' if line in before else 'truncated'} only: {line}" for line in changed)
+    return CutResult(
+        cut=cut,
+        compared=sum(before.values()),
+        changed=marked,
+        compared_until=min(last, cut) if last is not None else None,
+    )

@@ -81,6 +81,15 @@ def _scores(matrix: Sequence[Sequence[float]], rows: Sequence[int], stat: Statis
     return [stat([trial[i] for i in rows]) for trial in matrix]
 
 
+TIED = "every trial scored the same on every period: there is no best trial to overfit"
+
+
+def all_tied(matrix: Sequence[Sequence[float]]) -> bool:
+    """Every trial has the same returns (a sweep where nothing traded, say): every split's
+    winner is arbitrary and ranks at the median, so the figure would read 1.0 for no reason."""
+    return all(list(trial) == list(matrix[0]) for trial in matrix[1:])
+
+
 def _check(matrix: Sequence[Sequence[float]], blocks: int) -> int:
     if len(matrix) < 2:
         raise ValueError(f"CSCV needs at least 2 trials to choose among, got {len(matrix)}")
@@ -90,6 +99,8 @@ def _check(matrix: Sequence[Sequence[float]], blocks: int) -> int:
     count = periods.pop()
     if blocks < 2 or blocks % 2 or blocks > count:
         raise ValueError(f"CSCV needs an even block count in 2..{count} periods, got {blocks}")
+    if all_tied(matrix):
+        raise ValueError(f"PBO is undefined: {TIED}")
     return count
 
 
@@ -101,8 +112,8 @@ def probability_of_overfitting(
     """PBO of choosing the best row of ``matrix`` (trials x periods of returns).
 
     ``statistic`` scores a trial on a set of periods (default: the mean return). Raises
-    ValueError for fewer than 2 trials, ragged rows, or a block count that is odd, below 2 or
-    above the number of periods.
+    ValueError for fewer than 2 trials, trials that all scored the same, ragged rows, or a
+    block count that is odd, below 2 or above the number of periods.
     """
     periods = _check(matrix, blocks)
     parts = split_blocks(periods, blocks)

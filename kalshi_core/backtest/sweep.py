@@ -32,7 +32,12 @@ from typing import Any
 
 import attrs
 
-from kalshi_core.backtest.overfitting import probability_of_overfitting, usable_blocks
+from kalshi_core.backtest.overfitting import (
+    TIED,
+    all_tied,
+    probability_of_overfitting,
+    usable_blocks,
+)
 from kalshi_core.backtest.runner import BacktestSpec, backtest_app, parse_override, run_backtest
 from kalshi_core.errors import ConfigError, KalshiCoreError
 from kalshi_core.money import DOLLAR
@@ -360,6 +365,8 @@ def overfitting(plan: SweepPlan, results: Sequence[TrialResult]) -> dict[str, An
     blocks = usable_blocks(len(days), plan.blocks)
     if len(matrix) < 2 or blocks < 2:
         return {"pbo": None, "reason": f"{len(matrix)} trials x {len(days)} days is too few"}
+    if all_tied(matrix):
+        return {"pbo": None, "reason": TIED}
     return probability_of_overfitting(matrix, blocks=blocks).as_dict()
 
 

@@ -13,9 +13,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import secrets
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +55,18 @@ from kalshi_core.builtin.sweep_command import check_lookahead as lookahead_comma
 from kalshi_core.builtin.sweep_command import sweep, walk_forward
 from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
 from kalshi_core.engine.session import Tally
-from kalshi_core.errors import KalshiCoreError
+from kalshi_core.errors import ConfigError, KalshiCoreError
 from kalshi_core.hookspecs import hookimpl
 from kalshi_core.venues.base import LocalTime, OpenVenue, VenueRun
 
 DATABASE_FILE = "backtest.sqlite3"
 RESULTS_FILE = "results.json"
 REPORT_FILE = "report.html"
+#: The exit status of a backtest stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report
+#: it). Unlike `run`, whose stop is a normal end, an interrupted backtest's figures cover only
+#: part of the window: a script must not take them for the whole.
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "interrupted"  # how the session's stopped_because begins after Ctrl-C / SIGTERM
 
 
 class EventRate(ProgressColumn):
@@ -83,8 +92,10 @@ class Meter:
     task: TaskID | None = None
     applied: int = 0
     total: int = 0
+    reached: datetime | None = None  # the recorded time of the last cycle run
 
     def __call__(self, tally: Tally, venue: VenueRun) -> None:
+        self.reached = venue.clock.now()
         found = replay_progress(venue)
         if found is None:
             return
@@ -112,18 +123,64 @@ def default_database(output: Path) -> str:
     return f"sqlite+aiosqlite:///{(output / DATABASE_FILE).resolve()}"
 
 
-def clear_output(output: Path, database_url: str) -> None:
-    """Remove a previous backtest's reports, and its database when it is the default file, so
-    a run never adds to another's rows and no stale report outlives a failed run."""
-    database = output / DATABASE_FILE
-    own = [
-        database,
-        database.with_name(DATABASE_FILE + "-wal"),
-        database.with_name(DATABASE_FILE + "-shm"),
-    ]
-    mine = database_url == default_database(output)
-    for leftover in [output / RESULTS_FILE, output / REPORT_FILE, *(own if mine else [])]:
-        leftover.unlink(missing_ok=True)
+OWN_FILES = (DATABASE_FILE, RESULTS_FILE, REPORT_FILE)
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path``'s closest ancestor that exists, symbolic links resolved (the staging folder
+    goes there: on the same file system as ``path``, and creating no folder the user named)."""
+    for parent in path.resolve().parents:
+        if parent.is_dir():
+            return parent
+    return Path.cwd()
+
+
+def make_staging(output: Path) -> Path:
+    """The staging folder: beside ``output``, else inside it when its parent is read-only.
+    Made by mkdir, not mkdtemp: it may become ``output`` and keeps the umask's mode."""
+    name = f".{output.resolve().name}.partial-{secrets.token_hex(6)}"
+    try:
+        staging = nearest_existing(output) / name
+        staging.mkdir()
+    except PermissionError:
+        if not output.is_dir():
+            raise
+        staging = output / name
+        staging.mkdir()
+    return staging
+
+
+@contextlib.contextmanager
+def staging_folder(output: Path) -> Iterator[Path]:
+    """A fresh hidden folder that the run writes into; removed on the way out whatever
+    happened (a bad argument found late, a crash, a second Ctrl-C), so the previous backtest
+    in ``output`` is only ever replaced by a finished one."""
+    staging = make_staging(output)
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(staging: Path, output: Path, own_database: bool) -> None:
+    """Move the new run's files from ``staging`` into ``output``, replacing the previous
+    backtest's (its database only when the run used the default file: one named by
+    ``--database`` lives elsewhere and the old file here is left as it was)."""
+    if not output.exists():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(output)
+        return
+    names = OWN_FILES if own_database else (RESULTS_FILE, REPORT_FILE)
+    for name in names:
+        if name == DATABASE_FILE:
+            # a stale -wal beside a new database file would be replayed into it
+            for suffix in SQLITE_SIDE_FILES:
+                (output / (name + suffix)).unlink(missing_ok=True)
+        if (staging / name).exists():
+            os.replace(staging / name, output / name)
+        else:
+            (output / name).unlink(missing_ok=True)
 
 
 def build_spec(options: Mapping[str, Any], database_url: str) -> BacktestSpec:
@@ -152,6 +209,12 @@ class Outcome:
     results: dict[str, Any]
     events: int
     seconds: float
+    reached: datetime | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by Ctrl-C / SIGTERM: the figures cover only part of the window."""
+        return self.run.report.stopped_because.startswith(INTERRUPTED)
 
 
 def execute(spec: BacktestSpec, console: Console) -> Outcome:
@@ -165,7 +228,9 @@ def execute(spec: BacktestSpec, console: Console) -> Outcome:
     with console.status("computing results (bootstrap intervals)"):
         # the document as results.json holds it (non-finite figures null), for every reader
         results = json.loads(dumps(asyncio.run(summarise(run))))
-    return Outcome(run=run, results=results, events=meter.applied, seconds=seconds)
+    return Outcome(
+        run=run, results=results, events=meter.applied, seconds=seconds, reached=meter.reached
+    )
 
 
 def write_reports(output: Path, results: Mapping[str, Any]) -> tuple[Path, Path]:
@@ -292,18 +357,42 @@ def backtest(
     if check_lookahead:
         run_lookahead_check(ctx, output, options)
         return
-    console = Console(stderr=True)
     try:
         spec = build_spec(options, database_url or default_database(output))
         backtest_app(spec)  # a bad --set or --strategy is refused before anything is touched
-        output.mkdir(parents=True, exist_ok=True)
-        clear_output(output, spec.database_url)
-        with quiet_logs():
-            outcome = execute(spec, console)
+        check_window(spec)
+        outcome = run_into(output, spec, own_database=not database_url)
     except (KalshiCoreError, OSError) as error:
         fail(error)
-    json_path, html_path = write_reports(output, outcome.results)
-    finish(outcome, (json_path, html_path))
+    except KeyboardInterrupt:  # a second Ctrl-C, while the results were computed
+        click.echo(
+            f"Error: interrupted before the results were written; {output} is as it was",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+    finish(outcome, (output / RESULTS_FILE, output / REPORT_FILE))
+    if outcome.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def run_into(output: Path, spec: BacktestSpec, own_database: bool) -> Outcome:
+    """Run the backtest in a staging folder and publish it into ``output`` once its reports
+    are written: whatever stops it earlier leaves ``output`` as it was."""
+    with staging_folder(output) as staging:
+        if own_database:
+            spec = attrs.evolve(spec, database_url=default_database(staging))
+        with quiet_logs():
+            outcome = execute(spec, Console(stderr=True))
+        write_reports(staging, outcome.results)
+        publish(staging, output, own_database=own_database)
+    return outcome
+
+
+def check_window(spec: BacktestSpec) -> None:
+    """An inverted window, refused before any folder is made (an empty one, or an unknown
+    data set, is found when the history loads: inside the staging folder, then removed)."""
+    if spec.start is not None and spec.end is not None and spec.start >= spec.end:
+        raise ConfigError(f"the window's start {spec.start:%Y-%m-%d %H:%M} is not before its end")
 
 
 def run_lookahead_check(ctx: click.Context, output: Path, options: Mapping[str, Any]) -> None:
@@ -325,6 +414,21 @@ def finish(outcome: Outcome, written: tuple[Path, Path]) -> None:
         f"{outcome.seconds:.1f} s ({rate:,.0f} events/s); "
         f"wrote {written[0]} and {written[1]}",
         highlight=False,
+    )
+    if outcome.interrupted:
+        console.print(interrupted_line(outcome), highlight=False)
+
+
+def interrupted_line(outcome: Outcome) -> str:
+    """What an interrupted backtest's figures cover: the window only up to where it stopped."""
+    reached = "before its first cycle"
+    if outcome.reached is not None:
+        reached = f"up to {outcome.reached:%Y-%m-%d %H:%M} UTC"
+    end = outcome.results["run"].get("to")
+    window = f"window ending {end}" if end else "recorded history"
+    return (
+        f"INTERRUPTED: this backtest covers the {window} only {reached}; every figure above "
+        "is partial (results.json: session.stopped_because)"
     )
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from kalshi_core import signals
 from kalshi_core.cli import main
 from tests.venues.conftest import copy_set
 
 WINDOW = ["--from", "2026-01-05T17:00", "--to", "2026-01-05T20:30"]
+SHORT = ["--from", "2026-01-05T17:00", "--to", "2026-01-05T18:00"]
 
 
 def backtest(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -89,30 +93,135 @@ def test_a_backtest_runs_on_a_data_set_it_has_never_seen(
     assert {row["group"] for row in results["attribution"]["series"]} == {"NEWKXINXU"}
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--set", "risk.max_position_pct"], "expected key=value"),
-        (["--set", "risk.max_position_pct=7"], "out of range"),
-        (["--strategy", "no_such_strategy"], "no_such_strategy"),
-        (["--data-set", "nope"], "history data set 'nope' not found"),
-        (["--from", "2026-01-07", "--to", "2026-01-05"], "not before its end"),
-        (["--from", "2031-01-01"], "no recorded market in kxinxu"),
-        (["--from", "yesterday"], "Invalid value for '--from'"),
-    ],
-)
+BAD_INPUT = [
+    (["--set", "risk.max_position_pct"], "expected key=value"),
+    (["--set", "risk.max_position_pct=7"], "out of range"),
+    (["--strategy", "no_such_strategy"], "no_such_strategy"),
+    (["--data-set", "nope"], "history data set 'nope' not found"),
+    (["--from", "2026-01-07", "--to", "2026-01-05"], "not before its end"),
+    (["--from", "2031-01-01"], "no recorded market in kxinxu"),
+    (["--from", "yesterday"], "Invalid value for '--from'"),
+]
+
+
+def plant_previous_backtest(output: Path) -> dict[str, bytes]:
+    """A previous backtest's files in ``output`` (their bytes, to compare with afterwards)."""
+    output.mkdir()
+    (output / "results.json").write_text('{"previous": true}')
+    (output / "report.html").write_text("<p>previous</p>")
+    with sqlite3.connect(output / "backtest.sqlite3") as db:
+        db.execute("create table previous (x)")
+    return folder_bytes(output)
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
 def test_bad_input_is_one_line_exit_2_and_leaves_the_last_results_alone(
     isolated: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     output = isolated / "out"
-    output.mkdir()
-    (output / "results.json").write_text("{}")
+    previous = plant_previous_backtest(output)
+    around = sorted(p.name for p in isolated.iterdir())
     code, text = backtest(["--data-set", "kxinxu", *args, "--output", str(output)], capsys)
     assert code == 2
     assert message in text
     assert "Traceback" not in text
-    if "expected key" in message or "range" in message or "strategy" in message:
-        assert (output / "results.json").read_text() == "{}"
+    assert folder_bytes(output) == previous  # every file byte for byte, none added
+    assert sorted(p.name for p in isolated.iterdir()) == around  # no staging folder left
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_creates_no_output_folder(
+    isolated: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    around = sorted(p.name for p in isolated.iterdir())
+    output = isolated / "new" / "deeper"
+    code, text = backtest(["--data-set", "kxinxu", *args, "--output", str(output)], capsys)
+    assert code == 2
+    assert message in text
+    assert not (isolated / "new").exists()
+    assert sorted(p.name for p in isolated.iterdir()) == around
+
+
+def test_a_new_backtest_replaces_the_previous_one_and_nothing_else(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = isolated / "out"
+    plant_previous_backtest(output)
+    (output / "backtest.sqlite3-wal").write_bytes(b"a stale journal of the old database")
+    (output / "notes.txt").write_text("mine")
+    code, text = backtest(["--data-set", "kxinxu", *SHORT, "--output", str(output)], capsys)
+    assert code == 0, text
+    assert json.loads((output / "results.json").read_text())["run"]["from"] == SHORT[1] + ":00Z"
+    assert "<svg" in (output / "report.html").read_text()
+    assert not (output / "backtest.sqlite3-wal").exists()
+    with sqlite3.connect(output / "backtest.sqlite3") as db:
+        assert db.execute("select count(*) from decisions").fetchone()[0] > 0
+    assert (output / "notes.txt").read_text() == "mine"
+    assert [p.name for p in isolated.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_run_that_dies_midway_leaves_the_previous_backtest(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A KeyboardInterrupt out of the engine (a Ctrl-C before the session's own handler, or
+    any crash): nothing of the half-run is published."""
+    output = isolated / "out"
+    previous = plant_previous_backtest(output)
+
+    def die(sender: object, **_: object) -> None:
+        raise KeyboardInterrupt
+
+    signals.cycle_completed.connect(die)
+    try:
+        code, text = backtest(["--data-set", "kxinxu", *SHORT, "--output", str(output)], capsys)
+    finally:
+        signals.cycle_completed.disconnect(die)
+    assert code == 130
+    assert "interrupted before the results were written" in text
+    assert "Traceback" not in text
+    assert folder_bytes(output) == previous
+    assert [p.name for p in isolated.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_interrupted_backtest_says_it_is_partial_and_exits_130(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real SIGINT at the third cycle: the session finishes that cycle and stops; the
+    results are written, flagged, and the exit status is not success."""
+    output = isolated / "out"
+    cycles = []
+
+    def interrupt_at_the_third(sender: object, **_: object) -> None:
+        cycles.append(sender)
+        if len(cycles) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    signals.cycle_completed.connect(interrupt_at_the_third)
+    try:
+        code, text = backtest(["--data-set", "kxinxu", *SHORT, "--output", str(output)], capsys)
+    finally:
+        signals.cycle_completed.disconnect(interrupt_at_the_third)
+    assert code == 130, text
+    assert "INTERRUPTED: this backtest covers the window ending 2026-01-05T18:00:00Z only up" in (
+        " ".join(text.split())
+    )
+    results = json.loads((output / "results.json").read_text())
+    assert results["session"]["stopped_because"].startswith("interrupted")
+    # the signal is handled at the loop's next turn: the cycle in hand may finish first; an
+    # hour of 10-minute cycles would be 6
+    assert 3 <= results["session"]["cycles"] < 6
+
+
+def test_a_finished_backtest_is_not_called_interrupted(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, text = backtest(["--data-set", "kxinxu", *SHORT, "--output", str(isolated / "o")], capsys)
+    assert code == 0, text
+    assert "INTERRUPTED" not in text
 
 
 def test_no_output_folder_is_a_usage_error(

@@ -224,3 +224,59 @@ def test_backtest_check_lookahead_checks_the_backtest_it_would_run(
     )
     assert result.exit_code == 1, result.output
     assert "look-ahead bias found" in result.output
+
+
+# the audit's command: the shipped cycle of 120 s (the `isolated` sandbox sets 600)
+AUDITED = [
+    *("check-lookahead", "--from", "2026-01-05T17:00", "--to", "2026-01-05T20:30"),
+    *("--set", "run.cycle_seconds=120"),
+]
+
+
+@pytest.mark.parametrize(
+    "curve", ["trading", pytest.param("shipped", marks=pytest.mark.shipped_defaults)]
+)
+def test_the_shipped_settings_pass_where_a_truncated_run_stops_before_its_cut(
+    isolated: Path, curve: str
+) -> None:
+    """The audit's false positive: with the shipped settings the truncated copy's last event
+    comes before the 18:10 cut, so its run stops at 18:06 while the full run decides again at
+    18:08. Only the cycles both ran are compared; the JSON result says how far. With the
+    shipped curve (the audit's command) and with the tests' trading curve (orders too)."""
+    output = isolated / "la"
+    result = CliRunner().invoke(
+        make_cli(App.create()),
+        [*AUDITED, "--cuts", "2", "--output", str(output)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "(up to 18:06, the truncated run's last cycle), none changed" in result.output
+    assert result.output.splitlines()[-1] == "no look-ahead bias found"
+    written = json.loads((output / "lookahead.json").read_text())
+    assert written["schema"] == "kalshi-core.lookahead/1"
+    assert written["biased"] is False
+    first = written["cuts"][0]
+    assert (first["cut"], first["compared_until"]) == (
+        "2026-01-05T18:10:00+00:00",
+        "2026-01-05T18:06:00+00:00",
+    )
+    assert all(cut["decisions"] > 0 and cut["changed"] == [] for cut in written["cuts"])
+
+
+@pytest.mark.slow
+def test_an_oracle_is_caught_by_the_command_with_the_shipped_settings(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The narrower comparison still catches a plugin that peeks at the results, on the same
+    window and cuts that used to give the false positive; the JSON result says so."""
+    (isolated / "site").mkdir()
+    install_oracle(isolated / "site", monkeypatch)
+    output = isolated / "la"
+    result = CliRunner().invoke(
+        make_cli(App.create()),
+        [*AUDITED, "--set", 'forecast.models=["oracle"]', "--cuts", "2", "--output", str(output)],
+    )
+    assert result.exit_code == 1, result.output
+    assert "look-ahead bias found" in result.output
+    written = json.loads((output / "lookahead.json").read_text())
+    assert written["biased"] is True
+    assert any("intent" in line for cut in written["cuts"] for line in cut["changed"])

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from kalshi_core.backtest.overfitting import (
+    all_tied,
     probability_of_overfitting,
     relative_rank,
     split_blocks,
@@ -78,9 +79,19 @@ def test_relative_rank_averages_ties() -> None:
         ([[1, 2, 3, 4]], 2, "at least 2 trials"),
         ([[1, 2], [1, 2, 3]], 2, "same periods"),
         ([[1, 2, 3], [1, 2, 3]], 3, "even block count"),
-        ([[1, 2], [1, 2]], 4, "even block count"),
+        ([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], 4, "every trial scored the same"),
+        ([[1, -2], [1, -2]], 2, "PBO is undefined"),
     ],
 )
 def test_bad_matrices_are_refused(matrix: list[list[float]], blocks: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         probability_of_overfitting(matrix, blocks=blocks)
+
+
+def test_all_tied_needs_every_trial_identical_on_every_period() -> None:
+    assert all_tied([[0, 0], [0, 0]])
+    assert all_tied([[3, -1], [3, -1], [3, -1]])
+    assert not all_tied([[0, 0], [0, 0.01]])
+    assert not all_tied([[1, 2], [2, 1]])  # the same total, not the same days
+    # one trial ahead on a single day is a spread to choose on: the figure is computed
+    assert probability_of_overfitting([[0, 0, 0, 1], [0, 0, 0, 0]], blocks=2).pbo == 0.5

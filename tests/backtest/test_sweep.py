@@ -18,11 +18,13 @@ from kalshi_core.backtest.sweep import (
     calendar,
     check_tasks,
     load_space,
+    overfitting,
     parse_param,
     rank,
     trials,
     window_totals,
 )
+from kalshi_core.builtin.sweep_command import overfitting_line
 from kalshi_core.cli import make_cli
 from kalshi_core.errors import ConfigError
 from kalshi_core.exchange.local import BUNDLED_HISTORY
@@ -127,6 +129,51 @@ def test_the_median_over_windows_ranks_not_one_lucky_day() -> None:
     assert table[0]["median_window_net"] == 20
     assert table[1]["net"] == 870
     assert table[2]["error"] == "ConfigError: boom"  # a failed trial ranks last
+
+
+def test_trials_that_all_scored_the_same_have_no_overfitting_figure() -> None:
+    """Nothing traded in any trial: every split's winner is arbitrary, so PBO is n/a, not 1.00."""
+    days = calendar(plan().start, plan().end)
+    results = [TrialResult(name=f"t{n}-in-sample", daily={d: 0 for d in days}) for n in (1, 2, 3)]
+    figure = overfitting(plan(blocks=4), results)
+    assert figure["pbo"] is None
+    assert overfitting_line(figure) == (
+        "probability of backtest overfitting: n/a (every trial scored the same on every period: "
+        "there is no best trial to overfit)"
+    )
+    results[1] = TrialResult(name="t2-in-sample", daily={**results[1].daily, days[-1]: 100})
+    assert overfitting(plan(blocks=4), results)["pbo"] is not None  # one differed: computed
+
+
+@pytest.mark.slow
+def test_a_sweep_where_nothing_traded_says_the_figure_is_undefined(tmp_path: Path) -> None:
+    result = cli(
+        "sweep",
+        "--data-set",
+        "kxinxu",
+        "--from",
+        "2026-01-05T14:00",
+        "--to",
+        "2026-01-07T21:00",
+        "--holdout-days",
+        "1",
+        "--top",
+        "1",
+        "--set",
+        "run.cycle_seconds=14400",
+        "--param",
+        f"{EDGE}=95,99",
+        "--output",
+        str(tmp_path),
+        "--workers",
+        "2",
+    )
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    written = json.loads((tmp_path / "sweep.json").read_text())
+    assert all(row["orders"] == 0 for row in written["trials"])
+    assert written["overfitting"]["pbo"] is None
+    assert "overfitting: n/a (every trial scored the same" in result.output  # type: ignore[attr-defined]
+    assert "1.00" not in result.output  # type: ignore[attr-defined]
 
 
 def test_a_holdout_that_eats_the_window_is_refused() -> None:
