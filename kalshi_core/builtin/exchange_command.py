@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from kalshi_core.cli import current_app
+from kalshi_core.cli import UserError, current_app
 from kalshi_core.clock import PacedClock, ReplayClock
 from kalshi_core.errors import KalshiCoreError
 from kalshi_core.exchange.config import DEFAULTS, RULES, SECTION, build_exchange, pick
@@ -101,7 +101,7 @@ def serve(**options: Any) -> None:
         ex = build_exchange(section, {**options, "faults": faults})
         asyncio.run(app.startup())
     except KalshiCoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     try:
         ex.serve_forever(
             str(pick(options["host"], section, "host") or "127.0.0.1"),

@@ -22,6 +22,13 @@ from kalshi_core.monitoring.logs import configure_logging as configure_log_forma
 EXIT_CONFIG = 2
 
 
+class UserError(click.ClickException):
+    """Bad input (settings, data files, options): ``Error: ...`` on one line, exit status 2,
+    as every kalshi-core command reports its user's mistakes."""
+
+    exit_code = EXIT_CONFIG
+
+
 def current_app() -> App:
     """The :class:`App` of the running command (for plugin commands)."""
     app = click.get_current_context().find_object(App)
