@@ -35,9 +35,9 @@ from kalshi_core.wire import from_wire
 __all__ = [
     "MarketRecord",
     "Quote",
+    "history_lines",
     "market_from_history",
     "quote_from_history",
-    "history_lines",
     "read_history",
     "record_from_history",
     "trade_from_legacy",

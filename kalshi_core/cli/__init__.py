@@ -8,6 +8,7 @@ which plugins load.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Callable, Sequence
 
@@ -27,6 +28,22 @@ class UserError(click.ClickException):
     as every kalshi-core command reports its user's mistakes."""
 
     exit_code = EXIT_CONFIG
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option in a range that also refuses ``nan`` and ``inf``: click's FloatRange lets
+    ``nan`` through every bound (no comparison with it is true) and ``inf`` through an open
+    upper end."""
+
+    name = "finite float"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number: float = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def current_app() -> App:
