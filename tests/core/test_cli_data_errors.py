@@ -44,3 +44,26 @@ def test_a_damaged_data_file_is_one_error_line_and_exit_2(
     assert errors[0].startswith(f"Error: {folder / file}{message}"), result.stderr
     assert "Aborted!" not in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["run"], ["exchange", "serve", "--port", "0"]])
+def test_a_data_folder_without_data_sets_says_what_a_data_set_is(
+    tmp_path: Path, command: list[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(make_cli(App.create()), [*command, "--data", str(empty)])
+    assert result.exit_code == 2, result.output
+    assert f"Error: {empty} holds no data sets: a data set is a folder inside it" in (
+        result.stderr
+    )
+    assert "markets.jsonl" in result.stderr
+    assert "docs/data.md" in result.stderr
+    assert "exchange.data_sets" not in result.stderr  # not the settings key it never read
+
+
+def test_a_data_folder_that_is_one_data_set_says_how_to_name_it(tmp_path: Path) -> None:
+    folder = fixed_point_set(tmp_path / "data")
+    result = CliRunner().invoke(make_cli(App.create()), ["run", "--data", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert f"use --data {folder.parent} --data-set {folder.name}" in result.stderr
