@@ -146,4 +146,6 @@ def _open_output(output: Path) -> TextIO:
         return output.open("w", encoding="utf-8", newline="")
     except OSError as error:
         reason = error.strerror or error
-        raise click.BadParameter(f"cannot write {output}: {reason}", param_hint="--output") from None
+        raise click.BadParameter(
+            f"cannot write {output}: {reason}", param_hint="--output"
+        ) from None

@@ -54,9 +54,7 @@ def test_a_data_folder_without_data_sets_says_what_a_data_set_is(
     empty.mkdir()
     result = CliRunner().invoke(make_cli(App.create()), [*command, "--data", str(empty)])
     assert result.exit_code == 2, result.output
-    assert f"Error: {empty} holds no data sets: a data set is a folder inside it" in (
-        result.stderr
-    )
+    assert f"Error: {empty} holds no data sets: a data set is a folder inside it" in (result.stderr)
     assert "markets.jsonl" in result.stderr
     assert "docs/data.md" in result.stderr
     assert "exchange.data_sets" not in result.stderr  # not the settings key it never read

@@ -33,7 +33,9 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("args", "option", "message"), REFUSED, ids=[" ".join(r[0]) for r in REFUSED])
+@pytest.mark.parametrize(
+    ("args", "option", "message"), REFUSED, ids=[" ".join(r[0]) for r in REFUSED]
+)
 def test_a_bad_number_is_one_error_line_and_exit_2(
     args: list[str], option: str, message: str
 ) -> None:
