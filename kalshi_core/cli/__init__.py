@@ -12,6 +12,7 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
@@ -40,7 +41,7 @@ class FiniteFloat(click.FloatRange):
     name = "finite float"
 
     def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> float:
         number: float = super().convert(value, param, ctx)
         if not math.isfinite(number):

@@ -22,7 +22,7 @@ from kalshi_core.exchange.config import DEFAULTS
 from kalshi_core.exchange.fill_models import FillModel
 from kalshi_core.exchange.loaders.base import loaders_of
 from kalshi_core.exchange.local import BUNDLED_HISTORY
-from kalshi_core.exchange.replay import Replay, sets_in, load_history, window
+from kalshi_core.exchange.replay import Replay, load_history, sets_in, window
 from kalshi_core.exchange.venue import Latency, Venue, VenueOrder
 from kalshi_core.models import (
     Balance,
