@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from kalshi_core.wire import from_wire
 __all__ = [
     "MarketRecord",
     "Quote",
+    "history_lines",
     "market_from_history",
     "quote_from_history",
     "read_history",
@@ -202,20 +204,65 @@ def quote_from_history(record: dict[str, Any], *, where: str = "history quote") 
     )
 
 
+# What a damaged file raises while it is read: a gzip stream cut short (EOFError), corrupt
+# compressed bytes (zlib.error), a file that is not gzip (gzip.BadGzipFile, an OSError), bytes
+# that are not UTF-8.
+_UNREADABLE = (OSError, EOFError, zlib.error, UnicodeDecodeError)
+
+
+def _unreadable(exc: BaseException) -> str:
+    """Why a file cannot be read, in words (the exception's own text is often cryptic)."""
+    if isinstance(exc, gzip.BadGzipFile):  # also a CRC or length mismatch at the end
+        plain = str(exc).startswith("Not a gzipped file")
+        return "not a gzip file, though its name ends in .gz" if plain else f"corrupt gzip ({exc})"
+    if isinstance(exc, EOFError):
+        return "the file ends early: it was cut short (an interrupted copy or download?)"
+    if isinstance(exc, zlib.error):
+        return f"corrupt compressed data ({exc})"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text ({exc.reason} at byte {exc.start + 1} of the line)"
+    return f"cannot read it: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+
+
+def history_lines(path: Path) -> Iterator[tuple[str, str]]:
+    """``(where, line)`` for each line of a ``.jsonl`` or ``.jsonl.gz`` file, ``where`` being
+    ``file:line``.
+
+    A file that cannot be read or decompressed raises :class:`WireFormatError` naming the file
+    and the line it broke at, never a bare ``EOFError`` (which click would turn into a silent
+    ``Aborted!``) or gzip error.
+    """
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    number = 0
+    try:
+        with opener(path, "rb") as lines:  # bytes, decoded line by line: errors name the line
+            for number, line in enumerate(lines, start=1):
+                yield f"{path.name}:{number}", line.decode("utf-8")
+    except _UNREADABLE as exc:
+        raise WireFormatError(f"{_place(path, number, exc)}: {_unreadable(exc)}") from None
+
+
+def _place(path: Path, lines_read: int, exc: BaseException) -> str:
+    """``path:line`` for the line a read broke in; just ``path`` when no line is to blame (a
+    missing file, a gzip header that is not one)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{path}:{lines_read}"
+    if isinstance(exc, (EOFError, zlib.error)) or (lines_read and isinstance(exc, OSError)):
+        return f"{path}:{lines_read + 1}"
+    return str(path)
+
+
 def read_history(path: Path, parse: Callable[..., T]) -> Iterator[T]:
     """Parse each line of a ``.jsonl`` or ``.jsonl.gz`` file with ``parse``.
 
     ``parse`` is one of the ``*_from_history`` / ``trade_from_legacy`` functions; errors name
     the file and line number.
     """
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise WireFormatError(f"{where}: not JSON: {exc}") from None
-            yield parse(record, where=where)
+    for where, line in history_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise WireFormatError(f"{where}: not JSON: {exc}") from None
+        yield parse(record, where=where)

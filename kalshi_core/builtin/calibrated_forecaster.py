@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kalshi_core.app import App
-from kalshi_core.cli import current_app
+from kalshi_core.cli import FiniteFloat, UserError, current_app
 from kalshi_core.errors import KalshiCoreError
 from kalshi_core.forecasting.assessment import MODELS, FitResult, TestData, run_fit
 from kalshi_core.forecasting.calibrated import (
@@ -226,7 +226,11 @@ def _save(result: FitResult, output: Path) -> None:
     default=Path("calibration.json"),
     show_default=True,
 )
-@click.option("--holdout-fraction", type=float, help="Share of events held out (default 0.2).")
+@click.option(
+    "--holdout-fraction",
+    type=FiniteFloat(0, 1, max_open=True),
+    help="Share of events held out (default 0.2).",
+)
 @click.option(
     "--allow-outcome-selected",
     is_flag=True,
@@ -272,7 +276,7 @@ def fit(
             progress=click.echo,
         )
     except KalshiCoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UserError(str(exc)) from None
     _save(result, output)
     console = Console(width=200)
     console.print(_horizon_table(result))

@@ -34,11 +34,27 @@ def version() -> None:
     click.echo(f"kalshi-core {__version__} (Python {platform.python_version()})")
 
 
-def _plugin_line(info: PluginInfo) -> str:
-    hooks = ", ".join(info.hooks) or "-"
+PLUGIN_COLUMNS = ("name", "version", "status", "distribution", "hooks")
+
+
+def _plugin_row(info: PluginInfo) -> tuple[str, ...]:
     origin = "built-in" if info.builtin else info.distribution
-    line = f"{info.name:<22} {info.version:<9} {info.status:<9} {origin:<22} {hooks}"
-    return f"{line}\n    error: {info.error}" if info.error else line
+    return (info.name, info.version, info.status, origin, ", ".join(info.hooks) or "-")
+
+
+def plugin_table(infos: list[PluginInfo]) -> list[str]:
+    """The ``plugins`` table: each column as wide as its longest cell, so a long plugin or
+    distribution name never pushes its row out of line; a failed plugin's error under it."""
+    rows = [PLUGIN_COLUMNS, *(_plugin_row(info) for info in infos)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(PLUGIN_COLUMNS) - 1)]
+    errors = [None, *(info.error for info in infos)]
+    lines = []
+    for row, error in zip(rows, errors, strict=True):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append(" ".join([*cells, row[-1]]))
+        if error:
+            lines.append(f"    error: {error}")
+    return lines
 
 
 @click.command()
@@ -49,9 +65,8 @@ def plugins(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([attrs.asdict(i) for i in infos], indent=2))
         return
-    click.echo(f"{'name':<22} {'version':<9} {'status':<9} {'distribution':<22} hooks")
-    for info in infos:
-        click.echo(_plugin_line(info))
+    for line in plugin_table(infos):
+        click.echo(line)
 
 
 @click.group()

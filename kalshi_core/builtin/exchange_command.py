@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from kalshi_core.cli import current_app
+from kalshi_core.cli import FiniteFloat, UserError, current_app
 from kalshi_core.clock import PacedClock, ReplayClock
 from kalshi_core.errors import KalshiCoreError
 from kalshi_core.exchange.config import DEFAULTS, RULES, SECTION, build_exchange, pick
@@ -52,6 +52,9 @@ def _announce(ex: LocalExchange) -> None:
     click.echo("Ctrl-C stops the exchange.")
 
 
+RATE = FiniteFloat(0, 1)  # a fault's share of requests (exchange.faults.rate_*)
+
+
 @click.group()
 def exchange() -> None:
     """The local Kalshi exchange."""
@@ -59,11 +62,18 @@ def exchange() -> None:
 
 @exchange.command("serve")
 @click.option("--host", default=None, help="127.0.0.1, ::1 or localhost.")
-@click.option("--port", type=int, default=None, help="0 = a free port.")
-@click.option("--speed", type=float, default=None, help="Recorded seconds per real second.")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="0 = a free port.")
+@click.option(
+    "--speed",
+    type=FiniteFloat(min=0, min_open=True, max=1_000_000),
+    default=None,
+    help="Recorded seconds per real second.",
+)
 @click.option("--data", type=click.Path(file_okay=False), default=None, help="History dir.")
 @click.option("--data-set", "data_sets", multiple=True, help="Data set to replay (repeat).")
-@click.option("--seed", type=int, default=None, help="Seed for liquidity and faults.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=None, help="Seed for liquidity and faults."
+)
 @click.option(
     "--clock",
     type=click.Choice(["replay", "stepped"]),
@@ -79,11 +89,13 @@ def exchange() -> None:
     "on the wall clock at speed 1 (default exchange.time).",
 )
 @click.option("--key-dir", type=click.Path(file_okay=False), default=None, help="Dev key dir.")
-@click.option("--latency-ms", type=float, default=None, help="Added to every request.")
-@click.option("--fault-429-rate", type=float, default=None, help="Share answered 429.")
-@click.option("--fault-5xx-rate", type=float, default=None, help="Share answered 503.")
-@click.option("--fault-timeout-rate", type=float, default=None, help="Share never answered.")
-@click.option("--fault-drop-rate", type=float, default=None, help="Share dropped.")
+@click.option(
+    "--latency-ms", type=FiniteFloat(0, 60_000), default=None, help="Added to every request."
+)
+@click.option("--fault-429-rate", type=RATE, default=None, help="Share answered 429.")
+@click.option("--fault-5xx-rate", type=RATE, default=None, help="Share answered 503.")
+@click.option("--fault-timeout-rate", type=RATE, default=None, help="Share never answered.")
+@click.option("--fault-drop-rate", type=RATE, default=None, help="Share dropped.")
 @click.option("--paused/--not-paused", default=None, help="Start with trading paused.")
 def serve(**options: Any) -> None:
     """Serve the local exchange on loopback, replaying recorded history."""
@@ -101,7 +113,7 @@ def serve(**options: Any) -> None:
         ex = build_exchange(section, {**options, "faults": faults})
         asyncio.run(app.startup())
     except KalshiCoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     try:
         ex.serve_forever(
             str(pick(options["host"], section, "host") or "127.0.0.1"),

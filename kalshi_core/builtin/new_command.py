@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import sys
 from importlib import resources
+from importlib.metadata import entry_points
+from importlib.util import find_spec
 from pathlib import Path
 from string import Template
 
@@ -17,7 +19,8 @@ import click
 from packaging.version import Version
 
 import kalshi_core
-from kalshi_core.cli import EXIT_CONFIG
+from kalshi_core.app import App
+from kalshi_core.cli import EXIT_CONFIG, current_app
 from kalshi_core.hookspecs import hookimpl
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -46,6 +49,21 @@ def template_values(name: str) -> dict[str, str]:
         "class_name": "".join(part.title() for part in name.split("_")),
         "core_range": core_range(),
     }
+
+
+def taken_by(name: str, app: App) -> str | None:
+    """What already uses ``name`` (None if nothing): a strategy of that name would be
+    registered twice, a plugin of that name would clash with the installed one, and a
+    ``kalshi_<name>`` package would shadow (or be shadowed by) the installed one."""
+    if name in app.registry("strategies"):
+        plugin = app.registry("strategies").get(name).plugin
+        return f"the strategy {name!r} of the installed plugin {plugin!r}"
+    if any(ep.name == name for ep in entry_points(group="kalshi_core")):
+        return f"an installed kalshi-core plugin named {name!r}"
+    package = template_values(name)["package"]
+    if find_spec(package) is not None:
+        return f"the installed Python package {package!r}"
+    return None
 
 
 def write_strategy_package(name: str, parent: Path) -> Path:
@@ -85,6 +103,13 @@ def new() -> None:
 def strategy(name: str, directory: Path) -> None:
     """Write a pip-installable strategy plugin named NAME, with passing tests."""
     try:
+        taken = taken_by(name, current_app()) if NAME_PATTERN.fullmatch(name) else None
+        if taken is not None:
+            raise click.BadParameter(
+                f"{name!r} is taken by {taken}: choose another NAME "
+                "(`kalshi-core plugins` lists what is installed)",
+                param_hint="NAME",
+            )
         root = write_strategy_package(name, directory)
     except click.BadParameter as error:
         click.echo(f"Error: {error.format_message()}", err=True)

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from kalshi_core.app import App
 from kalshi_core.builtin.kalshi_source import make_kalshi_client, make_signer
-from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
+from kalshi_core.cli import EXIT_CONFIG, FiniteFloat, current_app, settings_options
 from kalshi_core.client import KalshiClient, Signer
 from kalshi_core.client.stream import KalshiStream, stream_url
 from kalshi_core.clock import SystemClock
@@ -125,8 +125,12 @@ async def _tickers(client: KalshiClient, options: dict[str, Any]) -> list[str]:
 @click.option("--category", "categories", multiple=True, help="Every open market of a category.")
 @click.option("--base-url", default=None, help="REST base URL (default kalshi.base_url).")
 @click.option("--key-dir", default=None, help="A local exchange's dev key dir.")
-@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
-@click.option("--messages", type=int, default=None, help="Stop after this many messages.")
+@click.option(
+    "--duration", type=FiniteFloat(min=0), default=None, help="Stop after this many seconds."
+)
+@click.option(
+    "--messages", type=click.IntRange(min=1), default=None, help="Stop after this many messages."
+)
 @click.option(LIVE_FLAG, "confirm_live", is_flag=True, help="Required to record from Kalshi.")
 def record(**options: Any) -> None:
     """Record order books, trades and market statuses into replayable history."""

@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.table import Table
 
 from kalshi_core.builtin.calibrated_forecaster import active_curve_warning
-from kalshi_core.cli import EXIT_CONFIG, current_app, settings_options
+from kalshi_core.cli import EXIT_CONFIG, FiniteFloat, current_app, settings_options
 from kalshi_core.dashboard.serve import serve_for_run
 from kalshi_core.engine.report import SessionReport
 from kalshi_core.engine.session import (
@@ -76,10 +76,10 @@ def _progress(live: Live | None) -> Callable[[Tally, VenueRun], None]:
 @click.command()
 @settings_options
 @click.option("--cycles", type=click.IntRange(min=1), help="Stop after N cycles.")
-@click.option("--duration", type=click.FloatRange(min=0), help="Stop after SECONDS of wall time.")
+@click.option("--duration", type=FiniteFloat(min=0), help="Stop after SECONDS of wall time.")
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(min=0),
     help="Pace the display: recorded seconds per wall second (default run.speed; 0 = as fast "
     "as possible). The results do not depend on it.",
 )

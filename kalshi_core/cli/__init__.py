@@ -8,8 +8,11 @@ which plugins load.
 from __future__ import annotations
 
 import logging
+import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
@@ -18,8 +21,32 @@ from kalshi_core.app import App
 from kalshi_core.errors import KalshiCoreError
 from kalshi_core.monitoring.logs import FORMATS as LOG_FORMATS
 from kalshi_core.monitoring.logs import configure_logging as configure_log_format
+from kalshi_core.plugins import PluginLoadWarning, PluginVersionWarning
 
 EXIT_CONFIG = 2
+
+
+class UserError(click.ClickException):
+    """Bad input (settings, data files, options): ``Error: ...`` on one line, exit status 2,
+    as every kalshi-core command reports its user's mistakes."""
+
+    exit_code = EXIT_CONFIG
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option in a range that also refuses ``nan`` and ``inf``: click's FloatRange lets
+    ``nan`` through every bound (no comparison with it is true) and ``inf`` through an open
+    upper end."""
+
+    name = "finite float"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number: float = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def current_app() -> App:
@@ -88,11 +115,36 @@ def configure_logging(app: App) -> None:
     configure_log_format(level, fmt if fmt in LOG_FORMATS else "text")  # logging.format: json
     for chatty in NOISY_LOGGERS:  # one line per HTTP request would drown the summary
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # Alembic says "Context impl SQLiteImpl." on every database opened: only when debugging.
+    logging.getLogger("alembic").setLevel(logging.NOTSET if level == "DEBUG" else logging.WARNING)
+
+
+def show_plugin_warnings_plainly() -> None:
+    """A plugin warning on the terminal is its message alone: Python's default adds the file
+    and source line that raised it (``self._load(ep)``), which tells a user nothing."""
+    default = warnings.formatwarning
+    if getattr(default, "kalshi_core", False):
+        return  # already installed (main() called again in one process)
+
+    def format_warning(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        line: str | None = None,
+    ) -> str:
+        if issubclass(category, (PluginLoadWarning, PluginVersionWarning)):
+            return f"Warning: {message}\n"
+        return default(message, category, filename, lineno, line)
+
+    format_warning.kalshi_core = True  # type: ignore[attr-defined]
+    warnings.formatwarning = format_warning
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     args = list(sys.argv[1:] if argv is None else argv)
+    show_plugin_warnings_plainly()
     try:
         app = App.create(
             settings_file=_early_option(args, "--settings"), env=_early_option(args, "--env")

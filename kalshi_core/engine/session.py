@@ -367,7 +367,9 @@ class Session:
             await self._react_until(engine, time.monotonic() + wait)
             return
         if wait == 0:
-            speed = self.options.speed or float(self.app.section("run")["speed"])
+            speed = self.options.speed  # --speed 0 (as fast as possible) beats run.speed
+            if speed is None:
+                speed = float(self.app.section("run")["speed"])
             wait = step.total_seconds() / speed if speed > 0 else 0.0
         if wait <= 0:
             return

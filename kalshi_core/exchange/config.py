@@ -9,7 +9,7 @@ from typing import Any
 
 from kalshi_core.exchange.faults import FaultSettings
 from kalshi_core.exchange.local import BUNDLED_HISTORY, LocalExchange
-from kalshi_core.exchange.replay import available_sets
+from kalshi_core.exchange.replay import sets_in
 from kalshi_core.exchange.timeshift import TIME_MODES
 from kalshi_core.money import DOLLAR
 from kalshi_core.settings_rules import Rule
@@ -128,7 +128,7 @@ def build_exchange(section: Mapping[str, Any], options: Mapping[str, Any]) -> Lo
     ``--data DIR`` without ``--data-set`` replays every data set in ``DIR``."""
     seed = int(pick(options.get("seed"), section, "seed"))
     data = options.get("data")
-    sets = options.get("data_sets") or (available_sets(Path(data)) if data else None)
+    sets = options.get("data_sets") or (sets_in(Path(data)) if data else None)
     key_dir = pick(options.get("key_dir"), section, "key_dir")
     faults = fault_settings(section.get("faults") or {}, seed, **(options.get("faults") or {}))
     data = data or section.get("data_dir")

@@ -56,6 +56,7 @@ __all__ = [
     "available_sets",
     "load_history",
     "read_documented_set",
+    "sets_in",
     "window",
 ]
 
@@ -135,6 +136,25 @@ def available_sets(data_dir: Path, loaders: Sequence[NamedLoader] | None = None)
         return []
     chosen = installed_loaders() if loaders is None else loaders
     return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and _is_set(p, chosen))
+
+
+def sets_in(data_dir: Path) -> list[str]:
+    """:func:`available_sets` of a folder the user named (``--data``): none is a
+    :class:`ConfigError` saying what a data set folder looks like."""
+    found = available_sets(data_dir)
+    if found:
+        return found
+    hint = (
+        f"; {data_dir} looks like one data set itself: use --data {data_dir.parent} "
+        f"--data-set {data_dir.name}"
+        if (data_dir / MARKETS_FILE).is_file()
+        else ""
+    )
+    raise ConfigError(
+        f"{data_dir} holds no data sets: a data set is a folder inside it, such as "
+        f"{data_dir / 'kxinxu'}, with {MARKETS_FILE} and trades.jsonl.gz or quotes.jsonl.gz "
+        f"(or a set.json naming its loader); see docs/data.md{hint}"
+    )
 
 
 def _is_set(folder: Path, loaders: Sequence[NamedLoader]) -> bool:

@@ -25,6 +25,7 @@ from kalshi_core.errors import ConfigError, WireFormatError
 from kalshi_core.forecasting.calibration import BinStats
 from kalshi_core.history_format import (
     Quote,
+    history_lines,
     market_from_history,
     quote_from_history,
     read_history,
@@ -140,10 +141,13 @@ def price_derived_results(root: Path, name: str) -> int:
 def _raw_markets(folder: Path) -> dict[str, dict[str, Any]]:
     """The extra ``markets.jsonl`` fields the domain model drops (series, category, strike)."""
     rows: dict[str, dict[str, Any]] = {}
-    with (folder / MARKETS_FILE).open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
+    for where, line in history_lines(folder / MARKETS_FILE):
+        if line.strip():
+            try:
                 record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise WireFormatError(f"{where}: not JSON: {exc}") from None
+            if isinstance(record, dict):
                 rows[str(record.get("ticker", ""))] = record
     return rows
 

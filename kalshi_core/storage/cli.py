@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -129,6 +129,23 @@ def _add_export(db: click.Group, run: Callable[[Callable[[AsyncEngine], Any]], A
         if str(output) == "-":
             count = run(lambda engine: export_table(engine, table, fmt, sys.stdout))
         else:
-            with output.open("w", encoding="utf-8", newline="") as out:
+            with _open_output(output) as out:
                 count = run(lambda engine: export_table(engine, table, fmt, out))
         click.echo(f"exported {count} rows from {table}", err=True)
+
+
+def _open_output(output: Path) -> TextIO:
+    """``--output`` opened for writing; a missing folder or a refused write is a usage error
+    naming it, before the database is touched."""
+    folder = output.parent
+    if not folder.is_dir():
+        raise click.BadParameter(
+            f"cannot write {output}: the folder {folder} does not exist", param_hint="--output"
+        )
+    try:
+        return output.open("w", encoding="utf-8", newline="")
+    except OSError as error:
+        reason = error.strerror or error
+        raise click.BadParameter(
+            f"cannot write {output}: {reason}", param_hint="--output"
+        ) from None

@@ -91,10 +91,36 @@ def _preflight(connection: Connection) -> str | None:
     return found
 
 
+def _older_than(found: str | None, revision: str) -> bool:
+    """Whether ``revision`` lies below ``found`` (an upgrade to it would do nothing)."""
+    if found is None:
+        return False
+    scripts = ScriptDirectory.from_config(alembic_config())
+    try:
+        target = scripts.get_revision(revision)
+    except CommandError:
+        return False  # not a revision: Alembic's own refusal names it
+    if target is None or target.revision == found:
+        return False
+    below = (script.revision for script in scripts.iterate_revisions(found, "base"))
+    return target.revision in below
+
+
+def _refuse_backwards(found: str | None, revision: str) -> None:
+    if _older_than(found, revision):
+        raise StorageError(
+            f"cannot upgrade the database to {revision!r}: it is at {found}, which is newer; "
+            f"to go back run `kalshi-core db downgrade {revision}` (downgrading drops what the "
+            "newer revisions added)"
+        )
+
+
 def _run(connection: Connection, action: str, revision: str) -> None:
     config = alembic_config(connection)
     if action != "stamp":
-        _preflight(connection)
+        found = _preflight(connection)
+        if action == "upgrade":
+            _refuse_backwards(found, revision)
     try:
         if action == "upgrade":
             command.upgrade(config, revision)

@@ -22,7 +22,7 @@ from kalshi_core.exchange.config import DEFAULTS
 from kalshi_core.exchange.fill_models import FillModel
 from kalshi_core.exchange.loaders.base import loaders_of
 from kalshi_core.exchange.local import BUNDLED_HISTORY
-from kalshi_core.exchange.replay import Replay, available_sets, load_history, window
+from kalshi_core.exchange.replay import Replay, load_history, sets_in, window
 from kalshi_core.exchange.venue import Latency, Venue, VenueOrder
 from kalshi_core.models import (
     Balance,
@@ -197,5 +197,5 @@ def history_sets(exchange: Mapping[str, Any], run: RunSpec) -> tuple[str, ...]:
     if run.data_sets:
         return run.data_sets
     if run.data_dir:
-        return tuple(available_sets(Path(run.data_dir)))
+        return tuple(sets_in(Path(run.data_dir)))
     return tuple(exchange.get("data_sets") or ())

@@ -112,3 +112,15 @@ def test_plugin_commands_join_the_cli() -> None:
     manager.register(_Greeter(), "greeter")
     result = CliRunner().invoke(make_cli(App.create(manager=manager)), ["greet"])
     assert result.stdout == "hello from a plugin command\n"
+
+
+def test_plugins_table_columns_line_up_past_the_longest_name() -> None:
+    """``statistical_forecasters`` (23 characters) once pushed its row one column out."""
+    _, out, _ = _run("plugins")
+    lines = [ln for ln in out.splitlines() if not ln.startswith("    error:")]
+    header = lines[0]
+    for column in ("version", "status", "distribution", "hooks"):
+        start = header.index(column)
+        assert all(ln[start - 1] == " " and ln[start] != " " for ln in lines), column
+    [long_row] = [ln for ln in lines if ln.startswith("statistical_forecasters ")]
+    assert long_row[header.index("version") :].startswith("0.")

@@ -91,3 +91,23 @@ def test_generated_package_installs_and_its_tests_pass(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "taken_by"),
+    [
+        ("exits", "the strategy 'exits' of the installed plugin 'strategies'"),
+        ("directional", "the strategy 'directional' of the installed plugin 'strategies'"),
+        ("strategies", "an installed kalshi-core plugin named 'strategies'"),
+        ("core", "the installed Python package 'kalshi_core'"),
+    ],
+)
+def test_a_name_already_installed_is_refused_and_nothing_written(
+    tmp_path: Path, name: str, taken_by: str
+) -> None:
+    """A second ``exits`` strategy would make every ``kalshi-core run`` fail with "registered
+    twice"; a ``kalshi_core`` package would shadow the framework itself."""
+    code, output = _new(name, "--directory", str(tmp_path))
+    assert code == 2
+    assert f"{name!r} is taken by {taken_by}: choose another NAME" in output
+    assert list(tmp_path.iterdir()) == []

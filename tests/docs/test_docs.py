@@ -102,19 +102,51 @@ def test_the_strategy_tutorial_shows_what_new_strategy_writes(tmp_path: Path) ->
         assert blocks[f"kalshi-my-edge/{name}"] == written, name
 
 
+def _replace_functions(source: str, replacements: str) -> str:
+    """``source`` with each top-level function of ``replacements`` put in place of the one of
+    the same ``def`` line (what the tutorial tells its reader to do by hand)."""
+    for function in replacements.strip().split("\n\n\n"):
+        start = source.index(function.splitlines()[0])
+        end = source.find("\n\n\ndef ", start)
+        source = source[:start] + function + (source[end:] if end != -1 else "\n")
+    return source
+
+
+def _installed_as_a_distribution(src: Path) -> None:
+    """What ``pip install -e`` leaves for kalshi-core to find: the package's metadata with its
+    ``kalshi_core`` entry point, beside the package on the path."""
+    info = src / "kalshi_my_edge-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: kalshi-my-edge\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[kalshi_core]\nmy_edge = kalshi_my_edge.plugin\n")
+
+
 @pytest.mark.slow
-def test_the_strategy_tutorials_step_4_runs(tmp_path: Path) -> None:
+def test_the_strategy_tutorials_step_4_leaves_every_test_green(tmp_path: Path) -> None:
+    """Steps 1 to 4 followed literally: generate, replace plugin.py, update the two strategy
+    tests, add test_close.py; then the package's whole test suite passes."""
     blocks = _blocks(DOCS / "tutorials" / "strategy-plugin.md")
-    package = tmp_path / "kalshi_my_edge"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "plugin.py").write_text(
-        blocks["kalshi-my-edge/src/kalshi_my_edge/plugin.py (step 4)"]
+    result = CliRunner().invoke(
+        make_cli(App.create()), ["new", "strategy", "my_edge", "--directory", str(tmp_path)]
     )
-    (tmp_path / "test_close.py").write_text(blocks["kalshi-my-edge/tests/test_close.py"])
-    result = _run_pytest(tmp_path, "test_close.py")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "kalshi-my-edge"
+    plugin = blocks["kalshi-my-edge/src/kalshi_my_edge/plugin.py (step 4)"]
+    (root / "src" / "kalshi_my_edge" / "plugin.py").write_text(plugin)
+    tests = root / "tests" / "test_plugin.py"
+    updated = blocks["kalshi-my-edge/tests/test_plugin.py (step 4: the two strategy tests)"]
+    tests.write_text(_replace_functions(tests.read_text("utf-8"), updated))
+    (root / "tests" / "test_close.py").write_text(blocks["kalshi-my-edge/tests/test_close.py"])
+    _installed_as_a_distribution(root / "src")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root / "src"), str(REPO)]),
+        "KALSHI_LOAD_PLUGINS": "builtin,my_edge",
+    }
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    run = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "7 passed" in run.stdout
 
 
 @pytest.mark.slow

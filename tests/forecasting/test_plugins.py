@@ -114,6 +114,6 @@ def test_fit_command_reports_a_missing_data_set(
             str(tmp_path / "x.json"),
         ],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a user error, as every command reports it
     assert "'absent'" in result.output
     assert not (tmp_path / "x.json").exists()

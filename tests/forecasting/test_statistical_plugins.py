@@ -40,7 +40,7 @@ def test_fit_refuses_an_outcome_selected_set_by_name(
     code, output = _fit(
         kalshi_app_factory, "--data-set", "kxinxu", "--output", str(tmp_path / "c.json")
     )
-    assert code == 1
+    assert code == 2
     assert "refusing to fit or score on data set 'kxinxu'" in output
     assert not (tmp_path / "c.json").exists()
 
@@ -149,7 +149,7 @@ def test_score_on_separate_test_data_trains_only_before_it(
     assert code == 0, output
     assert "scored 173 markets, split scored on separate test data" in output
     code, output = _fit(kalshi_app_factory, "--test-set", "crypto15m")
-    assert code == 1
+    assert code == 2
     assert "--test-set needs --test-data" in output
 
 

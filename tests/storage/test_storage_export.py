@@ -101,3 +101,41 @@ def test_db_commands_report_errors_without_a_traceback(tmp_path: Path) -> None:
     assert "no storage backend for scheme 'postgresql'" in result.output
     assert "kalshi-plugin-postgres" in result.output
     assert "hunter2" not in result.output
+
+
+def test_export_into_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
+    cli = _cli(f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    output = tmp_path / "missing" / "x.jsonl"
+    result = runner.invoke(cli, ["db", "export", "--table", "decisions", "--output", str(output)])
+    assert result.exit_code == 2
+    assert f"cannot write {output}: the folder {output.parent} does not exist" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not output.parent.exists()
+
+
+def test_upgrade_to_an_older_revision_is_refused_pointing_to_downgrade(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    cli = _cli(url)
+    runner = CliRunner()
+    head = migrate.head_revision()
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(cli, ["db", "upgrade", "0001"])
+    assert result.exit_code == 1
+    assert f"cannot upgrade the database to '0001': it is at {head}, which is newer" in (
+        result.output
+    )
+    assert "kalshi-core db downgrade 0001" in result.output
+    assert "database upgraded" not in result.output
+    assert f"current: {head} " in runner.invoke(cli, ["db", "current"]).output
+
+
+def test_upgrade_from_an_older_revision_to_a_named_one_still_works(tmp_path: Path) -> None:
+    cli = _cli(f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade", "0001"]).exit_code == 0
+    assert runner.invoke(cli, ["db", "upgrade", "0002"]).exit_code == 0
+    assert "current: 0002 " in runner.invoke(cli, ["db", "current"]).output
+    again = runner.invoke(cli, ["db", "upgrade", "0002"])  # already there: nothing to do
+    assert again.exit_code == 0, again.output

@@ -10,7 +10,6 @@ every plugin is discovered (entry points, ``KALSHI_LOAD_PLUGINS`` / ``KALSHI_DIS
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from kalshi_core.errors import ConfigError, WireFormatError
-from kalshi_core.history_format import MarketRecord, Quote
+from kalshi_core.history_format import MarketRecord, Quote, history_lines
 from kalshi_core.models import Market, MarketResult, MarketStatus, Series, Trade
 from kalshi_core.plugins import PluginManager, collect
 
@@ -214,14 +213,13 @@ def series_of(markets: Iterable[Market], category: Mapping[str, str]) -> dict[st
 
 def first_record(path: Path) -> dict[str, Any] | None:
     """The first JSON object of a ``.jsonl`` / ``.jsonl.gz`` file (None if absent, empty or
-    not an object): what ``recognises`` looks at."""
+    not an object): what ``recognises`` looks at. A damaged file (cut short, not gzip) raises
+    :class:`WireFormatError` naming it: no loader could read it anyway."""
     if not path.is_file():
         return None
-    opener: Any = gzip.open if path.suffix == ".gz" else open
+    line = next((text for _, text in history_lines(path) if text.strip()), "")
     try:
-        with opener(path, "rt", encoding="utf-8") as lines:
-            line = next((text for text in lines if text.strip()), "")
         record = json.loads(line) if line else None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except json.JSONDecodeError:
         return None
     return record if isinstance(record, dict) else None

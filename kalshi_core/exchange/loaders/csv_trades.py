@@ -69,14 +69,27 @@ class CsvTradesLoader:
 
 
 def _rows(path: Path, parse: Callable[[dict[str, str], str], T]) -> Iterator[T]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            where = f"{path.name}:{reader.line_num}"
-            missing = [k for k, v in row.items() if k is not None and v is None]
-            if missing or None in row:
-                raise WireFormatError(f"{where}: expected {len(reader.fieldnames or [])} columns")
-            yield parse(row, where)
+    for row, where, columns in _csv_rows(path):
+        missing = [k for k, v in row.items() if k is not None and v is None]
+        if missing or None in row:
+            raise WireFormatError(f"{where}: expected {columns} columns")
+        yield parse(row, where)
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[dict[str, str], str, int]]:
+    """Each row, where it is (``file:line``) and the header's column count; a file that cannot
+    be read or is not UTF-8 raises :class:`WireFormatError` naming it."""
+    line = 0
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                line = reader.line_num
+                yield row, f"{path.name}:{line}", len(reader.fieldnames or [])
+    except (OSError, UnicodeDecodeError) as exc:
+        place = f"{path}:{line + 1}" if line else str(path)
+        problem = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc
+        raise WireFormatError(f"{place}: cannot read it: {problem}") from None
 
 
 def _market_reader(
