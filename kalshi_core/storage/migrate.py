@@ -149,12 +149,25 @@ async def take_migration_lock(connection: AsyncConnection, wait_seconds: float) 
     try:
         await lock(connection, wait_seconds)
     except DBAPIError as error:
-        detail = str(error.orig or error).splitlines()[0]
-        raise StorageError(
-            f"cannot migrate database {safe_url(connection.engine.url)}: another process held "
-            f"its lock for more than {wait_seconds:g}s (a migration or a long write still "
-            f"running?): {detail}; try again when it has finished"
-        ) from None
+        raise _lock_error(connection, wait_seconds, error) from None
+
+
+#: How the drivers word a lock wait that ran out (SQLite's SQLITE_BUSY, PostgreSQL's 55P03).
+LOCK_WAIT_EXPIRED = ("database is locked", "lock timeout")
+
+
+def _lock_error(
+    connection: AsyncConnection, wait_seconds: float, error: DBAPIError
+) -> StorageError:
+    detail = str(error.orig or error).splitlines()[0]
+    url = safe_url(connection.engine.url)
+    if not any(words in detail for words in LOCK_WAIT_EXPIRED):
+        return StorageError(f"cannot migrate database {url}: {detail}")
+    return StorageError(
+        f"cannot migrate database {url}: another process held its lock for more than "
+        f"{wait_seconds:g}s (a migration or a long write still running?): {detail}; "
+        "try again when it has finished"
+    )
 
 
 async def _migrate(engine: AsyncEngine, action: str, revision: str, wait_seconds: float) -> None:
