@@ -31,10 +31,11 @@ SCHEME = "sqlite+aiosqlite"
 
 
 def _pragmas(busy_timeout_ms: int) -> tuple[str, ...]:
+    # busy_timeout first: switching a new file to WAL takes a lock another process may hold.
     return (
+        f"PRAGMA busy_timeout={busy_timeout_ms}",
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
-        f"PRAGMA busy_timeout={busy_timeout_ms}",
         "PRAGMA synchronous=NORMAL",
     )
 

@@ -3,6 +3,11 @@
 The migration scripts ship inside the package (``kalshi_core/storage/migrations``), so no
 ``alembic.ini`` is needed at run time. Every function takes the async engine the application
 already has; Alembic runs on its connection through ``run_sync``.
+
+Upgrade, stamp and downgrade run in one transaction that first takes the database's migration
+lock (SQLite: the write lock, by ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory
+lock), so processes starting together on a new database migrate one after the other: the
+later ones read the revision the first one committed and have nothing left to do.
 """
 
 from __future__ import annotations
@@ -15,14 +20,24 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, inspect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kalshi_core import __version__
 from kalshi_core.errors import StorageError
 from kalshi_core.storage.schema import TABLE_NAMES
+from kalshi_core.storage.settings import safe_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+#: How long a process waits for another one's migration (or long write) to finish before it
+#: gives up: long enough for a slow migration of a big database, unlike the busy timeout.
+MIGRATION_LOCK_SECONDS = 600.0
+
+#: The PostgreSQL advisory lock key every kalshi-core migration takes (any fixed 64-bit number
+#: other programs on the server are unlikely to use; this one spells "kalshimg").
+ADVISORY_LOCK_KEY = 0x6B616C7368696D67
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -132,23 +147,87 @@ def _run(connection: Connection, action: str, revision: str) -> None:
         raise StorageError(f"cannot {action} the database to {revision!r}: {error}") from None
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision`` (the newest by default)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_run, "upgrade", revision)
+async def _lock_sqlite(connection: AsyncConnection, wait_seconds: float) -> None:
+    # The driver leaves DDL outside any transaction and only begins one lazily, so begin it
+    # ourselves: IMMEDIATE takes the write lock now, waiting up to the busy timeout for it.
+    found = await connection.exec_driver_sql("PRAGMA busy_timeout")
+    usual = int(found.scalar_one())
+    await connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
+    try:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout={usual}")
 
 
-async def stamp(engine: AsyncEngine, revision: str = "head") -> None:
+async def _lock_postgres(connection: AsyncConnection, wait_seconds: float) -> None:
+    # Released by the commit or rollback; lock_timeout bounds the wait, then is put back.
+    await connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_seconds * 1000)}")
+    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    await connection.exec_driver_sql("SET LOCAL lock_timeout TO DEFAULT")
+
+
+async def take_migration_lock(connection: AsyncConnection, wait_seconds: float) -> None:
+    """Begin ``connection``'s transaction holding the migration lock, or raise
+    :class:`StorageError` when another process keeps it past ``wait_seconds``."""
+    lock = {"sqlite": _lock_sqlite, "postgresql": _lock_postgres}.get(connection.dialect.name)
+    if lock is None:
+        return
+    try:
+        await lock(connection, wait_seconds)
+    except DBAPIError as error:
+        raise _lock_error(connection, wait_seconds, error) from None
+
+
+#: How the drivers word a lock wait that ran out (SQLite's SQLITE_BUSY, PostgreSQL's 55P03).
+LOCK_WAIT_EXPIRED = ("database is locked", "lock timeout")
+
+
+def _lock_error(
+    connection: AsyncConnection, wait_seconds: float, error: DBAPIError
+) -> StorageError:
+    detail = str(error.orig or error).splitlines()[0]
+    url = safe_url(connection.engine.url)
+    if not any(words in detail for words in LOCK_WAIT_EXPIRED):
+        return StorageError(f"cannot migrate database {url}: {detail}")
+    return StorageError(
+        f"cannot migrate database {url}: another process held its lock for more than "
+        f"{wait_seconds:g}s (a migration or a long write still running?): {detail}; "
+        "try again when it has finished"
+    )
+
+
+async def _migrate(engine: AsyncEngine, action: str, revision: str, wait_seconds: float) -> None:
+    async with engine.connect() as connection:
+        await take_migration_lock(connection, wait_seconds)
+        try:
+            await connection.run_sync(_run, action, revision)
+        except BaseException:
+            await connection.rollback()
+            raise
+        await connection.commit()
+
+
+async def upgrade(
+    engine: AsyncEngine, revision: str = "head", *, wait_seconds: float = MIGRATION_LOCK_SECONDS
+) -> None:
+    """Migrate the database up to ``revision`` (the newest by default), holding the migration
+    lock: a process that waited for it finds the database already there and does nothing."""
+    await _migrate(engine, "upgrade", revision, wait_seconds)
+
+
+async def stamp(
+    engine: AsyncEngine, revision: str = "head", *, wait_seconds: float = MIGRATION_LOCK_SECONDS
+) -> None:
     """Record ``revision`` as the database's schema revision without running migrations
     (for tables this version created whose alembic_version row was lost)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_run, "stamp", revision)
+    await _migrate(engine, "stamp", revision, wait_seconds)
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
+async def downgrade(
+    engine: AsyncEngine, revision: str, *, wait_seconds: float = MIGRATION_LOCK_SECONDS
+) -> None:
     """Migrate the database down to ``revision`` (``base`` removes every table)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_run, "downgrade", revision)
+    await _migrate(engine, "downgrade", revision, wait_seconds)
 
 
 def _current(connection: Connection) -> str | None:
