@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from peer_books import Trade, match_keys
+from peer_books import FlowOp, Trade, match_keys
 
 from kalshi_core.exchange.book import Book
 from kalshi_core.models import BookSide
@@ -39,25 +39,11 @@ _FEE_DIVISOR = TAKER_RATE[1] * CONTRACT * DOLLAR * CENT
 OrderRecord = list[Any]
 
 
-class FlowStep(Protocol):
-    """One operation of the benchmark's flow (``bench_matching.Op``)."""
+class FlowStep(FlowOp, Protocol):
+    """One operation of the benchmark's flow (``bench_matching.Op``), with its account."""
 
     @property
-    def kind(self) -> str: ...
-    @property
-    def market(self) -> int: ...
-    @property
     def account(self) -> str: ...
-    @property
-    def side(self) -> BookSide: ...
-    @property
-    def price(self) -> int: ...
-    @property
-    def count(self) -> int: ...
-    @property
-    def ioc(self) -> bool: ...
-    @property
-    def target(self) -> int: ...
 
 
 class Ledger:
