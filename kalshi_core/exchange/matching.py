@@ -114,13 +114,20 @@ class MatchingEngine:
             if maker is None or (maker.price > limit if is_bid else maker.price < limit):
                 return False
             if same_user(maker.account_id, taker.account_id):
-                if taker.self_trade_prevention is _TAKER_AT_CROSS:
+                if self._prevent_self_trade(taker, maker, now):
                     return True
-                self.cancel(maker, now)
                 continue
             if taker_holder is None:
                 taker_holder = self.holder(taker.account_id)
             self._trade(taker, taker_holder, maker, min(taker.remaining, maker.remaining), now)
+        return False
+
+    def _prevent_self_trade(self, taker: OrderState, maker: OrderState, now: datetime) -> bool:
+        """``taker`` met its own user's ``maker``: True to stop the taker (taker-at-cross),
+        otherwise the maker is canceled and matching goes on."""
+        if taker.self_trade_prevention is _TAKER_AT_CROSS:
+            return True
+        self.cancel(maker, now)
         return False
 
     def execute(self, taker: OrderState, maker: OrderState, count: Count, now: datetime) -> None:

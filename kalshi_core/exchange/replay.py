@@ -194,31 +194,42 @@ def _load_set(folder: Path, loaders: Sequence[NamedLoader]) -> tuple[RecordedSet
     return choose_loader(folder, info, loaders).loader.load(folder), info
 
 
+@attrs.define
+class _Combined:
+    """What the sets bring besides their markets and events, combined in set order."""
+
+    results: dict[str, MarketResult] = attrs.Factory(dict)
+    records: dict[str, MarketRecord] = attrs.Factory(dict)
+    series: dict[str, Series] = attrs.Factory(dict)
+    caveats: list[str] = attrs.Factory(list)
+
+    def add(self, name: str, part: RecordedSet, info: SetInfo) -> None:
+        """Add set ``name``; a ticker another set already listed is refused."""
+        for ticker in part.results:
+            if ticker in self.results:
+                raise WireFormatError(f"{name}: ticker: {ticker} is listed twice")
+        self.results.update(part.results)
+        self.records.update(part.records)
+        self.series.update({k: v for k, v in part.series.items() if k not in self.series})
+        self.caveats += [f"{name}: {text}" for text in (*info.caveats, *part.caveats)]
+
+
 def _merged(
     names: Sequence[str], recorded: Sequence[tuple[RecordedSet, SetInfo]], timing: Timing
 ) -> History:
-    results: dict[str, MarketResult] = {}
-    records: dict[str, MarketRecord] = {}
-    series: dict[str, Series] = {}
-    caveats: list[str] = []
+    combined = _Combined()
     for name, (part, info) in zip(names, recorded, strict=True):
-        for ticker in part.results:
-            if ticker in results:
-                raise WireFormatError(f"{name}: ticker: {ticker} is listed twice")
-        results.update(part.results)
-        records.update(part.records)
-        series.update({k: v for k, v in part.series.items() if k not in series})
-        caveats += [f"{name}: {text}" for text in (*info.caveats, *part.caveats)]
+        combined.add(name, part, info)
     history = assemble_history(
         names,
         [m for part, _ in recorded for m in part.markets],
-        results=results,
+        results=combined.results,
         trades=[t for part, _ in recorded for t in part.trades],
         quotes=[q for part, _ in recorded for q in part.quotes],
         timing=timing,
-        records=records,
+        records=combined.records,
     )
-    return attrs.evolve(history, series=series, caveats=tuple(caveats))
+    return attrs.evolve(history, series=combined.series, caveats=tuple(combined.caveats))
 
 
 def read_documented_set(folder: Path) -> RecordedSet:
