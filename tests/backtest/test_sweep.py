@@ -147,27 +147,7 @@ def test_trials_that_all_scored_the_same_have_no_overfitting_figure() -> None:
 
 @pytest.mark.slow
 def test_a_sweep_where_nothing_traded_says_the_figure_is_undefined(tmp_path: Path) -> None:
-    result = cli(
-        "sweep",
-        "--data-set",
-        "kxinxu",
-        "--from",
-        "2026-01-05T14:00",
-        "--to",
-        "2026-01-07T21:00",
-        "--holdout-days",
-        "1",
-        "--top",
-        "1",
-        "--set",
-        "run.cycle_seconds=14400",
-        "--param",
-        f"{EDGE}=95,99",
-        "--output",
-        str(tmp_path),
-        "--workers",
-        "2",
-    )
+    result = small_sweep(tmp_path, "--param", f"{EDGE}=95,99")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     written = json.loads((tmp_path / "sweep.json").read_text())
     assert all(row["orders"] == 0 for row in written["trials"])
@@ -193,6 +173,17 @@ def cli(*args: str) -> object:
     return CliRunner().invoke(make_cli(App.create()), list(args))
 
 
+def small_sweep(output: Path, *args: str) -> object:
+    """`kalshi-core sweep` over two days of kxinxu, a 4-hour cycle, one day held out, the
+    best trial rechecked, two workers, writing into ``output``; ``args`` add to it."""
+    return cli(
+        *("sweep", "--data-set", "kxinxu", "--from", "2026-01-05T14:00"),
+        *("--to", "2026-01-07T21:00", "--holdout-days", "1", "--top", "1"),
+        *("--set", "run.cycle_seconds=14400", "--output", str(output), "--workers", "2"),
+        *args,
+    )
+
+
 def test_the_command_refuses_a_sweep_without_parameters(tmp_path: Path) -> None:
     result = cli("sweep", "--from", "2026-01-05", "--to", "2026-01-07", "--output", str(tmp_path))
     assert result.exit_code == 2  # type: ignore[attr-defined]
@@ -201,29 +192,7 @@ def test_the_command_refuses_a_sweep_without_parameters(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_command_ranks_rechecks_and_writes_json(tmp_path: Path) -> None:
-    result = cli(
-        "sweep",
-        "--data-set",
-        "kxinxu",
-        "--from",
-        "2026-01-05T14:00",
-        "--to",
-        "2026-01-07T21:00",
-        "--holdout-days",
-        "1",
-        "--windows",
-        "2",
-        "--top",
-        "1",
-        "--set",
-        "run.cycle_seconds=14400",
-        "--param",
-        f"{EDGE}=3,12",
-        "--output",
-        str(tmp_path),
-        "--workers",
-        "2",
-    )
+    result = small_sweep(tmp_path, "--windows", "2", "--param", f"{EDGE}=3,12")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     written = json.loads((tmp_path / "sweep.json").read_text())
     assert [row["rank"] for row in written["trials"]] == [1, 2]
