@@ -122,13 +122,7 @@ class FeeMeter:
             return 0
         # A bid trades at its limit or below, an ask at or above; P(1-P) peaks at 0.50.
         below, above = (limit if limit < _HALF else _HALF), (limit if limit > _HALF else _HALF)
-        worst = below if is_bid else above
-        if self._round and count > 0:  # most()'s integer formula, without a second call
-            rate = self._taker if is_taker else self._maker
-            exact = rate * count * worst * (DOLLAR - worst)
-            rounded = -(-exact // self._round) * self._unit
-            return rounded if rounded > 0 else 0
-        return self.most(worst, count, is_taker)
+        return self.most(below if is_bid else above, count, is_taker)
 
     def charge(self, accrued: int) -> Money:
         """Money charged for ``accrued`` sub-units of exact fees (the model's rounding)."""
